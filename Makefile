@@ -1,0 +1,54 @@
+# The two-command quick start: `make synth`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: install synth synth-prod test lint typecheck unit snapshots bench clean
+
+install: $(INSTALLED) $(NODE_INSTALLED)
+
+$(INSTALLED): pyproject.toml requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -e '.[dev]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## synth: install everything, synthesize the sample app into cdk.out/, list its stacks
+synth: install
+	npx cdk synth --quiet --output cdk.out $(CDK_ARGS)
+	$(PY) scripts/stack_summary.py cdk.out
+
+## synth-prod: the same in the prod profile
+synth-prod: CDK_ARGS = -c profile=prod
+synth-prod: synth
+
+## test: ruff, mypy and the whole pytest suite
+test: lint typecheck unit
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(PY) -m mypy
+
+unit: $(INSTALLED)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## snapshots: re-record every snapshot on purpose, then read `git diff`
+snapshots: $(INSTALLED)
+	$(PY) -m pytest --snapshot-update $(PYTEST_ARGS)
+
+clean:
+	rm -rf cdk.out .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

@@ -1,0 +1,15 @@
+"""AWS CDK v2 constructs for services that are secure by default and safe to deploy.
+
+The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, and the
+service constructs that live in it.
+"""
+
+from ._validation import InvalidPropError
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = [
+    "InvalidPropError",
+    "PlatformEnvironment",
+    "Profile",
+]

@@ -1,0 +1,88 @@
+"""Synth-time validation helpers shared by every construct.
+
+Every check raises :class:`InvalidPropError` (a ``ValueError``) that names the construct, the
+prop, the value given and what is allowed. Values that are unresolved CDK tokens are skipped:
+they are only known at deploy time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import aws_cdk as cdk
+
+__all__ = [
+    "InvalidPropError",
+    "check_choice",
+    "check_int_range",
+    "check_tag_value",
+    "is_token",
+]
+
+# What AWS accepts in a tag value (letters, numbers, spaces and _ . : / = + - @).
+_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+
+
+class InvalidPropError(ValueError):
+    """A construct prop was given a value the construct (or AWS) does not accept.
+
+    Attributes:
+        owner: the construct class and id the prop belongs to, e.g. ``CanaryFunction 'Api'``.
+        prop: the prop's name.
+        value: the value given.
+        allowed: what would have been accepted.
+    """
+
+    def __init__(self, owner: str, prop: str, value: Any, allowed: str) -> None:
+        self.owner = owner
+        self.prop = prop
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{owner}: invalid {prop}={value!r}; {allowed}")
+
+
+def is_token(value: Any) -> bool:
+    """Whether ``value`` is (or contains) an unresolved CDK token."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return bool(cdk.Token.is_unresolved(value))
+    return False
+
+
+def check_int_range(
+    owner: str, prop: str, value: int | None, low: int, high: int, *, unit: str = ""
+) -> None:
+    """Reject an integer outside ``low..high`` (inclusive); ``None`` and tokens pass."""
+    if value is None or is_token(value):
+        return
+    suffix = f" {unit}" if unit else ""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidPropError(
+            owner, prop, value, f"allowed: an integer from {low} to {high}{suffix}"
+        )
+
+
+def check_choice(owner: str, prop: str, value: Any, choices: Iterable[Any]) -> None:
+    """Reject a value that is not one of ``choices``."""
+    options = list(choices)
+    if value not in options:
+        listed = ", ".join(repr(option) for option in options)
+        raise InvalidPropError(owner, prop, value, f"allowed: one of {listed}")
+
+
+def check_tag_value(owner: str, prop: str, value: Any, *, required: bool = True) -> None:
+    """Reject a value AWS would refuse as a tag value (1..256 tag-safe characters)."""
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPropError(owner, prop, value, "allowed: a non-empty string")
+    if is_token(value):
+        return
+    if len(value) > 256 or not _TAG_VALUE.match(value):
+        raise InvalidPropError(
+            owner,
+            prop,
+            value,
+            "allowed: at most 256 letters, digits, spaces and _ . : / = + - @",
+        )

@@ -1,0 +1,335 @@
+"""PlatformEnvironment: the shared environment a platform team owns."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct, IConstruct
+
+from ._nag import acknowledge
+from ._validation import InvalidPropError, check_tag_value
+from .profiles import PROFILE_CONTEXT_KEY, Profile
+
+__all__ = ["PlatformEnvironment"]
+
+# Platform environments by construct-tree root, so constructs anywhere in an app find theirs
+# without walking the whole tree.
+_REGISTRY: weakref.WeakKeyDictionary[Any, list[PlatformEnvironment]] = weakref.WeakKeyDictionary()
+
+
+class PlatformEnvironment(Construct):
+    """The shared environment a platform team owns and service teams deploy into.
+
+    It plays the role of an AWS Proton environment template: one VPC, one ECS cluster, one
+    customer-managed KMS key, one alarm topic, the account-level API Gateway logging role, the
+    log retention and the deployment profile (``dev`` / ``prod``). Every construct of this
+    library finds it (``platform=`` or :meth:`of`) and takes its key, alarm topic, retention
+    and profile from it. Ownership tags (team, application, cost-center, profile) are applied to
+    everything beneath it and to every construct that uses it.
+
+    Args:
+        scope: the parent construct.
+        construct_id: the construct id.
+        team: the owning team, applied as the ``team`` tag. Required, a valid tag value.
+        application: the application, applied as the ``application`` tag. Required, a valid
+            tag value.
+        profile: ``"dev"``, ``"prod"`` or a custom :class:`Profile`. Default: the ``profile``
+            context value (``cdk synth -c profile=prod``), else ``"dev"``.
+        cost_center: applied as the ``cost-center`` tag when given. Default: no tag.
+        vpc: bring your own VPC instead of creating one. Default: a new VPC over 2 AZs with
+            public and private subnets, flow logs, and NAT gateways per the profile.
+        max_azs: availability zones of a created VPC. Default: 2.
+        container_insights: Container Insights on the created ECS cluster. Default: ``True``.
+        create_api_gateway_account: create the account-level API Gateway CloudWatch Logs role
+            (``AWS::ApiGateway::Account``). There is one per account and region: turn it off
+            where another stack already owns it. Default: ``True``.
+        alarm_email_subscriptions: e-mail addresses subscribed to the alarm topic.
+            Default: none.
+
+    Attributes:
+        vpc: the VPC services run in.
+        cluster: the ECS cluster (Container Insights on).
+        key: the customer-managed KMS key (rotation on) shared by topics, queues, log groups.
+        alarm_topic: the encrypted, HTTPS-only SNS topic every generated alarm notifies.
+        profile: the :class:`Profile` in force.
+        log_retention: the retention every log group gets.
+        api_gateway_account_role: the API Gateway logging role, if created here.
+        tags: the ownership tags, as a mapping.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        team: str,
+        application: str,
+        profile: str | Profile | None = None,
+        cost_center: str | None = None,
+        vpc: ec2.IVpc | None = None,
+        max_azs: int = 2,
+        container_insights: bool = True,
+        create_api_gateway_account: bool = True,
+        alarm_email_subscriptions: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"PlatformEnvironment '{construct_id}'"
+        # validate
+        check_tag_value(owner, "team", team)
+        check_tag_value(owner, "application", application)
+        check_tag_value(owner, "cost_center", cost_center, required=False)
+        if isinstance(max_azs, bool) or not isinstance(max_azs, int) or not 1 <= max_azs <= 6:
+            raise InvalidPropError(owner, "max_azs", max_azs, "allowed: an integer from 1 to 6")
+        for address in alarm_email_subscriptions:
+            if not isinstance(address, str) or "@" not in address:
+                raise InvalidPropError(
+                    owner, "alarm_email_subscriptions", address, "allowed: e-mail addresses"
+                )
+
+        # resolve defaults
+        if profile is None:
+            profile = self.node.try_get_context(PROFILE_CONTEXT_KEY) or "dev"
+        self.profile: Profile = self._resolve_profile(owner, profile)
+        self.log_retention: logs.RetentionDays = self.profile.log_retention
+        self.tags: dict[str, str] = {
+            "team": team,
+            "application": application,
+            "profile": self.profile.name,
+        }
+        if cost_center is not None:
+            self.tags["cost-center"] = cost_center
+
+        # create children
+        self.key: kms.Key = self._create_key()
+        self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
+        self.vpc: ec2.IVpc = vpc if vpc is not None else self._create_vpc(max_azs)
+        self.cluster: ecs.Cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=self.vpc,
+            container_insights_v2=(
+                ecs.ContainerInsights.ENABLED
+                if container_insights
+                else ecs.ContainerInsights.DISABLED
+            ),
+        )
+        self.api_gateway_account_role: iam.Role | None = (
+            self._create_api_gateway_account() if create_api_gateway_account else None
+        )
+
+        # wire + expose
+        self.apply_tags(self)
+        _REGISTRY.setdefault(self.node.root, []).append(self)
+
+    # ------------------------------------------------------------------ lookup
+
+    @staticmethod
+    def try_of(scope: IConstruct) -> PlatformEnvironment | None:
+        """The platform environment ``scope`` lives in, or ``None`` when the app has none.
+
+        The one in ``scope``'s own stack wins; otherwise the single one in the app.
+
+        Raises:
+            ValueError: when the app has several and none is in ``scope``'s stack.
+        """
+        candidates = [
+            env for env in _REGISTRY.get(scope.node.root, []) if env.node.root is scope.node.root
+        ]
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        stack = cdk.Stack.of(scope)
+        local = [env for env in candidates if cdk.Stack.of(env) is stack]
+        if len(local) == 1:
+            return local[0]
+        paths = ", ".join(env.node.path for env in candidates)
+        raise ValueError(
+            f"{scope.node.path}: several PlatformEnvironments are in this app ({paths}); "
+            "pass platform= explicitly"
+        )
+
+    @staticmethod
+    def of(scope: IConstruct) -> PlatformEnvironment:
+        """The platform environment ``scope`` lives in.
+
+        Raises:
+            ValueError: when the app has none, or several and none in ``scope``'s stack.
+        """
+        found = PlatformEnvironment.try_of(scope)
+        if found is None:
+            raise ValueError(
+                f"{scope.node.path}: no PlatformEnvironment in this app; create one or pass "
+                "platform= explicitly"
+            )
+        return found
+
+    # ----------------------------------------------------------------- helpers
+
+    def apply_tags(self, scope: IConstruct) -> None:
+        """Apply the ownership tags to ``scope`` and everything beneath it."""
+        for name, value in self.tags.items():
+            cdk.Tags.of(scope).add(name, value)
+
+    # ---------------------------------------------------------------- builders
+
+    @staticmethod
+    def _resolve_profile(owner: str, profile: str | Profile) -> Profile:
+        if isinstance(profile, Profile):
+            return profile
+        if profile not in ("dev", "prod"):
+            raise InvalidPropError(
+                owner, "profile", profile, "allowed: 'dev', 'prod' or a Profile instance"
+            )
+        return Profile.named(profile)
+
+    def _create_key(self) -> kms.Key:
+        stack = cdk.Stack.of(self)
+        key = kms.Key(
+            self,
+            "Key",
+            description=f"{self.node.path}: shared key for topics, queues and logs",
+            enable_key_rotation=True,
+            removal_policy=self.profile.removal_policy,
+            pending_window=cdk.Duration.days(7 if self.profile.name == "dev" else 30),
+        )
+        same_account = {"StringEquals": {"aws:SourceAccount": stack.account}}
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogs",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        for sid, service in (
+            ("AllowSnsDeliveryToEncryptedQueues", "sns.amazonaws.com"),
+            ("AllowCloudWatchAlarmsToEncryptedTopics", "cloudwatch.amazonaws.com"),
+        ):
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions=same_account,
+                )
+            )
+        # SQS and everything else in the account use the key through their IAM policies, which
+        # the key's default policy (account root) allows.
+        return key
+
+    def _create_alarm_topic(self, email_subscriptions: tuple[str, ...]) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"{self.tags['application']} alarms",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        for index, address in enumerate(email_subscriptions):
+            sns.Subscription(
+                self,
+                f"AlarmEmail{index}",
+                topic=topic,
+                endpoint=address,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+            )
+        return topic
+
+    def _create_vpc(self, max_azs: int) -> ec2.Vpc:
+        flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            retention=self.log_retention,
+            encryption_key=self.key,
+            removal_policy=self.profile.removal_policy,
+        )
+        # A key-policy statement for CloudWatch Logs must exist before the log group is created.
+        flow_log_group.node.add_dependency(self.key)
+        nat_gateways = min(self.profile.nat_gateways, max_azs)
+        return ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=max_azs,
+            nat_gateways=nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+            },
+            flow_logs={
+                "All": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
+                    traffic_type=ec2.FlowLogTrafficType.ALL,
+                )
+            },
+        )
+
+    def _create_api_gateway_account(self) -> iam.Role:
+        role = iam.Role(
+            self,
+            "ApiGatewayAccountRole",
+            description="Lets API Gateway write execution and access logs for every API here",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the "
+            "account-level API Gateway logging role; it only grants CloudWatch Logs actions.",
+            findings=[
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs"
+            ],
+        )
+        account = apigateway.CfnAccount(
+            self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn
+        )
+        account.node.add_dependency(role)
+        return role

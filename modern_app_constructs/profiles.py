@@ -1,0 +1,92 @@
+"""Deployment profiles: the small set of defaults that differ between dev and prod."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import aws_cdk as cdk
+from aws_cdk import aws_logs as logs
+from constructs import IConstruct
+
+from ._validation import InvalidPropError
+
+__all__ = ["PROFILE_CONTEXT_KEY", "Profile"]
+
+#: The context key (``cdk synth -c profile=prod``) that selects the profile.
+PROFILE_CONTEXT_KEY = "profile"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The defaults every construct reads from the environment it is deployed into.
+
+    A platform team can define its own profile (e.g. ``staging``) and hand it to
+    ``PlatformEnvironment(profile=...)``; the two built-in ones are :attr:`DEV` and
+    :attr:`PROD`.
+
+    Attributes:
+        name: the profile's name, applied as the ``profile`` tag.
+        nat_gateways: NAT gateways in the platform VPC (dev: 1, prod: one per AZ).
+        log_retention: retention of every log group the constructs create
+            (dev: one month, prod: one year).
+        removal_policy: what happens to stateful resources (keys, log groups, buckets,
+            queues) when the stack is deleted (dev: destroy, prod: retain).
+        lambda_deployment: the SAM-style deployment preset ``CanaryFunction`` uses when none
+            is given (dev: ``AllAtOnce``, prod: ``Canary10Percent5Minutes``).
+        desired_count: Fargate tasks per service when none is given (dev: 1, prod: 2).
+        deletion_protection: deletion protection on load balancers (dev: off, prod: on).
+    """
+
+    name: str
+    nat_gateways: int
+    log_retention: logs.RetentionDays
+    removal_policy: cdk.RemovalPolicy
+    lambda_deployment: str
+    desired_count: int
+    deletion_protection: bool
+
+    DEV: ClassVar[Profile]
+    PROD: ClassVar[Profile]
+
+    @staticmethod
+    def named(name: str) -> Profile:
+        """The built-in profile called ``name`` (``dev`` or ``prod``).
+
+        Raises:
+            InvalidPropError: for any other name.
+        """
+        known = {"dev": DEV, "prod": PROD}
+        if name not in known:
+            raise InvalidPropError("Profile", "profile", name, "allowed: one of 'dev', 'prod'")
+        return known[name]
+
+    @staticmethod
+    def from_context(scope: IConstruct) -> Profile:
+        """The built-in profile selected by the ``profile`` context value (default ``dev``)."""
+        value = scope.node.try_get_context(PROFILE_CONTEXT_KEY)
+        return Profile.named(value if value is not None else "dev")
+
+
+DEV = Profile(
+    name="dev",
+    nat_gateways=1,
+    log_retention=logs.RetentionDays.ONE_MONTH,
+    removal_policy=cdk.RemovalPolicy.DESTROY,
+    lambda_deployment="AllAtOnce",
+    desired_count=1,
+    deletion_protection=False,
+)
+
+PROD = Profile(
+    name="prod",
+    nat_gateways=2,
+    log_retention=logs.RetentionDays.ONE_YEAR,
+    removal_policy=cdk.RemovalPolicy.RETAIN,
+    lambda_deployment="Canary10Percent5Minutes",
+    desired_count=2,
+    deletion_protection=True,
+)
+
+Profile.DEV = DEV
+Profile.PROD = PROD
