@@ -1,0 +1,157 @@
+"""The library's Lambda defaults: runtime, architecture, logging, tracing, Powertools.
+
+Handler code reaches Lambda with AWS Lambda Powertools through the public Powertools layer
+(published by AWS in every commercial region), so synthesis needs neither Docker bundling nor
+network access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._nag import acknowledge
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = [
+    "ASSET_EXCLUDES",
+    "DEFAULT_ARCHITECTURE",
+    "DEFAULT_RUNTIME",
+    "POWERTOOLS_LAYER_VERSION",
+    "asset_code",
+    "create_function",
+    "powertools_layer",
+]
+
+#: The newest Python runtime the pinned aws-cdk-lib offers.
+DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: Graviton: cheaper per millisecond and faster for most Python workloads.
+DEFAULT_ARCHITECTURE = lambda_.Architecture.ARM_64
+#: The account AWS publishes the Powertools for AWS Lambda (Python) layers from.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: The Powertools v3 layer version the library is tested against.
+POWERTOOLS_LAYER_VERSION = 27
+#: Files that must never reach a Lambda asset: they would change its hash on every machine.
+ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
+
+
+def asset_code(path: str | Path) -> lambda_.Code:
+    """Lambda code from a local directory, with byte-code caches left out (stable hashes)."""
+    return lambda_.Code.from_asset(str(path), exclude=list(ASSET_EXCLUDES))
+
+
+def powertools_layer(
+    scope: Construct,
+    runtime: lambda_.Runtime = DEFAULT_RUNTIME,
+    architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
+    version: int = POWERTOOLS_LAYER_VERSION,
+) -> lambda_.ILayerVersion:
+    """The public Powertools layer for ``runtime``/``architecture`` in the stack's region.
+
+    One ``ILayerVersion`` per stack and flavour; the ARN is built with the deploy-time region
+    and partition, so stacks stay environment-agnostic.
+    """
+    stack = cdk.Stack.of(scope)
+    flavour = runtime.name.replace(".", "")  # python3.14 -> python314
+    arch = "arm64" if architecture == lambda_.Architecture.ARM_64 else "x86_64"
+    layer_id = f"PowertoolsLayer-{flavour}-{arch}-{version}"
+    existing = stack.node.try_find_child(layer_id)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    arn = cdk.Fn.sub(
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:"
+        f"{POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-{flavour}-{arch}:{version}"
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
+
+
+def create_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    code: lambda_.Code,
+    handler: str,
+    platform: PlatformEnvironment | None,
+    profile: Profile,
+    service_name: str,
+    description: str | None = None,
+    runtime: lambda_.Runtime = DEFAULT_RUNTIME,
+    architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
+    memory_size: int = 256,
+    timeout: cdk.Duration | None = None,
+    environment: Mapping[str, str] | None = None,
+    layers: Sequence[lambda_.ILayerVersion] = (),
+    powertools: bool = True,
+    reserved_concurrent_executions: int | None = None,
+    log_retention: logs.RetentionDays | None = None,
+) -> tuple[lambda_.Function, logs.LogGroup]:
+    """Create a function with the library's defaults and return it with its log group.
+
+    Defaults: ARM64, the newest Python runtime, active X-Ray tracing, JSON logs into a dedicated
+    log group (platform retention and key), a dedicated role that may only write to that log
+    group (no AWS-managed policy), the Powertools layer and its environment.
+    """
+    key = platform.key if platform is not None else None
+    log_group = logs.LogGroup(
+        scope,
+        f"{construct_id}LogGroup",
+        retention=log_retention or profile.log_retention,
+        encryption_key=key,
+        removal_policy=profile.removal_policy,
+    )
+    if key is not None:
+        log_group.node.add_dependency(key)
+    role = iam.Role(
+        scope,
+        f"{construct_id}ServiceRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Execution role of {scope.node.path}/{construct_id}",
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.log_group_arn],
+        )
+    )
+    env = {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": service_name,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    env.update(environment or {})
+    all_layers = list(layers)
+    if powertools:
+        all_layers.insert(0, powertools_layer(scope, runtime, architecture))
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        code=code,
+        handler=handler,
+        runtime=runtime,
+        architecture=architecture,
+        memory_size=memory_size,
+        timeout=timeout or cdk.Duration.seconds(30),
+        environment=env,
+        description=description,
+        role=role,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        tracing=lambda_.Tracing.ACTIVE,
+        layers=all_layers,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5",
+        "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; "
+        "active tracing needs them on '*'.",
+        findings=["Resource::*"],
+    )
+    return function, log_group
