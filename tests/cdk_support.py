@@ -69,3 +69,19 @@ def lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east-1",
         for match in matches
         if match.rule.id.startswith("E")
     ]
+
+
+def synth_compliant(app: cdk.App) -> dict[str, dict[str, Any]]:
+    """Synthesize ``app`` behind both compliance gates and return its templates by stack name.
+
+    cdk-nag AwsSolutions is attached as a validation plugin (an unacknowledged error makes
+    ``synth()`` raise ``ValidationFailed``); every template must then be free of cfn-lint errors.
+    """
+    from cdk_nag import AwsSolutionsChecks
+
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    assembly = app.synth()
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+    problems = {name: lint_errors(template) for name, template in templates.items()}
+    assert not any(problems.values()), json.dumps(problems, indent=1)
+    return templates
