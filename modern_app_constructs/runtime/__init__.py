@@ -1,0 +1,1 @@
+"""Lambda handler code the library ships (deployed as an asset directory)."""
