@@ -4,12 +4,18 @@ The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`
 service constructs that live in it.
 """
 
+from ._lambda import asset_code
 from ._validation import InvalidPropError
+from .canary_function import CanaryFunction
+from .deployment import DeploymentStrategy
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
 __all__ = [
+    "CanaryFunction",
+    "DeploymentStrategy",
     "InvalidPropError",
     "PlatformEnvironment",
     "Profile",
+    "asset_code",
 ]

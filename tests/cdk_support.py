@@ -41,7 +41,7 @@ def make_stack(
 
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-_VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]{32}")
+_VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]+")
 
 
 def normalize(template: dict[str, Any]) -> dict[str, Any]:

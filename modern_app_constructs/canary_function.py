@@ -1,0 +1,458 @@
+"""CanaryFunction: a Lambda that ships every change by canary, with alarms, rollback and hooks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._alarms import create_alarm
+from ._lambda import DEFAULT_RUNTIME, asset_code, create_function
+from ._nag import acknowledge, logical_id_ref
+from ._validation import InvalidPropError, check_int_range
+from .deployment import DeploymentStrategy
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction"]
+
+#: ``cdk deploy -c modern-app-constructs:ignoreAlarms=true``: break-glass for every CanaryFunction.
+IGNORE_ALARMS_CONTEXT_KEY = "modern-app-constructs:ignoreAlarms"
+#: CodeDeploy watches at most 10 alarms per deployment group.
+MAX_DEPLOYMENT_ALARMS = 10
+#: Alarms the construct generates (alias errors, new-version errors, throttles, p99 duration).
+GENERATED_ALARMS = 4
+
+_ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
+_RUNTIME_DIR = Path(__file__).parent / "runtime"
+_PERIOD = cdk.Duration.minutes(1)
+
+_PRESET_CONFIGS: dict[str, codedeploy.ILambdaDeploymentConfig] = {
+    "AllAtOnce": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+    "Canary10Percent5Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+    "Canary10Percent10Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
+    "Canary10Percent15Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
+    "Canary10Percent30Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
+    "Linear10PercentEvery1Minute": (
+        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE
+    ),
+    "Linear10PercentEvery2Minutes": (
+        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES
+    ),
+    "Linear10PercentEvery3Minutes": (
+        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES
+    ),
+    "Linear10PercentEvery10Minutes": (
+        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES
+    ),
+}
+
+
+class CanaryFunction(Construct):
+    """A Lambda function whose every change is shifted to by CodeDeploy, watched by alarms.
+
+    What AWS SAM's ``AutoPublishAlias`` + ``DeploymentPreference`` do, as a construct: each change
+    to code or configuration publishes a new version; the alias moves to it through CodeDeploy
+    (canary, linear or all at once); generated alarms (plus yours) roll the deployment back
+    automatically; pre- and post-traffic hooks run around the shift, and a built-in smoke test
+    can be the pre-traffic hook without writing any hook code.
+
+    Args:
+        scope: the parent construct.
+        construct_id: the construct id.
+        code: the function's code, e.g. ``asset_code("functions/orders")``.
+        handler: the handler, e.g. ``"app.handler"``.
+        runtime: Default: the newest Python runtime of the pinned aws-cdk-lib (3.14).
+        memory_size: MiB, 128..10240. Default: 256.
+        timeout: at most 15 minutes. Default: 30 seconds.
+        environment: environment variables. Default: only the Powertools settings.
+        description: the function's description. Default: none.
+        service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the id.
+        alias_name: the alias traffic goes through. Default: ``"live"``.
+        deployment: a SAM preset name (``"Canary10Percent5Minutes"``, ...) or a
+            :class:`DeploymentStrategy` (canary, linear, all at once). Default: the profile's
+            (dev: ``AllAtOnce``, prod: ``Canary10Percent5Minutes``).
+        alarms: more alarms that roll a deployment back; generated + yours <= 10.
+            Default: none.
+        duration_alarm_threshold: the p99 duration that counts as failing. Default: 80% of the
+            timeout.
+        pre_traffic_hook: a function CodeDeploy runs before shifting traffic. Default: none
+            (or the built-in smoke test when ``smoke_test_event`` is given).
+        post_traffic_hook: a function CodeDeploy runs after shifting traffic. Default: none.
+        smoke_test_event: a JSON-serialisable event; the built-in pre-traffic hook invokes the
+            new version with it and fails the deployment on a function error, a ``statusCode``
+            >= 500 or a timeout. Default: no smoke test.
+        smoke_test_expected_status_codes: the ``statusCode`` values the smoke test accepts.
+            Default: any below 500.
+        ignore_alarms: break-glass: deploy even while an alarm is in ALARM (also set for every
+            CanaryFunction by ``-c modern-app-constructs:ignoreAlarms=true``). Default: False.
+        reserved_concurrent_executions: Default: unreserved.
+        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+
+    Attributes:
+        function: the ``lambda_.Function``.
+        version: the version published for the current code and configuration.
+        alias: the alias CodeDeploy shifts; hand it wherever an ``IFunction`` is wanted.
+        application: the CodeDeploy application.
+        deployment_group: the CodeDeploy deployment group.
+        deployment: the :class:`DeploymentStrategy` in force.
+        alarms: every alarm watched by the deployment group (generated first).
+        log_group: the function's log group.
+        smoke_test_function: the built-in pre-traffic hook, when ``smoke_test_event`` is given.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        runtime: lambda_.Runtime | None = None,
+        memory_size: int = 256,
+        timeout: cdk.Duration | None = None,
+        environment: Mapping[str, str] | None = None,
+        description: str | None = None,
+        service_name: str | None = None,
+        alias_name: str = "live",
+        deployment: str | DeploymentStrategy | None = None,
+        alarms: Sequence[cloudwatch.IAlarm] = (),
+        duration_alarm_threshold: cdk.Duration | None = None,
+        pre_traffic_hook: lambda_.IFunction | None = None,
+        post_traffic_hook: lambda_.IFunction | None = None,
+        smoke_test_event: Any = None,
+        smoke_test_expected_status_codes: Sequence[int] | None = None,
+        ignore_alarms: bool = False,
+        reserved_concurrent_executions: int | None = None,
+        platform: PlatformEnvironment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"CanaryFunction '{construct_id}'"
+        timeout = timeout or cdk.Duration.seconds(30)
+        # validate
+        self._validate(
+            owner,
+            memory_size=memory_size,
+            timeout=timeout,
+            alias_name=alias_name,
+            alarms=alarms,
+            duration_alarm_threshold=duration_alarm_threshold,
+            pre_traffic_hook=pre_traffic_hook,
+            smoke_test_event=smoke_test_event,
+            smoke_test_expected_status_codes=smoke_test_expected_status_codes,
+        )
+        strategy = (
+            DeploymentStrategy.of(deployment, owner=owner) if deployment is not None else None
+        )
+        if strategy is not None and strategy.kind not in ("all_at_once", "canary", "linear"):
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                "allowed for Lambda: a canary, linear or all-at-once strategy",
+            )
+
+        # resolve defaults
+        platform = platform or PlatformEnvironment.try_of(self)
+        profile = platform.profile if platform is not None else Profile.from_context(self)
+        self.deployment: DeploymentStrategy = strategy or DeploymentStrategy.of(
+            profile.lambda_deployment, owner=owner
+        )
+        topic = platform.alarm_topic if platform is not None else None
+        context_switch = str(self.node.try_get_context(IGNORE_ALARMS_CONTEXT_KEY)).lower()
+        ignore = ignore_alarms or context_switch == "true"
+
+        # create children
+        self.function: lambda_.Function
+        self.log_group: logs.LogGroup
+        self.function, self.log_group = create_function(
+            self,
+            "Function",
+            code=code,
+            handler=handler,
+            runtime=runtime or DEFAULT_RUNTIME,
+            memory_size=memory_size,
+            timeout=timeout,
+            environment=environment,
+            description=description,
+            platform=platform,
+            profile=profile,
+            service_name=service_name or construct_id,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+        )
+        self.version: lambda_.Version = self.function.current_version
+        self.alias = lambda_.Alias(self, "Alias", alias_name=alias_name, version=self.version)
+        self.alarms: list[cloudwatch.IAlarm] = [
+            *self._build_alarms(timeout, duration_alarm_threshold, topic),
+            *alarms,
+        ]
+        self.smoke_test_function: lambda_.Function | None = None
+        if smoke_test_event is not None:
+            self.smoke_test_function = self._build_smoke_test(
+                smoke_test_event, smoke_test_expected_status_codes, timeout, platform, profile
+            )
+            pre_traffic_hook = self.smoke_test_function
+
+        # wire
+        self.application = codedeploy.LambdaApplication(self, "Application")
+        self.deployment_group = codedeploy.LambdaDeploymentGroup(
+            self,
+            "DeploymentGroup",
+            application=self.application,
+            alias=self.alias,
+            deployment_config=self._deployment_config(),
+            alarms=self.alarms,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            ignore_alarm_configuration=ignore,
+            pre_hook=pre_traffic_hook,
+            post_hook=post_traffic_hook,
+        )
+        self._acknowledge_deployment_role(pre_traffic_hook, post_traffic_hook)
+        if platform is not None:
+            platform.apply_tags(self)
+
+    # ------------------------------------------------------------------ public
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke the function through the alias."""
+        return self.alias.grant_invoke(grantee)
+
+    def metric_errors(self, **props: Any) -> cloudwatch.Metric:
+        """Errors through the alias (Sum per minute unless overridden)."""
+        return self.alias.metric_errors(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
+        """Invocations through the alias (Sum per minute unless overridden)."""
+        return self.alias.metric_invocations(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_throttles(self, **props: Any) -> cloudwatch.Metric:
+        """Throttles through the alias (Sum per minute unless overridden)."""
+        return self.alias.metric_throttles(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_duration(self, **props: Any) -> cloudwatch.Metric:
+        """Duration through the alias (p99 per minute unless overridden)."""
+        return self.alias.metric_duration(**{"period": _PERIOD, "statistic": "p99", **props})
+
+    def metric_new_version_errors(self, **props: Any) -> cloudwatch.Metric:
+        """Errors of the version being deployed only (the ``ExecutedVersion`` dimension)."""
+        return cloudwatch.Metric(
+            **{
+                "namespace": "AWS/Lambda",
+                "metric_name": "Errors",
+                "dimensions_map": {
+                    "FunctionName": self.function.function_name,
+                    "Resource": f"{self.function.function_name}:{self.alias.alias_name}",
+                    "ExecutedVersion": self.version.version,
+                },
+                "period": _PERIOD,
+                "statistic": "Sum",
+                **props,
+            }
+        )
+
+    # ---------------------------------------------------------------- builders
+
+    @staticmethod
+    def _validate(
+        owner: str,
+        *,
+        memory_size: int,
+        timeout: cdk.Duration,
+        alias_name: str,
+        alarms: Sequence[cloudwatch.IAlarm],
+        duration_alarm_threshold: cdk.Duration | None,
+        pre_traffic_hook: lambda_.IFunction | None,
+        smoke_test_event: Any,
+        smoke_test_expected_status_codes: Sequence[int] | None,
+    ) -> None:
+        check_int_range(owner, "memory_size", memory_size, 128, 10240, unit="MiB")
+        if timeout.to_seconds() > 900 or timeout.to_seconds() < 1:
+            raise InvalidPropError(
+                owner, "timeout", timeout.to_human_string(), "allowed: 1 second to 15 minutes"
+            )
+        if not isinstance(alias_name, str) or not _ALIAS_NAME.match(alias_name):
+            raise InvalidPropError(
+                owner,
+                "alias_name",
+                alias_name,
+                "allowed: 1-128 letters, digits, '-' and '_', not only digits",
+            )
+        total = GENERATED_ALARMS + len(alarms)
+        if total > MAX_DEPLOYMENT_ALARMS:
+            raise InvalidPropError(
+                owner,
+                "alarms",
+                f"{len(alarms)} alarms",
+                f"allowed: at most {MAX_DEPLOYMENT_ALARMS - GENERATED_ALARMS} (CodeDeploy watches "
+                f"at most {MAX_DEPLOYMENT_ALARMS} per deployment group, {GENERATED_ALARMS} are "
+                "generated)",
+            )
+        if duration_alarm_threshold is not None and not (
+            0 < duration_alarm_threshold.to_milliseconds() <= timeout.to_milliseconds()
+        ):
+            raise InvalidPropError(
+                owner,
+                "duration_alarm_threshold",
+                duration_alarm_threshold.to_human_string(),
+                f"allowed: more than 0 and at most the timeout ({timeout.to_human_string()})",
+            )
+        if smoke_test_event is not None:
+            if pre_traffic_hook is not None:
+                raise InvalidPropError(
+                    owner,
+                    "smoke_test_event",
+                    "given with pre_traffic_hook",
+                    "allowed: one pre-traffic hook: either smoke_test_event or pre_traffic_hook",
+                )
+            try:
+                json.dumps(smoke_test_event)
+            except (TypeError, ValueError) as error:
+                raise InvalidPropError(
+                    owner,
+                    "smoke_test_event",
+                    smoke_test_event,
+                    "allowed: a JSON-serialisable value",
+                ) from error
+        elif smoke_test_expected_status_codes is not None:
+            raise InvalidPropError(
+                owner,
+                "smoke_test_expected_status_codes",
+                smoke_test_expected_status_codes,
+                "allowed only together with smoke_test_event",
+            )
+        for code in smoke_test_expected_status_codes or ():
+            check_int_range(owner, "smoke_test_expected_status_codes", code, 100, 599)
+
+    def _build_alarms(
+        self,
+        timeout: cdk.Duration,
+        duration_threshold: cdk.Duration | None,
+        topic: Any,
+    ) -> list[cloudwatch.Alarm]:
+        threshold_ms = (
+            duration_threshold.to_milliseconds()
+            if duration_threshold is not None
+            else int(timeout.to_milliseconds() * 0.8)
+        )
+        return [
+            create_alarm(
+                self,
+                "AliasErrors",
+                metric=self.metric_errors(),
+                threshold=1,
+                description="Errors through the alias",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "NewVersionErrors",
+                metric=self.metric_new_version_errors(),
+                threshold=1,
+                description="Errors of the version being deployed",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "Throttles",
+                metric=self.metric_throttles(),
+                threshold=1,
+                description="Throttled invocations",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "DurationP99",
+                metric=self.metric_duration(),
+                threshold=threshold_ms,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=f"p99 duration above {threshold_ms} ms",
+                topic=topic,
+            ),
+        ]
+
+    def _build_smoke_test(
+        self,
+        event: Any,
+        expected_status_codes: Sequence[int] | None,
+        timeout: cdk.Duration,
+        platform: PlatformEnvironment | None,
+        profile: Profile,
+    ) -> lambda_.Function:
+        environment = {
+            "TARGET_VERSION_ARN": self.version.function_arn,
+            "SMOKE_TEST_EVENT": json.dumps(event, sort_keys=True),
+        }
+        if expected_status_codes:
+            environment["EXPECTED_STATUS_CODES"] = json.dumps(list(expected_status_codes))
+        hook, _ = create_function(
+            self,
+            "SmokeTest",
+            code=asset_code(_RUNTIME_DIR),
+            handler="smoke_test_hook.handler",
+            description=f"Pre-traffic smoke test of {self.node.path}",
+            memory_size=256,
+            timeout=cdk.Duration.seconds(min(900, int(timeout.to_seconds()) + 60)),
+            environment=environment,
+            platform=platform,
+            profile=profile,
+            service_name=f"{self.node.id}-smoke-test",
+        )
+        self.version.grant_invoke(hook)
+        return hook
+
+    def _deployment_config(self) -> codedeploy.ILambdaDeploymentConfig:
+        strategy = self.deployment
+        if strategy.name in _PRESET_CONFIGS:
+            return _PRESET_CONFIGS[strategy.name]
+        minutes = cdk.Duration.minutes(strategy.interval_minutes or 1)
+        percentage = strategy.percentage or 10
+        routing: codedeploy.TrafficRouting = (
+            codedeploy.TrafficRouting.time_based_canary(interval=minutes, percentage=percentage)
+            if strategy.kind == "canary"
+            else codedeploy.TrafficRouting.time_based_linear(
+                interval=minutes, percentage=percentage
+            )
+        )
+        return codedeploy.LambdaDeploymentConfig(self, "DeploymentConfig", traffic_routing=routing)
+
+    def _acknowledge_deployment_role(
+        self, pre_hook: lambda_.IFunction | None, post_hook: lambda_.IFunction | None
+    ) -> None:
+        role = self.deployment_group.node.find_child("ServiceRole")
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4",
+            "CodeDeploy's AWSCodeDeployRoleForLambdaLimited is the AWS-maintained minimum for "
+            "shifting an alias; CDK attaches it to every Lambda deployment group.",
+            findings=[
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSCodeDeployRoleForLambdaLimited"
+            ],
+        )
+        hook_findings = [
+            f"Resource::{logical_id_ref(hook.node.default_child)}:*"  # type: ignore[arg-type]
+            for hook in (pre_hook, post_hook)
+            if isinstance(hook, lambda_.Function) and hook.node.default_child is not None
+        ]
+        if hook_findings:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "CodeDeploy invokes the traffic hook by any of its versions; the grant is "
+                "scoped to the hook function itself.",
+                findings=hook_findings,
+            )
