@@ -7,15 +7,18 @@ service constructs that live in it.
 from ._lambda import asset_code
 from ._validation import InvalidPropError
 from .canary_function import CanaryFunction
+from .decoupled_worker import DecoupledWorker, WorkerContainer
 from .deployment import DeploymentStrategy
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
 __all__ = [
     "CanaryFunction",
+    "DecoupledWorker",
     "DeploymentStrategy",
     "InvalidPropError",
     "PlatformEnvironment",
     "Profile",
+    "WorkerContainer",
     "asset_code",
 ]

@@ -1,0 +1,574 @@
+"""DecoupledWorker: SNS topic -> encrypted SQS queue (with DLQ) -> consumer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ._alarms import create_alarm
+from ._lambda import create_function
+from ._nag import acknowledge
+from ._validation import InvalidPropError, check_int_range
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = ["DecoupledWorker", "WorkerContainer"]
+
+_PERIOD = cdk.Duration.minutes(1)
+#: AWS's advice: a queue's visibility timeout at least six times its consumer's timeout.
+VISIBILITY_FACTOR = 6
+_MAX_VISIBILITY_S = 43_200
+_QUEUE_OWNER_ACTIONS = [
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+    "sqs:SendMessage",
+]
+
+
+@dataclass(frozen=True)
+class WorkerContainer:
+    """A Fargate queue processor: containers that poll the queue, scaled on its depth.
+
+    Attributes:
+        image: the container image; it reads ``QUEUE_URL`` from its environment.
+        cpu: Fargate CPU units. Default: 256.
+        memory_limit_mib: Default: 512.
+        min_capacity: tasks kept running with an empty queue (0 scales to zero). Default: 0.
+        max_capacity: Default: 4.
+        environment: more environment variables. Default: none.
+        visibility_timeout: how long a message stays invisible while a task works on it.
+            Default: 5 minutes.
+    """
+
+    image: ecs.ContainerImage
+    cpu: int = 256
+    memory_limit_mib: int = 512
+    min_capacity: int = 0
+    max_capacity: int = 4
+    environment: Mapping[str, str] = field(default_factory=dict)
+    visibility_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
+
+
+class DecoupledWorker(Construct):
+    """An SNS topic feeding an encrypted SQS queue (with a DLQ) that a consumer drains.
+
+    The queue is encrypted with a customer-managed key SNS may use (the platform's, or one of
+    its own), HTTPS-only and owner-only, with a dead-letter queue operators can redrive from.
+    The consumer is a Lambda function (yours, a ``CanaryFunction``'s alias, or one built from
+    ``code`` + ``handler``) reporting partial batch failures, or a Fargate queue processor.
+    The invariants that make this safe are checked at synth time.
+
+    Args:
+        scope: the parent construct.
+        construct_id: the construct id.
+        consumer: an existing ``IFunction``, or a ``CanaryFunction`` (its alias is subscribed,
+            so the worker ships by canary). Exactly one of ``consumer``, ``code`` and
+            ``container``.
+        code: code for a new consumer function with the library's Lambda defaults.
+        handler: the new function's handler; required with ``code``.
+        container: a :class:`WorkerContainer` for long-running work.
+        environment: environment of a new consumer function. Default: none.
+        timeout: timeout of a new consumer function. Default: 30 seconds.
+        memory_size: memory of a new consumer function. Default: 256 MiB.
+        topic: the topic to subscribe to. Default: a new topic, encrypted and HTTPS-only.
+        filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``).
+            Default: every message.
+        raw_message_delivery: deliver the message body without the SNS envelope.
+            Default: False.
+        fifo: a FIFO queue (required for a FIFO topic). Default: whatever the topic is.
+        batch_size: records per Lambda invocation, 1..10000 (FIFO: 1..10). Default: 10.
+        max_batching_window: wait for a fuller batch, at most 5 minutes; required for a batch
+            size above 10. Default: none.
+        max_concurrency: concurrent invocations the event source may use, 2..1000.
+            Default: unlimited.
+        max_receive_count: receives before a message goes to the DLQ, 1..1000. Default: 5.
+        visibility_timeout: at least 6x the consumer's timeout, at most 12 hours.
+            Default: 6x the consumer's timeout plus the batching window.
+        retention_period: how long the queue keeps messages. Default: 4 days (DLQ: 14 days).
+        age_alarm_threshold: alarm when the oldest message is older. Default: 5 minutes.
+        service_name: Powertools service name of a new function. Default: the id.
+        cluster: the ECS cluster of a container consumer. Default: the platform's.
+        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+
+    Attributes:
+        topic, queue, dead_letter_queue, key, subscription: the messaging resources.
+        consumer: the function the event source invokes, or ``None`` for a container.
+        event_source: the SQS event source of a function consumer.
+        processor: the Fargate service of a container consumer, else ``None``.
+        alarms: DLQ not empty, oldest message too old, consumer errors.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        consumer: Any = None,
+        code: lambda_.Code | None = None,
+        handler: str | None = None,
+        container: WorkerContainer | None = None,
+        environment: Mapping[str, str] | None = None,
+        timeout: cdk.Duration | None = None,
+        memory_size: int = 256,
+        topic: sns.ITopic | None = None,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        raw_message_delivery: bool = False,
+        fifo: bool | None = None,
+        batch_size: int = 10,
+        max_batching_window: cdk.Duration | None = None,
+        max_concurrency: int | None = None,
+        max_receive_count: int = 5,
+        visibility_timeout: cdk.Duration | None = None,
+        retention_period: cdk.Duration | None = None,
+        age_alarm_threshold: cdk.Duration | None = None,
+        service_name: str | None = None,
+        cluster: ecs.ICluster | None = None,
+        platform: PlatformEnvironment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"DecoupledWorker '{construct_id}'"
+        # validate
+        target, consumer_timeout = self._resolve_consumer(
+            owner, consumer, code, handler, container, timeout
+        )
+        is_fifo = self._check_fifo(owner, topic, fifo)
+        self._check_batching(owner, batch_size, max_batching_window, max_concurrency, is_fifo)
+        check_int_range(owner, "max_receive_count", max_receive_count, 1, 1000)
+        visibility = self._visibility(
+            owner, visibility_timeout, consumer_timeout, max_batching_window
+        )
+        age_threshold = age_alarm_threshold or cdk.Duration.minutes(5)
+        if age_threshold.to_seconds() < 60:
+            raise InvalidPropError(
+                owner,
+                "age_alarm_threshold",
+                age_threshold.to_human_string(),
+                "allowed: >= 1 minute",
+            )
+
+        # resolve defaults
+        platform = platform or PlatformEnvironment.try_of(self)
+        profile = platform.profile if platform is not None else Profile.from_context(self)
+        alarm_topic = platform.alarm_topic if platform is not None else None
+        cluster = cluster or (platform.cluster if platform is not None else None)
+        if container is not None and cluster is None:
+            raise InvalidPropError(
+                owner,
+                "cluster",
+                None,
+                "allowed: an ECS cluster (or a PlatformEnvironment) for a container consumer",
+            )
+
+        # create children
+        self.key: kms.IKey = platform.key if platform is not None else self._build_key(profile)
+        self.topic: sns.ITopic = topic or sns.Topic(
+            self,
+            "Topic",
+            master_key=self.key,
+            enforce_ssl=True,
+            fifo=is_fifo or None,
+            content_based_deduplication=True if is_fifo else None,
+        )
+        self.dead_letter_queue = self._build_queue(
+            "DeadLetterQueue",
+            profile,
+            fifo=is_fifo,
+            retention_period=cdk.Duration.days(14),
+            redrive_allow_policy=sqs.RedriveAllowPolicy(
+                redrive_permission=sqs.RedrivePermission.ALLOW_ALL
+            ),
+        )
+        self.queue = self._build_queue(
+            "Queue",
+            profile,
+            fifo=is_fifo,
+            retention_period=retention_period or cdk.Duration.days(4),
+            visibility_timeout=visibility,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=max_receive_count, queue=self.dead_letter_queue
+            ),
+        )
+
+        # wire
+        self.subscription = self._subscribe(filter_policy, raw_message_delivery)
+        self.consumer: lambda_.IFunction | None = None
+        self.event_source: event_sources.SqsEventSource | None = None
+        self.processor: ecs.FargateService | None = None
+        if container is not None and cluster is not None:
+            self.processor = self._build_processor(container, cluster, platform, profile)
+        else:
+            function = target
+            if function is None and code is not None and handler is not None:
+                function, _ = create_function(
+                    self,
+                    "Consumer",
+                    code=code,
+                    handler=handler,
+                    timeout=consumer_timeout,
+                    memory_size=memory_size,
+                    environment=environment,
+                    platform=platform,
+                    profile=profile,
+                    service_name=service_name or construct_id,
+                )
+            self.consumer = function
+            self.event_source = event_sources.SqsEventSource(
+                self.queue,
+                batch_size=batch_size,
+                max_batching_window=max_batching_window,
+                max_concurrency=max_concurrency,
+                report_batch_item_failures=True,
+            )
+            function.add_event_source(self.event_source)  # type: ignore[union-attr]
+
+        # expose
+        self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(age_threshold, alarm_topic)
+        if platform is not None:
+            platform.apply_tags(self)
+
+    # ------------------------------------------------------------------ public
+
+    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` publish to the topic (and use its key)."""
+        return self.topic.grant_publish(grantee)
+
+    def metric_queue_depth(self, **props: Any) -> cloudwatch.Metric:
+        """Visible messages in the queue (Maximum per minute unless overridden)."""
+        return self.queue.metric_approximate_number_of_messages_visible(
+            **{"period": _PERIOD, "statistic": "Maximum", **props}
+        )
+
+    def metric_oldest_message_age(self, **props: Any) -> cloudwatch.Metric:
+        """Age of the oldest message in seconds (Maximum per minute unless overridden)."""
+        return self.queue.metric_approximate_age_of_oldest_message(
+            **{"period": _PERIOD, "statistic": "Maximum", **props}
+        )
+
+    def metric_dead_letter_depth(self, **props: Any) -> cloudwatch.Metric:
+        """Visible messages in the dead-letter queue (Maximum per minute unless overridden)."""
+        return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            **{"period": _PERIOD, "statistic": "Maximum", **props}
+        )
+
+    # -------------------------------------------------------------- validation
+
+    @staticmethod
+    def _resolve_consumer(
+        owner: str,
+        consumer: Any,
+        code: lambda_.Code | None,
+        handler: str | None,
+        container: WorkerContainer | None,
+        timeout: cdk.Duration | None,
+    ) -> tuple[lambda_.IFunction | None, cdk.Duration | None]:
+        given = [
+            name
+            for name, value in (("consumer", consumer), ("code", code), ("container", container))
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise InvalidPropError(
+                owner,
+                "consumer/code/container",
+                given or None,
+                "allowed: exactly one of consumer (an IFunction or CanaryFunction), "
+                "code + handler, or container",
+            )
+        if code is not None:
+            if not handler:
+                raise InvalidPropError(owner, "handler", handler, "allowed: a handler with code")
+            timeout = timeout or cdk.Duration.seconds(30)
+            if not 1 <= timeout.to_seconds() <= 900:
+                raise InvalidPropError(
+                    owner, "timeout", timeout.to_human_string(), "allowed: 1 second to 15 minutes"
+                )
+            return None, timeout
+        if container is not None:
+            check_int_range(owner, "container.min_capacity", container.min_capacity, 0, 1000)
+            check_int_range(
+                owner,
+                "container.max_capacity",
+                container.max_capacity,
+                max(1, container.min_capacity),
+                1000,
+            )
+            return None, container.visibility_timeout
+        if handler is not None or timeout is not None:
+            raise InvalidPropError(
+                owner, "handler/timeout", handler or timeout, "allowed only with code"
+            )
+        # a CanaryFunction (or anything shaped like one): subscribe its alias
+        if hasattr(consumer, "alias") and hasattr(consumer, "function"):
+            return consumer.alias, consumer.function.timeout
+        if not isinstance(consumer, lambda_.FunctionBase):
+            raise InvalidPropError(
+                owner, "consumer", consumer, "allowed: a Lambda IFunction or a CanaryFunction"
+            )
+        if isinstance(consumer, lambda_.Function):
+            return consumer, consumer.timeout
+        if isinstance(consumer, lambda_.Alias) and isinstance(
+            consumer.version.lambda_, lambda_.Function
+        ):
+            return consumer, consumer.version.lambda_.timeout
+        return consumer, None
+
+    @staticmethod
+    def _check_fifo(owner: str, topic: sns.ITopic | None, fifo: bool | None) -> bool:
+        topic_fifo = bool(topic.fifo) if topic is not None else None
+        if topic_fifo is not None and fifo is not None and topic_fifo != fifo:
+            raise InvalidPropError(
+                owner,
+                "fifo",
+                fifo,
+                f"allowed: {topic_fifo} — a {'FIFO' if topic_fifo else 'standard'} topic needs a "
+                f"{'FIFO' if topic_fifo else 'standard'} queue",
+            )
+        return bool(fifo if fifo is not None else topic_fifo)
+
+    @staticmethod
+    def _check_batching(
+        owner: str,
+        batch_size: int,
+        window: cdk.Duration | None,
+        max_concurrency: int | None,
+        fifo: bool,
+    ) -> None:
+        check_int_range(owner, "batch_size", batch_size, 1, 10 if fifo else 10_000)
+        if batch_size > 10 and window is None:
+            raise InvalidPropError(
+                owner,
+                "batch_size",
+                batch_size,
+                "allowed: at most 10 without max_batching_window (set a batching window)",
+            )
+        if window is not None and not 0 <= window.to_seconds() <= 300:
+            raise InvalidPropError(
+                owner, "max_batching_window", window.to_human_string(), "allowed: 0 to 5 minutes"
+            )
+        check_int_range(owner, "max_concurrency", max_concurrency, 2, 1000)
+
+    @staticmethod
+    def _visibility(
+        owner: str,
+        given: cdk.Duration | None,
+        consumer_timeout: cdk.Duration | None,
+        window: cdk.Duration | None,
+    ) -> cdk.Duration:
+        if consumer_timeout is None:
+            if given is None:
+                raise InvalidPropError(
+                    owner,
+                    "visibility_timeout",
+                    None,
+                    "allowed: a duration; required when the consumer's timeout cannot be read "
+                    "(an imported function)",
+                )
+            minimum_s = 0
+        else:
+            minimum_s = int(consumer_timeout.to_seconds()) * VISIBILITY_FACTOR
+        if given is None:
+            window_s = int(window.to_seconds()) if window is not None else 0
+            return cdk.Duration.seconds(min(minimum_s + window_s, _MAX_VISIBILITY_S))
+        seconds = given.to_seconds()
+        if seconds < minimum_s or seconds > _MAX_VISIBILITY_S:
+            raise InvalidPropError(
+                owner,
+                "visibility_timeout",
+                given.to_human_string(),
+                f"allowed: at least {VISIBILITY_FACTOR}x the consumer's timeout ({minimum_s} "
+                f"seconds) and at most 12 hours",
+            )
+        return given
+
+    # ---------------------------------------------------------------- builders
+
+    def _build_key(self, profile: Profile) -> kms.Key:
+        key = kms.Key(
+            self,
+            "Key",
+            description=f"{self.node.path}: topic and queue encryption",
+            enable_key_rotation=True,
+            removal_policy=profile.removal_policy,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSnsDeliveryToEncryptedQueues",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        return key
+
+    def _build_queue(
+        self, construct_id: str, profile: Profile, *, fifo: bool, **props: Any
+    ) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=cdk.Duration.hours(1),
+            enforce_ssl=True,
+            fifo=fifo or None,
+            removal_policy=profile.removal_policy,
+            **props,
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="QueueOwnerOnlyAccess",
+                principals=[iam.AccountRootPrincipal()],
+                actions=_QUEUE_OWNER_ACTIONS,
+                resources=[queue.queue_arn],
+            )
+        )
+        return queue
+
+    def _subscribe(
+        self, filter_policy: Mapping[str, sns.SubscriptionFilter] | None, raw: bool
+    ) -> sns.Subscription:
+        # An explicit queue-policy statement instead of SqsSubscription: with a shared key the
+        # latter writes the topic into the key policy and creates a dependency cycle.
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowTopicDelivery",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+            )
+        )
+        subscription = sns.Subscription(
+            self,
+            "Subscription",
+            topic=self.topic,
+            endpoint=self.queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            filter_policy=dict(filter_policy) if filter_policy else None,
+            raw_message_delivery=raw,
+        )
+        # deliveries must not start before SNS may send to the queue
+        policy = self.queue.node.try_find_child("Policy")
+        if policy is not None:
+            subscription.node.add_dependency(policy)
+        return subscription
+
+    def _build_processor(
+        self,
+        container: WorkerContainer,
+        cluster: ecs.ICluster,
+        platform: PlatformEnvironment | None,
+        profile: Profile,
+    ) -> ecs.FargateService:
+        log_group = logs.LogGroup(
+            self,
+            "ProcessorLogs",
+            retention=profile.log_retention,
+            encryption_key=platform.key if platform is not None else None,
+            removal_policy=profile.removal_policy,
+        )
+        task = ecs.FargateTaskDefinition(
+            self,
+            "ProcessorTask",
+            cpu=container.cpu,
+            memory_limit_mib=container.memory_limit_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        task.add_container(
+            "Processor",
+            image=container.image,
+            environment={"QUEUE_URL": self.queue.queue_url, **container.environment},
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="processor", log_group=log_group),
+            readonly_root_filesystem=True,
+        )
+        acknowledge(
+            task,
+            "AwsSolutions-ECS2",
+            "The environment holds the queue URL and non-secret settings only; secrets belong in "
+            "ecs.Secret (Secrets Manager / SSM), never in plain environment variables.",
+        )
+        self.queue.grant_consume_messages(task.task_role)
+        service = ecs.FargateService(
+            self,
+            "Processor",
+            cluster=cluster,
+            task_definition=task,
+            desired_count=container.min_capacity,
+            assign_public_ip=False,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=100,
+        )
+        scaling = service.auto_scale_task_count(
+            min_capacity=container.min_capacity, max_capacity=container.max_capacity
+        )
+        scaling.scale_on_metric(
+            "QueueDepth",
+            metric=self.metric_queue_depth(),
+            scaling_steps=[
+                appscaling.ScalingInterval(upper=0, change=-1),
+                appscaling.ScalingInterval(lower=1, change=+1),
+                appscaling.ScalingInterval(lower=100, change=+3),
+            ],
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            cooldown=cdk.Duration.minutes(2),
+        )
+        return service
+
+    def _build_alarms(
+        self, age_threshold: cdk.Duration, topic: sns.ITopic | None
+    ) -> list[cloudwatch.IAlarm]:
+        alarms: list[cloudwatch.IAlarm] = [
+            create_alarm(
+                self,
+                "DeadLetterQueueNotEmpty",
+                metric=self.metric_dead_letter_depth(),
+                threshold=1,
+                description="Messages in the dead-letter queue",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "OldestMessageTooOld",
+                metric=self.metric_oldest_message_age(),
+                threshold=age_threshold.to_seconds(),
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                description=f"Oldest message older than {age_threshold.to_human_string()}",
+                topic=topic,
+            ),
+        ]
+        if self.consumer is not None:
+            alarms.append(
+                create_alarm(
+                    self,
+                    "ConsumerErrors",
+                    metric=self.consumer.metric_errors(period=_PERIOD, statistic="Sum"),
+                    threshold=1,
+                    description="Consumer function errors",
+                    topic=topic,
+                )
+            )
+        return alarms
