@@ -9,6 +9,7 @@ from ._validation import InvalidPropError
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker, WorkerContainer
 from .deployment import DeploymentStrategy
+from .fargate_service import FargateService
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
@@ -16,6 +17,7 @@ __all__ = [
     "CanaryFunction",
     "DecoupledWorker",
     "DeploymentStrategy",
+    "FargateService",
     "InvalidPropError",
     "PlatformEnvironment",
     "Profile",

@@ -1,0 +1,627 @@
+"""FargateService: a container service on Fargate, private by default, that rolls back itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from ._alarms import create_alarm
+from ._nag import acknowledge
+from ._validation import InvalidPropError, check_int_range
+from .deployment import DeploymentStrategy
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = ["FARGATE_MEMORY", "FargateService"]
+
+#: The cpu -> memory (MiB) combinations Fargate offers.
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+_PERIOD = cdk.Duration.minutes(1)
+_HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+_TEST_LISTENER_PORT = 9000
+
+
+class FargateService(Construct):
+    """A container service on Fargate (ARM64) behind an Application Load Balancer.
+
+    Private by default: tasks in private subnets without public IPs behind an internal load
+    balancer that an :class:`ApiFrontDoor` reaches through a VPC link. Deployments are safe by
+    default: rolling with the ECS circuit breaker and rollback, plus rollback on the generated
+    alarms; ECS-native canary, linear and blue/green deployments on request.
+
+    Args:
+        scope: the parent construct.
+        construct_id: the construct id.
+        image: the container image (``ecs.ContainerImage.from_asset`` builds it on deploy).
+        container_port: 1..65535. Default: 8080.
+        cpu: Fargate CPU units. Default: 256.
+        memory_limit_mib: must be offered for ``cpu`` (see ``FARGATE_MEMORY``). Default: 512.
+        desired_count: Default: the profile's (dev 1, prod 2).
+        health_check_path: path the load balancer and the container check. Default: ``/health``.
+        container_health_check: the container health-check command. Default:
+            ``curl -fsS http://localhost:<port><path>`` (images without curl pass their own).
+        min_capacity: autoscaling floor. Default: ``desired_count``.
+        max_capacity: autoscaling ceiling. Default: ``max(4, 4 * desired_count)``.
+        cpu_target_percent: CPU target tracking. Default: 60.
+        requests_per_target: request-count target tracking. Default: 500 per minute.
+        public: an internet-facing load balancer instead of an internal one. Default: False.
+        certificate: HTTPS with HTTP->HTTPS redirect; needs ``public=True``. Default: none.
+        environment: container environment (no secrets). Default: none.
+        secrets: container secrets (``ecs.Secret``). Default: none.
+        readonly_root_filesystem: with a writable ``/tmp`` volume. Default: True.
+        enable_execute_command: ECS Exec. Default: False.
+        access_logs: load-balancer access logs to an encrypted, TLS-only bucket. Needs a stack
+            with a concrete region (ELB's log-delivery principal differs by region).
+            Default: True.
+        deployment: ``DeploymentStrategy.rolling()``, ``.blue_green()``, ``.canary()``,
+            ``.linear()`` or a SAM preset name ECS can honour. Default: rolling.
+        response_time_threshold: p99 target response time that rolls back. Default: 2 s.
+        platform: Default: the app's :class:`PlatformEnvironment`; standalone it creates a
+            VPC (flow logs on) and a cluster (Container Insights on).
+
+    Attributes:
+        service, task_definition, container, load_balancer, listener, target_group,
+        connections (the service's), log_group, access_logs_bucket, alarms,
+        green_target_group / test_listener (canary, linear and blue/green only), deployment.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image: ecs.ContainerImage,
+        container_port: int = 8080,
+        cpu: int = 256,
+        memory_limit_mib: int = 512,
+        desired_count: int | None = None,
+        health_check_path: str = "/health",
+        container_health_check: Sequence[str] | None = None,
+        min_capacity: int | None = None,
+        max_capacity: int | None = None,
+        cpu_target_percent: int = 60,
+        requests_per_target: int = 500,
+        public: bool = False,
+        certificate: acm.ICertificate | None = None,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
+        readonly_root_filesystem: bool = True,
+        enable_execute_command: bool = False,
+        access_logs: bool = True,
+        deployment: str | DeploymentStrategy | None = None,
+        response_time_threshold: cdk.Duration | None = None,
+        platform: PlatformEnvironment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"FargateService '{construct_id}'"
+        # validate
+        self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
+        if certificate is not None and not public:
+            raise InvalidPropError(
+                owner,
+                "certificate",
+                "a certificate with public=False",
+                "allowed only with public=True",
+            )
+        check_int_range(owner, "cpu_target_percent", cpu_target_percent, 10, 90)
+        check_int_range(owner, "requests_per_target", requests_per_target, 1, 100_000)
+        self.deployment: DeploymentStrategy = self._strategy(owner, deployment)
+        if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
+            raise InvalidPropError(
+                owner,
+                "access_logs",
+                access_logs,
+                "allowed only in a stack with a concrete region (env=cdk.Environment(region=...)):"
+                " who may deliver ALB logs differs by region; or pass access_logs=False",
+            )
+
+        # resolve defaults
+        platform = platform or PlatformEnvironment.try_of(self)
+        profile = platform.profile if platform is not None else Profile.from_context(self)
+        desired = desired_count if desired_count is not None else profile.desired_count
+        minimum = min_capacity if min_capacity is not None else desired
+        maximum = max_capacity if max_capacity is not None else max(4, 4 * desired)
+        check_int_range(owner, "min_capacity", minimum, 1, 1000)
+        check_int_range(owner, "max_capacity", maximum, 1, 1000)
+        if minimum > maximum:
+            raise InvalidPropError(
+                owner, "min_capacity", minimum, f"allowed: at most max_capacity ({maximum})"
+            )
+        if not minimum <= desired <= maximum:
+            raise InvalidPropError(
+                owner,
+                "desired_count",
+                desired,
+                f"allowed: from {minimum} to {maximum} (the capacity bounds)",
+            )
+        topic = platform.alarm_topic if platform is not None else None
+        vpc, cluster = self._network(platform)
+
+        # create children
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=profile.log_retention,
+            encryption_key=platform.key if platform is not None else None,
+            removal_policy=profile.removal_policy,
+        )
+        self.task_definition, self.container = self._build_task(
+            image,
+            cpu,
+            memory_limit_mib,
+            container_port,
+            health_check_path,
+            container_health_check,
+            environment,
+            secrets,
+            readonly_root_filesystem,
+        )
+        self.access_logs_bucket: s3.Bucket | None = (
+            self._build_access_logs_bucket() if access_logs else None
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=public,
+            vpc_subnets=ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PUBLIC if public else ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ),
+            drop_invalid_header_fields=True,
+            deletion_protection=profile.deletion_protection,
+        )
+        if self.access_logs_bucket is not None:
+            self.load_balancer.log_access_logs(self.access_logs_bucket, prefix=construct_id.lower())
+        self.target_group = self._target_group(
+            "TargetGroup", vpc, container_port, health_check_path
+        )
+        self.listener = self._build_listener(public, certificate)
+        self.green_target_group: elbv2.ApplicationTargetGroup | None = None
+        self.test_listener: elbv2.ApplicationListener | None = None
+        if self.deployment.kind != "rolling":
+            self._build_traffic_shift_rules(vpc, container_port, health_check_path)
+        self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(
+            response_time_threshold or cdk.Duration.seconds(2), topic
+        )
+        self.service = self._build_service(
+            cluster, desired, enable_execute_command, [alarm.alarm_name for alarm in self.alarms]
+        )
+
+        # wire
+        self._attach(container_port)
+        scaling = self.service.auto_scale_task_count(min_capacity=minimum, max_capacity=maximum)
+        scaling.scale_on_cpu_utilization(
+            "CpuScaling", target_utilization_percent=cpu_target_percent
+        )
+        scaling.scale_on_request_count(
+            "RequestScaling",
+            requests_per_target=requests_per_target,
+            target_group=self.target_group,
+        )
+        self._acknowledge(public)
+
+        # expose
+        self.connections: ec2.Connections = self.service.connections
+        if platform is not None:
+            platform.apply_tags(self)
+
+    # ---------------------------------------------------------------- metrics
+
+    def metric_cpu(self, **props: Any) -> cloudwatch.Metric:
+        """Service CPU utilisation (Average per minute unless overridden)."""
+        return self.service.metric_cpu_utilization(**{"period": _PERIOD, **props})
+
+    def metric_memory(self, **props: Any) -> cloudwatch.Metric:
+        """Service memory utilisation (Average per minute unless overridden)."""
+        return self.service.metric_memory_utilization(**{"period": _PERIOD, **props})
+
+    def metric_target_5xx(self, **props: Any) -> cloudwatch.Metric:
+        """HTTP 5XX responses from the targets (Sum per minute unless overridden)."""
+        return self.target_group.metrics.http_code_target(
+            elbv2.HttpCodeTarget.TARGET_5XX_COUNT,
+            **{"period": _PERIOD, "statistic": "Sum", **props},
+        )
+
+    def metric_healthy_hosts(self, **props: Any) -> cloudwatch.Metric:
+        """Healthy targets (Minimum per minute unless overridden)."""
+        return self.target_group.metrics.healthy_host_count(
+            **{"period": _PERIOD, "statistic": "Minimum", **props}
+        )
+
+    def metric_unhealthy_hosts(self, **props: Any) -> cloudwatch.Metric:
+        """Unhealthy targets (Maximum per minute unless overridden)."""
+        return self.target_group.metrics.unhealthy_host_count(
+            **{"period": _PERIOD, "statistic": "Maximum", **props}
+        )
+
+    def metric_response_time(self, **props: Any) -> cloudwatch.Metric:
+        """Target response time (p99 per minute unless overridden)."""
+        return self.target_group.metrics.target_response_time(
+            **{"period": _PERIOD, "statistic": "p99", **props}
+        )
+
+    # ------------------------------------------------------------- validation
+
+    @staticmethod
+    def _validate(owner: str, cpu: int, memory: int, port: int, path: str) -> None:
+        if cpu not in FARGATE_MEMORY:
+            raise InvalidPropError(owner, "cpu", cpu, f"allowed: one of {sorted(FARGATE_MEMORY)}")
+        if memory not in FARGATE_MEMORY[cpu]:
+            offered = FARGATE_MEMORY[cpu]
+            raise InvalidPropError(
+                owner,
+                "memory_limit_mib",
+                memory,
+                f"allowed with cpu={cpu}: {offered[0]} to {offered[-1]} in steps of "
+                f"{offered[1] - offered[0]}",
+            )
+        check_int_range(owner, "container_port", port, 1, 65535)
+        if not isinstance(path, str) or not _HEALTH_PATH.match(path) or len(path) > 1024:
+            raise InvalidPropError(
+                owner, "health_check_path", path, "allowed: a URL path starting with '/'"
+            )
+
+    @staticmethod
+    def _strategy(owner: str, deployment: str | DeploymentStrategy | None) -> DeploymentStrategy:
+        if deployment is None:
+            return DeploymentStrategy.rolling()
+        strategy = DeploymentStrategy.of(deployment, owner=owner)
+        if strategy.kind == "all_at_once":
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                "allowed for ECS: rolling, blue_green, canary or linear (ECS cannot shift all "
+                "traffic at once without a green fleet: use DeploymentStrategy.blue_green())",
+            )
+        if strategy.kind == "linear" and (strategy.percentage or 0) < 3:
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                "allowed for ECS linear: 3 to 99 percent per step",
+            )
+        if strategy.kind in ("canary", "linear") and (strategy.interval_minutes or 0) > 1440:
+            raise InvalidPropError(
+                owner, "deployment", strategy.name, "allowed for ECS: steps of at most 1440 minutes"
+            )
+        return strategy
+
+    # ---------------------------------------------------------------- builders
+
+    def _network(self, platform: PlatformEnvironment | None) -> tuple[ec2.IVpc, ecs.ICluster]:
+        if platform is not None:
+            return platform.vpc, platform.cluster
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=1,
+            flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
+        )
+        cluster = ecs.Cluster(
+            self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
+        return vpc, cluster
+
+    def _build_task(
+        self,
+        image: ecs.ContainerImage,
+        cpu: int,
+        memory: int,
+        port: int,
+        path: str,
+        health_command: Sequence[str] | None,
+        environment: Mapping[str, str] | None,
+        secrets: Mapping[str, ecs.Secret] | None,
+        readonly: bool,
+    ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
+        task = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=cpu,
+            memory_limit_mib=memory,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        command = list(
+            health_command or ["CMD-SHELL", f"curl -fsS http://localhost:{port}{path} || exit 1"]
+        )
+        container = task.add_container(
+            "App",
+            image=image,
+            port_mappings=[ecs.PortMapping(container_port=port, name="http")],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=self.log_group),
+            environment=dict(environment or {}),
+            secrets=dict(secrets or {}),
+            readonly_root_filesystem=readonly,
+            health_check=ecs.HealthCheck(
+                command=command,
+                interval=cdk.Duration.seconds(15),
+                timeout=cdk.Duration.seconds(5),
+                retries=3,
+                start_period=cdk.Duration.seconds(30),
+            ),
+        )
+        if readonly:
+            task.add_volume(name="tmp")
+            container.add_mount_points(
+                ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)
+            )
+        if environment:
+            acknowledge(
+                task,
+                "AwsSolutions-ECS2",
+                "The environment holds non-secret configuration only; secrets are passed with "
+                "the secrets= prop (ecs.Secret), which never puts their values in the template.",
+            )
+        return task, container
+
+    def _build_access_logs_bucket(self) -> s3.Bucket:
+        # ALB access logs support SSE-S3 only. Audit data: retained whatever the profile.
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=cdk.Duration.days(90),
+                    noncurrent_version_expiration=cdk.Duration.days(7),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "This bucket only receives load-balancer access logs; logging access to the log "
+            "bucket itself would need yet another bucket. It is private, TLS-only and versioned.",
+        )
+        return bucket
+
+    def _target_group(
+        self, construct_id: str, vpc: ec2.IVpc, port: int, path: str
+    ) -> elbv2.ApplicationTargetGroup:
+        return elbv2.ApplicationTargetGroup(
+            self,
+            construct_id,
+            vpc=vpc,
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            deregistration_delay=cdk.Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=path,
+                interval=cdk.Duration.seconds(15),
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+                healthy_http_codes="200-299",
+            ),
+        )
+
+    def _build_listener(
+        self, public: bool, certificate: acm.ICertificate | None
+    ) -> elbv2.ApplicationListener:
+        if certificate is not None:
+            listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                open=True,
+            )
+            self.load_balancer.add_redirect(
+                source_port=80,
+                source_protocol=elbv2.ApplicationProtocol.HTTP,
+                target_port=443,
+                target_protocol=elbv2.ApplicationProtocol.HTTPS,
+            )
+        else:
+            listener = self.load_balancer.add_listener(
+                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=public
+            )
+        if self.deployment.kind == "rolling":
+            listener.add_target_groups("Default", target_groups=[self.target_group])
+        else:
+            listener.add_action(
+                "Default",
+                action=elbv2.ListenerAction.fixed_response(
+                    404, content_type="application/json", message_body='{"message":"Not Found"}'
+                ),
+            )
+        return listener
+
+    def _build_service(
+        self, cluster: ecs.ICluster, desired: int, execute_command: bool, alarm_names: list[str]
+    ) -> ecs.FargateService:
+        strategy = self.deployment
+        shift = None
+        if strategy.kind in ("canary", "linear"):
+            shift = ecs.TrafficShiftConfig(
+                step_percent=strategy.percentage,
+                step_bake_time=cdk.Duration.minutes(strategy.interval_minutes or 1),
+            )
+        native = {
+            "rolling": ecs.DeploymentStrategy.ROLLING,
+            "blue_green": ecs.DeploymentStrategy.BLUE_GREEN,
+            "canary": ecs.DeploymentStrategy.CANARY,
+            "linear": ecs.DeploymentStrategy.LINEAR,
+        }[strategy.kind]
+        return ecs.FargateService(
+            self,
+            "Service",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=desired,
+            assign_public_ip=False,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_alarms=ecs.DeploymentAlarmConfig(
+                alarm_names=alarm_names, behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
+            ),
+            deployment_strategy=native,
+            bake_time=(
+                cdk.Duration.minutes(strategy.bake_minutes)
+                if strategy.kind == "blue_green" and strategy.bake_minutes is not None
+                else None
+            ),
+            canary_configuration=shift if strategy.kind == "canary" else None,
+            linear_configuration=shift if strategy.kind == "linear" else None,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            health_check_grace_period=cdk.Duration.seconds(60),
+            enable_execute_command=execute_command,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
+        )
+
+    def _build_traffic_shift_rules(self, vpc: ec2.IVpc, port: int, path: str) -> None:
+        """Green target group, production rule and test listener for ECS-native shifting."""
+        green = self._target_group("GreenTargetGroup", vpc, port, path)
+        self._production_rule = elbv2.ApplicationListenerRule(
+            self,
+            "ProductionRule",
+            listener=self.listener,
+            priority=1,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+            action=self._blue_green_forward(green),
+        )
+        self.test_listener = self.load_balancer.add_listener(
+            "TestListener",
+            port=_TEST_LISTENER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            open=False,
+            default_action=elbv2.ListenerAction.fixed_response(404),
+        )
+        self._test_rule = elbv2.ApplicationListenerRule(
+            self,
+            "TestRule",
+            listener=self.test_listener,
+            priority=1,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+            action=self._blue_green_forward(green),
+        )
+        self.green_target_group = green
+
+    def _blue_green_forward(self, green: elbv2.ApplicationTargetGroup) -> elbv2.ListenerAction:
+        return elbv2.ListenerAction.weighted_forward(
+            [
+                elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
+                elbv2.WeightedTargetGroup(target_group=green, weight=0),
+            ]
+        )
+
+    def _attach(self, port: int) -> None:
+        if self.green_target_group is None:
+            self.service.attach_to_application_target_group(self.target_group)
+            return
+        target = self.service.load_balancer_target(
+            container_name=self.container.container_name,
+            container_port=port,
+            alternate_target=ecs.AlternateTarget(
+                "AlternateTarget",
+                alternate_target_group=self.green_target_group,
+                production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    self._production_rule
+                ),
+                test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    self._test_rule
+                ),
+            ),
+        )
+        target.attach_to_application_target_group(self.target_group)
+        role = self.service.node.try_find_child("AlternateTargetRole")
+        if role is not None:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM4",
+                "ECS needs AmazonECSInfrastructureRolePolicyForLoadBalancers to move listener "
+                "rules between the blue and green target groups; AWS maintains its scope.",
+                findings=[
+                    "Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                    "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+                ],
+            )
+
+    def _build_alarms(
+        self, response_time: cdk.Duration, topic: sns.ITopic | None
+    ) -> list[cloudwatch.IAlarm]:
+        return [
+            create_alarm(
+                self,
+                "Target5xx",
+                metric=self.metric_target_5xx(),
+                threshold=5,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                description="Targets answer with 5XX",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "UnhealthyHosts",
+                metric=self.metric_unhealthy_hosts(),
+                threshold=1,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                description="Unhealthy targets",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ResponseTimeP99",
+                metric=self.metric_response_time(),
+                threshold=response_time.to_seconds(),
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=f"p99 response time above {response_time.to_human_string()}",
+                topic=topic,
+            ),
+        ]
+
+    def _acknowledge(self, public: bool) -> None:
+        execution_role = self.task_definition.execution_role
+        if execution_role is not None:
+            acknowledge(
+                execution_role,
+                "AwsSolutions-IAM5",
+                "ecr:GetAuthorizationToken does not support resource-level permissions; image "
+                "pulls themselves are scoped to the image's repository.",
+                findings=["Resource::*"],
+            )
+        if public:
+            acknowledge(
+                self.load_balancer,
+                "AwsSolutions-EC23",
+                "An internet-facing load balancer must accept its listener ports from anywhere; "
+                "only the listener ports are open and tasks accept traffic from the ALB only.",
+            )
