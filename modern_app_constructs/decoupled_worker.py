@@ -247,8 +247,20 @@ class DecoupledWorker(Construct):
     # ------------------------------------------------------------------ public
 
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` publish to the topic (and use its key)."""
-        return self.topic.grant_publish(grantee)
+        """Let ``grantee`` publish to the topic and use its key for exactly that.
+
+        Narrower than ``ITopic.grant_publish``, which also grants ``kms:ReEncrypt*`` and
+        ``kms:GenerateDataKey*`` wildcards.
+        """
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn]
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resource_arns=[self.key.key_arn],
+        )
+        return grant
 
     def metric_queue_depth(self, **props: Any) -> cloudwatch.Metric:
         """Visible messages in the queue (Maximum per minute unless overridden)."""
