@@ -6,6 +6,7 @@ service constructs that live in it.
 
 from ._lambda import asset_code
 from ._validation import InvalidPropError
+from .api_front_door import ApiFrontDoor, UsagePlanOptions
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker, WorkerContainer
 from .deployment import DeploymentStrategy
@@ -14,6 +15,7 @@ from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
 __all__ = [
+    "ApiFrontDoor",
     "CanaryFunction",
     "DecoupledWorker",
     "DeploymentStrategy",
@@ -21,6 +23,7 @@ __all__ = [
     "InvalidPropError",
     "PlatformEnvironment",
     "Profile",
+    "UsagePlanOptions",
     "WorkerContainer",
     "asset_code",
 ]

@@ -1,0 +1,656 @@
+"""ApiFrontDoor: one API Gateway REST API in front of the service."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigatewayv2
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct, IValidation
+
+from ._alarms import create_alarm
+from ._nag import acknowledge
+from ._validation import InvalidPropError, check_choice
+from .platform_environment import PlatformEnvironment
+from .profiles import Profile
+
+__all__ = ["AUTHORIZATION_MODES", "ApiFrontDoor", "UsagePlanOptions"]
+
+#: Authorization modes every method can use; ``"none"`` only by explicit choice.
+AUTHORIZATION_MODES = ("iam", "cognito", "lambda", "none")
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\})$")
+_GREEDY = re.compile(r"^\{[A-Za-z0-9._-]+\+\}$")
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+_SCHEMA_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
+_PERIOD = cdk.Duration.minutes(1)
+_SEND_MESSAGE_TEMPLATE = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
+_MESSAGE_ID_TEMPLATE = (
+    '{"message_id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
+)
+
+
+@dataclass(frozen=True)
+class UsagePlanOptions:
+    """A usage plan with one API key; every method then requires an API key.
+
+    Attributes:
+        rate_limit: steady-state requests per second per key. Default: 50.
+        burst_limit: burst per key. Default: 100.
+        quota_per_day: requests per key and day. Default: 100000.
+    """
+
+    rate_limit: float = 50
+    burst_limit: int = 100
+    quota_per_day: int = 100_000
+
+
+@jsii.implements(IValidation)
+class _HasRoutes:
+    def __init__(self, front_door: ApiFrontDoor) -> None:
+        self._front_door = front_door
+
+    def validate(self) -> list[str]:
+        if self._front_door.routes:
+            return []
+        return [
+            f"ApiFrontDoor '{self._front_door.node.id}' has no routes: add one with "
+            "add_lambda_route, add_service_route or add_queue_route"
+        ]
+
+
+class ApiFrontDoor(Construct):
+    """One regional API Gateway REST API, the front door of a service.
+
+    Routes reach a Lambda function through its alias (traffic follows a ``CanaryFunction``'s
+    canary), a ``FargateService`` privately through a VPC link (its load balancer stays
+    internal), or an SQS queue directly (no Lambda in between). The stage writes JSON access
+    logs, traces with X-Ray, throttles, and every method is authorized.
+
+    Args:
+        scope: the parent construct.
+        construct_id: the construct id.
+        api_name: Default: the construct's unique id.
+        stage_name: letters, digits, ``_``. Default: ``"v1"``.
+        authorization: ``"iam"``, ``"cognito"`` (needs ``user_pools``), ``"lambda"`` (needs
+            ``authorizer_function``) or ``"none"`` (public API; a deliberate choice that
+            cdk-nag reports until you acknowledge it). Default: ``"iam"``.
+        user_pools: Cognito user pools for ``"cognito"``. Default: none.
+        authorizer_function: a token authorizer for ``"lambda"``. Default: none.
+        throttling_rate_limit: requests per second per method, > 0. Default: 100.
+        throttling_burst_limit: burst per method, >= the rate. Default: 200.
+        usage_plan: a usage plan with an API key required on every method. Default: none.
+        web_acl_arn: a WAFv2 web ACL associated with the stage. Default: none.
+        cors: CORS preflight options. Default: no CORS.
+        error_rate_threshold: 5XX error rate (0..1) that alarms. Default: 0.05.
+        latency_threshold: p99 latency that alarms. Default: 2 seconds.
+        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+
+    Attributes:
+        api: the ``apigateway.RestApi``.
+        stage: its deployment stage.
+        url: the stage URL.
+        access_log_group: where access logs go.
+        alarms: 5XX error rate and p99 latency.
+        routes: ``(path, method)`` pairs added so far.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_name: str | None = None,
+        stage_name: str = "v1",
+        authorization: str = "iam",
+        user_pools: Sequence[cognito.IUserPool] = (),
+        authorizer_function: lambda_.IFunction | None = None,
+        throttling_rate_limit: float = 100,
+        throttling_burst_limit: int = 200,
+        usage_plan: UsagePlanOptions | None = None,
+        web_acl_arn: str | None = None,
+        cors: apigateway.CorsOptions | None = None,
+        error_rate_threshold: float = 0.05,
+        latency_threshold: cdk.Duration | None = None,
+        platform: PlatformEnvironment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"ApiFrontDoor '{construct_id}'"
+        self._owner = owner
+        # validate
+        check_choice(owner, "authorization", authorization, AUTHORIZATION_MODES)
+        if authorization == "cognito" and not user_pools:
+            raise InvalidPropError(
+                owner,
+                "user_pools",
+                user_pools,
+                "allowed: at least one user pool with authorization='cognito'",
+            )
+        if authorization == "lambda" and authorizer_function is None:
+            raise InvalidPropError(
+                owner,
+                "authorizer_function",
+                None,
+                "allowed: a function with authorization='lambda'",
+            )
+        if not isinstance(stage_name, str) or not _STAGE_NAME.match(stage_name):
+            raise InvalidPropError(
+                owner, "stage_name", stage_name, "allowed: 1-128 letters, digits and '_'"
+            )
+        _check_throttling(
+            owner,
+            "throttling_rate_limit",
+            "throttling_burst_limit",
+            throttling_rate_limit,
+            throttling_burst_limit,
+        )
+        if usage_plan is not None:
+            _check_throttling(
+                owner,
+                "usage_plan.rate_limit",
+                "usage_plan.burst_limit",
+                usage_plan.rate_limit,
+                usage_plan.burst_limit,
+            )
+        if not 0 < error_rate_threshold <= 1:
+            raise InvalidPropError(
+                owner, "error_rate_threshold", error_rate_threshold, "allowed: a rate in (0, 1]"
+            )
+
+        # resolve defaults
+        platform = platform or PlatformEnvironment.try_of(self)
+        profile = platform.profile if platform is not None else Profile.from_context(self)
+        topic = platform.alarm_topic if platform is not None else None
+        self._authorization = authorization
+        self.routes: list[tuple[str, str]] = []
+        self._vpc_links: dict[str, apigatewayv2.VpcLink] = {}
+        self._vpc_link_security_groups: dict[str, ec2.SecurityGroup] = {}
+        self._queue_roles: dict[str, iam.Role] = {}
+
+        # create children
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=profile.log_retention,
+            encryption_key=platform.key if platform is not None else None,
+            removal_policy=profile.removal_policy,
+        )
+        self.api = apigateway.RestApi(
+            self,
+            "Api",
+            rest_api_name=api_name or cdk.Names.unique_id(self),
+            description=f"Front door of {self.node.path}",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            deploy=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=stage_name,
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigateway.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                throttling_rate_limit=throttling_rate_limit,
+                throttling_burst_limit=throttling_burst_limit,
+            ),
+            default_method_options=self._method_options(
+                authorization, user_pools, authorizer_function, usage_plan is not None
+            ),
+            default_cors_preflight_options=cors,
+        )
+        self.stage: apigateway.Stage = self.api.deployment_stage
+        self.url: str = self.api.url
+        self._validator = apigateway.RequestValidator(
+            self,
+            "RequestValidator",
+            rest_api=self.api,
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        if usage_plan is not None:
+            self._build_usage_plan(usage_plan)
+        if web_acl_arn is not None:
+            wafv2.CfnWebACLAssociation(
+                self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
+            )
+
+        # expose
+        self.alarms: list[cloudwatch.IAlarm] = [
+            create_alarm(
+                self,
+                "ServerErrorRate",
+                metric=self.api.metric_server_error(period=_PERIOD, statistic="Average"),
+                threshold=error_rate_threshold,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=f"5XX error rate above {error_rate_threshold:.0%}",
+                topic=topic,
+            ),
+            create_alarm(
+                self,
+                "LatencyP99",
+                metric=self.api.metric_latency(period=_PERIOD, statistic="p99"),
+                threshold=(latency_threshold or cdk.Duration.seconds(2)).to_milliseconds(),
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description="p99 latency too high",
+                topic=topic,
+            ),
+        ]
+        self.node.add_validation(_HasRoutes(self))
+        self._acknowledge(authorization, web_acl_arn)
+        if platform is not None:
+            platform.apply_tags(self)
+
+    # ------------------------------------------------------------------ routes
+
+    def add_lambda_route(
+        self,
+        path: str,
+        target: Any,
+        methods: Sequence[str] = ("GET",),
+        request_schema: Mapping[str, Any] | None = None,
+    ) -> list[apigateway.Method]:
+        """Route ``methods`` on ``path`` to a Lambda function (proxy integration).
+
+        Args:
+            path: e.g. ``"/orders"`` or ``"/orders/{id}"``.
+            target: an ``IFunction``, or a ``CanaryFunction`` (integrated through its alias, so
+                traffic follows the canary).
+            methods: HTTP methods. Default: ``("GET",)``.
+            request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
+        """
+        function = getattr(target, "alias", target)
+        if not isinstance(function, lambda_.FunctionBase):
+            raise InvalidPropError(
+                self._owner, "target", target, "allowed: a Lambda IFunction or a CanaryFunction"
+            )
+        resource = self._resource(path, methods)
+        model = self._model(path, request_schema)
+        integration = apigateway.LambdaIntegration(function)
+        return [self._add_method(resource, path, method, integration, model) for method in methods]
+
+    def add_service_route(
+        self,
+        path: str,
+        service: Any,
+        methods: Sequence[str] = ("GET",),
+    ) -> list[apigateway.Method]:
+        """Route ``methods`` on ``path`` and ``path/{proxy+}`` to a ``FargateService`` privately.
+
+        API Gateway reaches the service's internal load balancer through a VPC link (v2) in
+        the service's VPC; the path reaches the container unchanged.
+        """
+        load_balancer = getattr(service, "load_balancer", None)
+        listener = getattr(service, "listener", None)
+        if (
+            not isinstance(load_balancer, cdk.aws_elasticloadbalancingv2.ApplicationLoadBalancer)
+            or listener is None
+        ):
+            raise InvalidPropError(
+                self._owner,
+                "service",
+                service,
+                "allowed: a FargateService (with load_balancer and listener)",
+            )
+        base = self._resource(path, methods)
+        proxy = base.add_resource("{proxy+}")
+        link = self._vpc_link(load_balancer)
+        listener.connections.allow_default_port_from(
+            self._vpc_link_security_groups[link.node.id], "API Gateway VPC link"
+        )
+        methods_added = []
+        for resource, resource_path in ((base, path), (proxy, f"{path.rstrip('/')}/{{proxy+}}")):
+            if resource is proxy:
+                self._claim(resource_path, methods)
+            suffix = "/{proxy}" if resource is proxy else ""
+            parameters = (
+                {"integration.request.path.proxy": "method.request.path.proxy"} if suffix else None
+            )
+            for method in methods:
+                integration = apigateway.Integration(
+                    type=apigateway.IntegrationType.HTTP_PROXY,
+                    integration_http_method=method,
+                    uri=f"http://{load_balancer.load_balancer_dns_name}{path.rstrip('/')}{suffix}",
+                    options=apigateway.IntegrationOptions(request_parameters=parameters),
+                )
+                added = resource.add_method(
+                    method,
+                    integration,
+                    request_parameters={"method.request.path.proxy": True} if suffix else None,
+                )
+                cfn = added.node.default_child
+                assert isinstance(cfn, apigateway.CfnMethod)
+                cfn.add_property_override("Integration.ConnectionType", "VPC_LINK")
+                cfn.add_property_override("Integration.ConnectionId", link.vpc_link_id)
+                cfn.add_property_override("Integration.IntegrationTarget", listener.listener_arn)
+                methods_added.append(added)
+        return methods_added
+
+    def add_queue_route(
+        self,
+        path: str,
+        queue: Any,
+        method: str = "POST",
+        request_schema: Mapping[str, Any] | None = None,
+    ) -> apigateway.Method:
+        """Send the request body straight to an SQS queue (no Lambda); answers 202 + message id.
+
+        Args:
+            path: e.g. ``"/orders/bulk"``.
+            queue: an ``sqs.IQueue`` or a ``DecoupledWorker`` (its queue).
+            method: Default: ``"POST"``.
+            request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
+        """
+        target = getattr(queue, "queue", queue)
+        if not isinstance(target, sqs.QueueBase):
+            raise InvalidPropError(
+                self._owner, "queue", queue, "allowed: an SQS IQueue or a DecoupledWorker"
+            )
+        resource = self._resource(path, (method,))
+        model = self._model(path, request_schema)
+        role = iam.Role(
+            self,
+            f"QueueRoute{len(self._queue_roles)}Role",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description=f"Lets {path} send messages to one queue",
+        )
+        # Exactly what SendMessage needs; grant_send_messages would add kms:ReEncrypt* etc.
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[target.queue_arn])
+        )
+        if target.encryption_master_key is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[target.encryption_master_key.key_arn],
+                )
+            )
+        self._queue_roles[path] = role
+        error = '{"message": "The request could not be queued."}'
+        integration = apigateway.AwsIntegration(
+            service="sqs",
+            path=f"{cdk.Stack.of(self).account}/{target.queue_name}",
+            integration_http_method="POST",
+            options=apigateway.IntegrationOptions(
+                credentials_role=role,
+                passthrough_behavior=apigateway.PassthroughBehavior.NEVER,
+                request_parameters={
+                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
+                },
+                request_templates={"application/json": _SEND_MESSAGE_TEMPLATE},
+                integration_responses=[
+                    apigateway.IntegrationResponse(
+                        status_code="202",
+                        selection_pattern=r"2\d{2}",
+                        response_templates={"application/json": _MESSAGE_ID_TEMPLATE},
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="400",
+                        selection_pattern=r"4\d{2}",
+                        response_templates={"application/json": error},
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="500",
+                        selection_pattern=r"5\d{2}",
+                        response_templates={"application/json": error},
+                    ),
+                ],
+            ),
+        )
+        return self._add_method(
+            resource,
+            path,
+            method,
+            integration,
+            model,
+            method_responses=[
+                apigateway.MethodResponse(status_code=code) for code in ("202", "400", "500")
+            ],
+        )
+
+    # ---------------------------------------------------------------- metrics
+
+    def metric_requests(self, **props: Any) -> cloudwatch.Metric:
+        """Requests (Sum per minute unless overridden)."""
+        return self.api.metric_count(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_client_errors(self, **props: Any) -> cloudwatch.Metric:
+        """4XX responses (Sum per minute unless overridden)."""
+        return self.api.metric_client_error(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_server_errors(self, **props: Any) -> cloudwatch.Metric:
+        """5XX responses (Sum per minute unless overridden)."""
+        return self.api.metric_server_error(**{"period": _PERIOD, "statistic": "Sum", **props})
+
+    def metric_latency(self, **props: Any) -> cloudwatch.Metric:
+        """Latency (p99 per minute unless overridden)."""
+        return self.api.metric_latency(**{"period": _PERIOD, "statistic": "p99", **props})
+
+    # ---------------------------------------------------------------- helpers
+
+    def _resource(self, path: str, methods: Sequence[str]) -> apigateway.IResource:
+        segments = _check_path(self._owner, path)
+        for method in methods:
+            check_choice(self._owner, "methods", method, _HTTP_METHODS)
+        self._claim(path, methods)
+        resource = self.api.root
+        for segment in segments:
+            resource = resource.get_resource(segment) or resource.add_resource(segment)
+        return resource
+
+    def _claim(self, path: str, methods: Sequence[str]) -> None:
+        normalized = "/" + "/".join(s for s in path.split("/") if s)
+        for method in methods:
+            if (normalized, method) in self.routes:
+                raise InvalidPropError(
+                    self._owner,
+                    "methods",
+                    f"{method} {normalized}",
+                    "allowed: each method once per path (this route exists already)",
+                )
+        self.routes.extend((normalized, method) for method in methods)
+
+    def _add_method(
+        self,
+        resource: apigateway.IResource,
+        path: str,
+        method: str,
+        integration: apigateway.Integration,
+        model: apigateway.IModel | None,
+        method_responses: Sequence[apigateway.MethodResponse] | None = None,
+    ) -> apigateway.Method:
+        return resource.add_method(
+            method,
+            integration,
+            request_validator=self._validator if model is not None else None,
+            request_models={"application/json": model} if model is not None else None,
+            method_responses=list(method_responses) if method_responses else None,
+        )
+
+    def _model(self, path: str, schema: Mapping[str, Any] | None) -> apigateway.IModel | None:
+        if schema is None:
+            return None
+        _check_schema(self._owner, schema)
+        name = (
+            "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", path) if part)
+            or "Root"
+        )
+        cfn = apigateway.CfnModel(
+            self,
+            f"{name}Model{len(self.routes)}",
+            rest_api_id=self.api.rest_api_id,
+            content_type="application/json",
+            schema={"$schema": "http://json-schema.org/draft-04/schema#", **dict(schema)},
+        )
+        return apigateway.Model.from_model_name(self, f"{cfn.node.id}Ref", cfn.ref)
+
+    def _vpc_link(self, load_balancer: Any) -> apigatewayv2.VpcLink:
+        vpc: ec2.IVpc = load_balancer.vpc
+        key = vpc.node.addr
+        if key not in self._vpc_links:
+            link_id = f"VpcLink{len(self._vpc_links)}"
+            security_group = ec2.SecurityGroup(
+                self,
+                f"{link_id}SecurityGroup",
+                vpc=vpc,
+                description=f"{self.node.path} VPC link - reaches service load balancers only",
+                allow_all_outbound=False,
+            )
+            self._vpc_link_security_groups[link_id] = security_group
+            self._vpc_links[key] = apigatewayv2.VpcLink(
+                self,
+                link_id,
+                vpc=vpc,
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                security_groups=[security_group],
+            )
+        return self._vpc_links[key]
+
+    def _method_options(
+        self,
+        authorization: str,
+        user_pools: Sequence[cognito.IUserPool],
+        authorizer_function: lambda_.IFunction | None,
+        api_key_required: bool,
+    ) -> apigateway.MethodOptions:
+        if authorization == "cognito":
+            return apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                authorizer=apigateway.CognitoUserPoolsAuthorizer(
+                    self, "Authorizer", cognito_user_pools=list(user_pools)
+                ),
+                api_key_required=api_key_required,
+            )
+        if authorization == "lambda" and authorizer_function is not None:
+            return apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.CUSTOM,
+                authorizer=apigateway.TokenAuthorizer(
+                    self, "Authorizer", handler=authorizer_function
+                ),
+                api_key_required=api_key_required,
+            )
+        kind = (
+            apigateway.AuthorizationType.IAM
+            if authorization == "iam"
+            else apigateway.AuthorizationType.NONE
+        )
+        return apigateway.MethodOptions(authorization_type=kind, api_key_required=api_key_required)
+
+    def _build_usage_plan(self, options: UsagePlanOptions) -> None:
+        plan = self.api.add_usage_plan(
+            "UsagePlan",
+            throttle=apigateway.ThrottleSettings(
+                rate_limit=options.rate_limit, burst_limit=options.burst_limit
+            ),
+            quota=apigateway.QuotaSettings(
+                limit=options.quota_per_day, period=apigateway.Period.DAY
+            ),
+        )
+        plan.add_api_stage(stage=self.stage)
+        plan.add_api_key(self.api.add_api_key("ApiKey"))
+
+    def _acknowledge(self, authorization: str, web_acl_arn: str | None) -> None:
+        if authorization != "cognito":
+            acknowledge(
+                self.api,
+                "AwsSolutions-COG4",
+                f"Methods are authorized with {authorization.upper()} authorization, chosen "
+                "deliberately; a Cognito user pool authorizer is one option, not a requirement.",
+            )
+        if web_acl_arn is None:
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG3",
+                "WAF is opt-in (web_acl_arn=): the web ACL is owned and priced per account by "
+                "the platform team; IAM auth and throttling protect the API without it.",
+            )
+
+
+def _check_throttling(owner: str, rate_prop: str, burst_prop: str, rate: float, burst: int) -> None:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
+        raise InvalidPropError(
+            owner, rate_prop, rate, "allowed: a number of requests per second > 0"
+        )
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst <= 0:
+        raise InvalidPropError(owner, burst_prop, burst, "allowed: a whole number of requests > 0")
+    if burst < rate:
+        raise InvalidPropError(owner, burst_prop, burst, f"allowed: at least the rate ({rate})")
+
+
+def _check_path(owner: str, path: str) -> list[str]:
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise InvalidPropError(owner, "path", path, "allowed: a path starting with '/'")
+    segments = [segment for segment in path.split("/") if segment]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if not (_SEGMENT.match(segment) or (last and _GREEDY.match(segment))):
+            raise InvalidPropError(
+                owner,
+                "path",
+                path,
+                "allowed: segments of letters, digits, '.', '_', '-', or '{name}' (and '{name+}' "
+                "as the last segment)",
+            )
+    return segments
+
+
+def _check_schema(owner: str, schema: Any, where: str = "request_schema") -> None:
+    def fail(reason: str) -> InvalidPropError:
+        return InvalidPropError(
+            owner,
+            "request_schema",
+            schema if where == "request_schema" else where,
+            f"allowed: a JSON Schema object; {reason}",
+        )
+
+    if not isinstance(schema, Mapping):
+        raise fail(f"{where} is not a mapping")
+    if where == "request_schema" and schema.get("type") != "object":
+        raise fail('the top level needs "type": "object"')
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+    for entry in kinds:
+        if entry not in _SCHEMA_TYPES:
+            raise fail(f"{where}.type {entry!r} is not one of {', '.join(_SCHEMA_TYPES)}")
+    properties = schema.get("properties", {})
+    if not isinstance(properties, Mapping):
+        raise fail(f"{where}.properties is not a mapping")
+    for name, sub in properties.items():
+        _check_schema(owner, sub, f"{where}.properties.{name}")
+    if "items" in schema:
+        _check_schema(owner, schema["items"], f"{where}.items")
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise fail(f"{where}.required is not a list of names")
+    try:
+        json.dumps(schema)
+    except (TypeError, ValueError) as error:
+        raise fail(f"{where} is not JSON-serialisable") from error
