@@ -41,6 +41,9 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	$(PY) -m mypy
+	# each Lambda asset on its own: handlers import their siblings by asset-root names
+	MYPYPATH=sample_app/functions/orders $(PY) -m mypy --explicit-package-bases sample_app/functions/orders/*.py
+	$(PY) -m mypy sample_app/functions/fulfilment/*.py
 
 unit: $(INSTALLED)
 	$(PY) -m pytest $(PYTEST_ARGS)
