@@ -13,6 +13,7 @@ from .deployment import DeploymentStrategy
 from .fargate_service import FargateService
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
+from .service_dashboard import ServiceDashboard
 
 __all__ = [
     "ApiFrontDoor",
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidPropError",
     "PlatformEnvironment",
     "Profile",
+    "ServiceDashboard",
     "UsagePlanOptions",
     "WorkerContainer",
     "asset_code",

@@ -3,25 +3,92 @@
 Two stacks share one app: the platform stack a platform team owns (``OrdersPlatform``) and the
 orders service stack a service team owns (``OrdersService``). The profile comes from the
 ``profile`` context value: ``cdk synth`` gives dev, ``cdk synth -c profile=prod`` gives prod.
+The region comes from the ``region`` context value (``cdk.json``: ``eu-west-1``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from modern_app_constructs import PlatformEnvironment
+from modern_app_constructs import (
+    ApiFrontDoor,
+    CanaryFunction,
+    DecoupledWorker,
+    FargateService,
+    PlatformEnvironment,
+    ServiceDashboard,
+    asset_code,
+)
 
-__all__ = ["PlatformStack", "SampleApp", "build"]
+__all__ = ["OrdersServiceStack", "PlatformStack", "SampleApp", "build"]
+
+HERE = Path(__file__).parent
+ORDERS_CODE = HERE / "functions" / "orders"
+FULFILMENT_CODE = HERE / "functions" / "fulfilment"
+CATALOG_SERVICE = HERE / "catalog_service"
+
+ORDER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "currency": {"type": "string", "enum": ["EUR", "USD", "GBP"]},
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "sku": {"type": "string", "pattern": "^[A-Z0-9-]{3,32}$"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": 100},
+                },
+                "required": ["sku", "quantity"],
+            },
+        },
+    },
+    "required": ["customer_id", "items"],
+}
+BULK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "orders": {"type": "array", "minItems": 1, "maxItems": 100, "items": ORDER_SCHEMA}
+    },
+    "required": ["orders"],
+}
+#: What the pre-traffic smoke test sends the new create-order version: a dry run.
+SMOKE_TEST_EVENT = {
+    "httpMethod": "POST",
+    "path": "/orders",
+    "resource": "/orders",
+    "headers": {"Content-Type": "application/json", "X-Dry-Run": "true"},
+    "body": json.dumps(
+        {"customer_id": "smoke-test", "items": [{"sku": "TEA-GREEN-100", "quantity": 1}]}
+    ),
+    "requestContext": {"stage": "smoke-test", "requestId": "smoke-test"},
+}
+CONTAINER_HEALTH_CHECK = [
+    "CMD",
+    "python3",
+    "-c",
+    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=3)",
+]
 
 
 class PlatformStack(cdk.Stack):
     """The platform team's stack: the shared environment every service deploys into."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, description: str) -> None:
-        super().__init__(scope, construct_id, description=description)
+    def __init__(
+        self, scope: Construct, construct_id: str, *, env: cdk.Environment, description: str
+    ) -> None:
+        super().__init__(scope, construct_id, env=env, description=description)
         self.platform = PlatformEnvironment(
             self,
             "Platform",
@@ -31,23 +98,111 @@ class PlatformStack(cdk.Stack):
         )
 
 
+class OrdersServiceStack(cdk.Stack):
+    """The orders team's stack: API, canary-deployed function, workers, catalog, dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform: PlatformEnvironment,
+        env: cdk.Environment,
+        description: str,
+    ) -> None:
+        super().__init__(scope, construct_id, env=env, description=description)
+        orders_topic = sns.Topic(
+            self,
+            "OrdersTopic",
+            display_name="Orders events",
+            master_key=platform.key,
+            enforce_ssl=True,
+        )
+        self.fulfilment = DecoupledWorker(
+            self,
+            "Fulfilment",
+            code=asset_code(FULFILMENT_CODE),
+            handler="fulfilment.handler",
+            service_name="orders-fulfilment",
+            topic=orders_topic,
+            filter_policy={
+                "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])
+            },
+            raw_message_delivery=True,
+        )
+        self.create_order = CanaryFunction(
+            self,
+            "CreateOrder",
+            code=asset_code(ORDERS_CODE),
+            handler="create_order.handler",
+            description="POST /orders: validates an order and publishes OrderPlaced",
+            service_name="orders",
+            environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
+            smoke_test_event=SMOKE_TEST_EVENT,
+            smoke_test_expected_status_codes=[200],
+        )
+        self.bulk_intake = DecoupledWorker(
+            self,
+            "BulkIntake",
+            code=asset_code(ORDERS_CODE),
+            handler="bulk_intake.handler",
+            service_name="orders-bulk-intake",
+            timeout=cdk.Duration.seconds(60),
+            environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
+        )
+        for publisher in (self.create_order.function, self.bulk_intake.consumer):
+            if publisher is not None:
+                self.fulfilment.grant_publish(publisher)
+        self.catalog = FargateService(
+            self,
+            "Catalog",
+            image=ecs.ContainerImage.from_asset(
+                str(CATALOG_SERVICE),
+                platform=ecr_assets.Platform.LINUX_ARM64,
+                exclude=["**/__pycache__", "**/*.pyc"],
+            ),
+            container_port=8080,
+            health_check_path="/health",
+            container_health_check=CONTAINER_HEALTH_CHECK,
+        )
+        self.api = ApiFrontDoor(self, "Api", api_name="orders")
+        self.api.add_lambda_route(
+            "/orders", self.create_order, methods=("POST",), request_schema=ORDER_SCHEMA
+        )
+        self.api.add_queue_route("/orders/bulk", self.bulk_intake, request_schema=BULK_SCHEMA)
+        self.api.add_service_route("/catalog", self.catalog)
+        self.dashboard = ServiceDashboard(self, "Dashboard", service_name="orders").add(
+            self.api, self.create_order, self.bulk_intake, self.fulfilment, self.catalog
+        )
+
+
 @dataclass(frozen=True)
 class SampleApp:
     """The stacks of the sample app, as built into an ``App``."""
 
     platform_stack: PlatformStack
+    service_stack: OrdersServiceStack
 
     @property
     def stacks(self) -> tuple[cdk.Stack, ...]:
         """Every stack of the sample, in deployment order."""
-        return (self.platform_stack,)
+        return (self.platform_stack, self.service_stack)
 
 
 def build(app: cdk.App) -> SampleApp:
     """Add the sample's stacks to ``app`` and return them."""
+    env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
     platform_stack = PlatformStack(
         app,
         "OrdersPlatform",
+        env=env,
         description="Orders sample: shared platform environment (VPC, cluster, key, alarms)",
     )
-    return SampleApp(platform_stack=platform_stack)
+    service_stack = OrdersServiceStack(
+        app,
+        "OrdersService",
+        platform=platform_stack.platform,
+        env=env,
+        description="Orders sample: API, canary-deployed function, workers, catalog, dashboard",
+    )
+    return SampleApp(platform_stack=platform_stack, service_stack=service_stack)

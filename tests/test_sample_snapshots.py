@@ -9,7 +9,7 @@ import pytest
 
 from tests.cdk_support import normalize
 
-STACKS = ("OrdersPlatform",)
+STACKS = ("OrdersPlatform", "OrdersService")
 
 
 @pytest.mark.parametrize("stack_name", STACKS)

@@ -1,0 +1,122 @@
+"""ServiceDashboard: a row per registered construct and one widget listing every alarm."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+
+from modern_app_constructs import (
+    CanaryFunction,
+    DecoupledWorker,
+    PlatformEnvironment,
+    ServiceDashboard,
+)
+from tests.cdk_support import make_app
+
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
+
+
+def alarm_ids_in_dashboard(template: dict) -> set[str]:
+    """Logical ids of the alarms the dashboard body references (by their ARNs)."""
+    (dashboard,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    alarms = {
+        name for name, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    return {name for name in alarms if f'"Fn::GetAtt": ["{name}", "Arn"]' in body}
+
+
+def test_every_alarm_of_the_sample_is_on_its_dashboard(sample):
+    template = sample.templates["OrdersService"]
+    alarms = {
+        name for name, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert len(alarms) >= 14
+    assert alarm_ids_in_dashboard(template) == alarms
+
+
+def test_sample_dashboard_has_a_row_per_construct(sample):
+    template = sample.templates["OrdersService"]
+    (dashboard,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in (
+        "API orders",
+        "Function CreateOrder",
+        "Worker BulkIntake",
+        "Worker Fulfilment",
+        "Service Catalog",
+    ):
+        assert title in body
+    for metric in (
+        "5XXError",
+        "Latency",
+        "ApproximateAgeOfOldestMessage",
+        "CPUUtilization",
+        "HealthyHostCount",
+        "ExecutedVersion",
+    ):
+        assert metric in body
+    assert dashboard["Properties"]["DashboardName"] == f"orders-{sample.profile}"
+
+
+@pytest.fixture
+def stack():
+    app = make_app()
+    PlatformEnvironment(cdk.Stack(app, "Platform"), "Platform", team="t", application="a")
+    return cdk.Stack(app, "Service")
+
+
+def test_alarms_added_after_registration_are_listed(stack):
+    dashboard = ServiceDashboard(stack, "Dashboard", service_name="svc")
+    worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    dashboard.add(worker)
+    late = cloudwatch.Alarm(
+        stack, "Late", metric=worker.metric_queue_depth(), threshold=100, evaluation_periods=1
+    )
+    dashboard.add_alarms(late, late)
+    canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
+    dashboard.add(canary)
+    template = Template.from_stack(stack).to_json()
+    assert len(dashboard.alarms) == 3 + 1 + 4
+    assert alarm_ids_in_dashboard(template) == {
+        name for name, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_plain_functions_are_accepted(stack):
+    function = lambda_.Function(
+        stack, "Plain", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+    )
+    ServiceDashboard(stack, "Dashboard", service_name="svc").add(function)
+    body = json.dumps(Template.from_stack(stack).to_json())
+    assert "Function Plain" in body
+
+
+def test_unknown_component_is_rejected(stack):
+    with pytest.raises(ValueError, match=r"invalid component='nope'; allowed: ApiFrontDoor"):
+        ServiceDashboard(stack, "Dashboard", service_name="svc").add("nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"service_name": ""}, r"invalid service_name=''"),
+        (
+            {"service_name": "orders service"},
+            r"invalid service_name='orders service'; allowed: 1 to 255",
+        ),
+        ({"service_name": "ok", "dashboard_name": "a/b"}, r"invalid dashboard_name='a/b'"),
+    ],
+)
+def test_bad_names(stack, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ServiceDashboard(stack, "Dashboard", **kwargs)
