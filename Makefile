@@ -52,6 +52,10 @@ unit: $(INSTALLED)
 snapshots: $(INSTALLED)
 	$(PY) -m pytest --snapshot-update $(PYTEST_ARGS)
 
+## bench: synth and test-suite timings, code-size comparison -> benchmarks/results/
+bench: $(INSTALLED)
+	$(PY) -m benchmarks.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache
 	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

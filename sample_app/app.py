@@ -8,7 +8,6 @@ The region comes from the ``region`` context value (``cdk.json``: ``eu-west-1``)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from modern_app_constructs import (
     ServiceDashboard,
     asset_code,
 )
+from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
 
 __all__ = ["OrdersServiceStack", "PlatformStack", "SampleApp", "build"]
 
@@ -34,52 +34,6 @@ HERE = Path(__file__).parent
 ORDERS_CODE = HERE / "functions" / "orders"
 FULFILMENT_CODE = HERE / "functions" / "fulfilment"
 CATALOG_SERVICE = HERE / "catalog_service"
-
-ORDER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "currency": {"type": "string", "enum": ["EUR", "USD", "GBP"]},
-        "items": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 50,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "sku": {"type": "string", "pattern": "^[A-Z0-9-]{3,32}$"},
-                    "quantity": {"type": "integer", "minimum": 1, "maximum": 100},
-                },
-                "required": ["sku", "quantity"],
-            },
-        },
-    },
-    "required": ["customer_id", "items"],
-}
-BULK_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "orders": {"type": "array", "minItems": 1, "maxItems": 100, "items": ORDER_SCHEMA}
-    },
-    "required": ["orders"],
-}
-#: What the pre-traffic smoke test sends the new create-order version: a dry run.
-SMOKE_TEST_EVENT = {
-    "httpMethod": "POST",
-    "path": "/orders",
-    "resource": "/orders",
-    "headers": {"Content-Type": "application/json", "X-Dry-Run": "true"},
-    "body": json.dumps(
-        {"customer_id": "smoke-test", "items": [{"sku": "TEA-GREEN-100", "quantity": 1}]}
-    ),
-    "requestContext": {"stage": "smoke-test", "requestId": "smoke-test"},
-}
-CONTAINER_HEALTH_CHECK = [
-    "CMD",
-    "python3",
-    "-c",
-    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=3)",
-]
 
 
 class PlatformStack(cdk.Stack):

@@ -1,0 +1,213 @@
+"""``make bench``: what the library costs at synth and test time, and how much code it saves.
+
+Every synth scenario (``benchmarks/scenarios.py``) runs in a fresh Python process, as ``cdk synth``
+does, several times; the median wall time is reported next to its ratio to the floor (an empty
+App: Python start, importing aws_cdk and loading aws-cdk-lib into the jsii kernel). Each scenario
+runs twice: with aws-cdk-lib's built-in template validation and with ``CDK_VALIDATION=false``,
+so the share of that validation is visible. Then the whole test suite runs once.
+
+Results go to ``benchmarks/results/<commit>.json`` and ``benchmarks/results/latest.md``.
+
+Usage: ``python -m benchmarks.bench [--repeat N] [--skip-tests]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from benchmarks.scenarios import CONSTRUCT_SCENARIOS, SCENARIOS
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SAMPLE_USER_CODE = (ROOT / "sample_app" / "app.py",)
+RAW_USER_CODE = tuple(sorted((ROOT / "benchmarks" / "raw_cdk").glob("*.py")))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The median of several runs of one scenario, with and without built-in validation."""
+
+    scenario: str
+    median_s: float
+    runs_s: list[float]
+    median_no_validation_s: float
+    runs_no_validation_s: list[float]
+
+
+def _env(validation: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if validation:
+        env.pop("CDK_VALIDATION", None)
+    else:
+        env["CDK_VALIDATION"] = "false"
+    return env
+
+
+def _run_once(scenario: str, validation: bool) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.scenarios", scenario],
+        cwd=ROOT,
+        env=_env(validation),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def time_scenario(scenario: str, repeat: int) -> Timing:
+    """Run ``scenario`` ``repeat`` times each way, interleaved so drift hits both alike."""
+    with_validation: list[float] = []
+    without_validation: list[float] = []
+    for _ in range(repeat):
+        with_validation.append(_run_once(scenario, validation=True))
+        without_validation.append(_run_once(scenario, validation=False))
+    return Timing(
+        scenario=scenario,
+        median_s=statistics.median(with_validation),
+        runs_s=[round(t, 3) for t in with_validation],
+        median_no_validation_s=statistics.median(without_validation),
+        runs_no_validation_s=[round(t, 3) for t in without_validation],
+    )
+
+
+def user_code_lines(paths: tuple[Path, ...]) -> int:
+    """Lines of code a user writes: not blank, not a comment, not a docstring line."""
+    count = 0
+    in_docstring = False
+    for path in paths:
+        for raw in path.read_text().splitlines():
+            line = raw.strip()
+            quotes = line.count('"""')
+            if in_docstring:
+                in_docstring = quotes % 2 == 0
+                continue
+            if line.startswith('"""'):
+                in_docstring = quotes == 1
+                continue
+            if line and not line.startswith("#"):
+                count += 1
+    return count
+
+
+def time_test_suite() -> float:
+    """Wall time of the whole pytest suite, as ``make test`` runs it."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"],
+        cwd=ROOT,
+        env=_env(validation=True),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def _commit() -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return result.stdout.strip() or "unknown"
+
+
+def _machine() -> str:
+    cpus = os.cpu_count() or 0
+    return f"{platform.machine()}, {cpus} cores, Python {platform.python_version()}"
+
+
+def render(results: dict[str, object]) -> str:
+    """The results as a Markdown report."""
+    timings = {t["scenario"]: t for t in results["timings"]}  # type: ignore[index,attr-defined]
+    floor = timings["empty_app"]["median_s"]
+    floor_nv = timings["empty_app"]["median_no_validation_s"]
+    lines = [
+        f"# Benchmark results ({results['commit']}, {results['date']})",
+        "",
+        f"Machine: {results['machine']}. Median of {results['repeat']} fresh-process runs each.",
+        "",
+        "| scenario | synth (s) | x floor | marginal (s) | validation off (s) | validation share |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, timing in timings.items():
+        median = timing["median_s"]
+        off = timing["median_no_validation_s"]
+        marginal = "" if name == "empty_app" else f"{median - floor:.2f}"
+        share = f"{(median - off) / median:.0%}" if median else ""
+        lines.append(
+            f"| {name} | {median:.2f} | {median / floor:.2f} | {marginal} | {off:.2f} | {share} |"
+        )
+    lines += [
+        "",
+        f"Floor without validation: {floor_nv:.2f} s.",
+        "",
+    ]
+    loc = results["user_code_lines"]
+    lines += [
+        "## Code a service team writes",
+        "",
+        "| version | lines of code | synth (s) |",
+        "|---|---:|---:|",
+        f"| sample_app (this library) | {loc['library']} | "  # type: ignore[index]
+        f"{timings['sample_dev']['median_s']:.2f} |",
+        f"| benchmarks/raw_cdk (aws-cdk-lib only) | {loc['raw_cdk']} | "  # type: ignore[index]
+        f"{timings['raw_cdk_dev']['median_s']:.2f} |",
+        "",
+        f"Ratio: the raw version needs {loc['raw_cdk'] / max(loc['library'], 1):.1f}x the code; "  # type: ignore[index]
+        f"the library's synth costs "
+        f"{timings['sample_dev']['median_s'] / timings['raw_cdk_dev']['median_s'] - 1:+.1%} "
+        "over the raw version.",
+        "",
+    ]
+    if results.get("test_suite_s") is not None:
+        lines += [f"Whole test suite: {results['test_suite_s']:.1f} s.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every scenario, print the table and write the result files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args(argv)
+
+    names = args.only or ["empty_app", *SCENARIOS.keys() - {"empty_app"}]
+    ordered = [n for n in ["empty_app", "sample_dev", "sample_prod", "raw_cdk_dev"] if n in names]
+    ordered += sorted(n for n in names if n in CONSTRUCT_SCENARIOS)
+    timings = []
+    for name in ordered:
+        print(f"timing {name} ...", file=sys.stderr, flush=True)
+        timings.append(asdict(time_scenario(name, args.repeat)))
+    results: dict[str, object] = {
+        "commit": _commit(),
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": _machine(),
+        "repeat": args.repeat,
+        "timings": timings,
+        "user_code_lines": {
+            "library": user_code_lines(SAMPLE_USER_CODE),
+            "raw_cdk": user_code_lines(RAW_USER_CODE),
+        },
+        "test_suite_s": None if args.skip_tests else round(time_test_suite(), 1),
+    }
+    report = render(results)
+    print(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{results['commit']}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

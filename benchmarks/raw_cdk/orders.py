@@ -1,0 +1,849 @@
+"""The sample's orders service written once more with aws-cdk-lib only, for comparison.
+
+Same resources and the same safety as ``sample_app`` (encryption, DLQs, alarms wired to
+rollback, access logs, least privilege, smoke-tested canary), written the way a team would
+without the library. ``benchmarks/bench.py`` counts its lines and times its synthesis next to
+the library's version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_app"
+EXCLUDE = ["__pycache__", "*.pyc"]
+MINUTE = cdk.Duration.minutes(1)
+
+
+def ack(construct: Construct, rule: str, reason: str) -> None:
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+class RawPlatformStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, env: cdk.Environment) -> None:
+        super().__init__(scope, construct_id, env=env)
+        prod = self.node.try_get_context("profile") == "prod"
+        removal = cdk.RemovalPolicy.RETAIN if prod else cdk.RemovalPolicy.DESTROY
+        self.retention = logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH
+        self.key = kms.Key(self, "Key", enable_key_rotation=True, removal_policy=removal)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{self.region}:{self.account}:log-group:*"
+                    }
+                },
+            )
+        )
+        for service in ("sns.amazonaws.com", "cloudwatch.amazonaws.com"):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+            )
+        )
+        flow_logs = logs.LogGroup(
+            self,
+            "FlowLogs",
+            retention=self.retention,
+            encryption_key=self.key,
+            removal_policy=removal,
+        )
+        flow_logs.node.add_dependency(self.key)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=2 if prod else 1,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+            flow_logs={
+                "All": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs)
+                )
+            },
+        )
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
+        role = iam.Role(
+            self,
+            "ApiGatewayAccountRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        ack(
+            role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The documented policy for the API Gateway account role.",
+        )
+        apigw.CfnAccount(
+            self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn
+        ).node.add_dependency(role)
+        for name, value in {
+            "team": "commerce-platform",
+            "application": "orders",
+            "cost-center": "cc-4711",
+            "profile": "prod" if prod else "dev",
+        }.items():
+            cdk.Tags.of(self).add(name, value)
+
+
+class RawOrdersStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform: RawPlatformStack,
+        env: cdk.Environment,
+    ) -> None:
+        super().__init__(scope, construct_id, env=env)
+        prod = self.node.try_get_context("profile") == "prod"
+        removal = cdk.RemovalPolicy.RETAIN if prod else cdk.RemovalPolicy.DESTROY
+        self.platform = platform
+        self.removal = removal
+        self.alarms: list[cw.Alarm] = []
+        self.layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            cdk.Fn.sub(
+                "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:27"
+            ),
+        )
+        topic = sns.Topic(self, "OrdersTopic", master_key=platform.key, enforce_ssl=True)
+
+        # fulfilment worker: queue + DLQ + subscription + function + alarms
+        fulfil_fn = self.function(
+            "FulfilmentFn",
+            SAMPLE / "functions" / "fulfilment",
+            "fulfilment.handler",
+            "orders-fulfilment",
+            {},
+            30,
+        )
+        fulfil_queue, fulfil_dlq = self.queues("Fulfilment", 180)
+        fulfil_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[fulfil_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+            )
+        )
+        subscription = sns.Subscription(
+            self,
+            "FulfilmentSubscription",
+            topic=topic,
+            endpoint=fulfil_queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            raw_message_delivery=True,
+            filter_policy={
+                "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])
+            },
+        )
+        subscription.node.add_dependency(fulfil_queue.node.find_child("Policy"))
+        fulfil_fn.add_event_source(
+            sources.SqsEventSource(fulfil_queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.queue_alarms("Fulfilment", fulfil_queue, fulfil_dlq, fulfil_fn)
+
+        # create order: version + alias + CodeDeploy + alarms + smoke-test hook
+        create_fn = self.function(
+            "CreateOrderFn",
+            SAMPLE / "functions" / "orders",
+            "create_order.handler",
+            "orders",
+            {"ORDERS_TOPIC_ARN": topic.topic_arn},
+            30,
+        )
+        self.grant_publish(topic, create_fn)
+        version = create_fn.current_version
+        alias = lambda_.Alias(self, "CreateOrderAlias", alias_name="live", version=version)
+        canary_alarms = [
+            self.alarm("CreateOrderErrors", alias.metric_errors(period=MINUTE, statistic="Sum"), 1),
+            self.alarm(
+                "CreateOrderNewVersionErrors",
+                cw.Metric(
+                    namespace="AWS/Lambda",
+                    metric_name="Errors",
+                    dimensions_map={
+                        "FunctionName": create_fn.function_name,
+                        "Resource": f"{create_fn.function_name}:live",
+                        "ExecutedVersion": version.version,
+                    },
+                    period=MINUTE,
+                    statistic="Sum",
+                ),
+                1,
+            ),
+            self.alarm(
+                "CreateOrderThrottles", alias.metric_throttles(period=MINUTE, statistic="Sum"), 1
+            ),
+            self.alarm(
+                "CreateOrderDuration",
+                alias.metric_duration(period=MINUTE, statistic="p99"),
+                24000,
+                periods=2,
+            ),
+        ]
+        hook = self.function(
+            "SmokeTestFn",
+            Path(__file__).resolve().parents[2] / "modern_app_constructs" / "runtime",
+            "smoke_test_hook.handler",
+            "orders-smoke-test",
+            {
+                "TARGET_VERSION_ARN": version.function_arn,
+                "SMOKE_TEST_EVENT": json.dumps(SMOKE_TEST_EVENT, sort_keys=True),
+                "EXPECTED_STATUS_CODES": "[200]",
+            },
+            90,
+        )
+        version.grant_invoke(hook)
+        group = codedeploy.LambdaDeploymentGroup(
+            self,
+            "CreateOrderDeployment",
+            application=codedeploy.LambdaApplication(self, "CreateOrderApplication"),
+            alias=alias,
+            deployment_config=(
+                codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES
+                if prod
+                else codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+            ),
+            alarms=canary_alarms,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            pre_hook=hook,
+        )
+        ack(
+            group,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
+            "CDK attaches AWSCodeDeployRoleForLambdaLimited to the group role.",
+        )
+        ack(
+            group,
+            "AwsSolutions-IAM5[Resource::<SmokeTestFnD09FEFBB.Arn>:*]",
+            "CodeDeploy invokes the hook by any of its versions.",
+        )
+
+        # bulk intake worker: its own topic, queue, DLQ, function
+        bulk_topic = sns.Topic(self, "BulkTopic", master_key=platform.key, enforce_ssl=True)
+        bulk_fn = self.function(
+            "BulkIntakeFn",
+            SAMPLE / "functions" / "orders",
+            "bulk_intake.handler",
+            "orders-bulk-intake",
+            {"ORDERS_TOPIC_ARN": topic.topic_arn},
+            60,
+        )
+        self.grant_publish(topic, bulk_fn)
+        bulk_queue, bulk_dlq = self.queues("BulkIntake", 360)
+        bulk_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[bulk_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": bulk_topic.topic_arn}},
+            )
+        )
+        sns.Subscription(
+            self,
+            "BulkSubscription",
+            topic=bulk_topic,
+            endpoint=bulk_queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+        )
+        bulk_fn.add_event_source(
+            sources.SqsEventSource(bulk_queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.queue_alarms("BulkIntake", bulk_queue, bulk_dlq, bulk_fn)
+
+        # catalog: Fargate behind an internal ALB with access logs, scaling, alarm rollback
+        service, load_balancer, listener, target_group = self.catalog(prod)
+
+        # API: access logs, tracing, throttling, IAM auth, three route kinds
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            retention=platform.retention,
+            encryption_key=platform.key,
+            removal_policy=removal,
+        )
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name="orders",
+            cloud_watch_role=False,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                throttling_rate_limit=100,
+                throttling_burst_limit=200,
+            ),
+            default_method_options=apigw.MethodOptions(
+                authorization_type=apigw.AuthorizationType.IAM
+            ),
+        )
+        ack(api, "AwsSolutions-COG4", "IAM authorization is used deliberately.")
+        ack(api, "AwsSolutions-APIG3", "WAF is opt-in and owned by the platform team.")
+        validator = apigw.RequestValidator(
+            self,
+            "Validator",
+            rest_api=api,
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        order_model, bulk_model = (
+            apigw.Model.from_model_name(
+                self,
+                f"{name}Ref",
+                apigw.CfnModel(
+                    self,
+                    name,
+                    rest_api_id=api.rest_api_id,
+                    content_type="application/json",
+                    schema={"$schema": "http://json-schema.org/draft-04/schema#", **schema},
+                ).ref,
+            )
+            for name, schema in (("OrderModel", ORDER_SCHEMA), ("BulkModel", BULK_SCHEMA))
+        )
+        orders = api.root.add_resource("orders")
+        orders.add_method(
+            "POST",
+            apigw.LambdaIntegration(alias),
+            request_validator=validator,
+            request_models={"application/json": order_model},
+        )
+        queue_role = iam.Role(
+            self, "BulkRouteRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com")
+        )
+        queue_role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[bulk_queue.queue_arn])
+        )
+        queue_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[platform.key.key_arn]
+            )
+        )
+        error = '{"message": "The request could not be queued."}'
+        orders.add_resource("bulk").add_method(
+            "POST",
+            apigw.AwsIntegration(
+                service="sqs",
+                path=f"{self.account}/{bulk_queue.queue_name}",
+                integration_http_method="POST",
+                options=apigw.IntegrationOptions(
+                    credentials_role=queue_role,
+                    passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                    request_parameters={
+                        "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
+                    },
+                    request_templates={
+                        "application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
+                    },
+                    integration_responses=[
+                        apigw.IntegrationResponse(
+                            status_code="202",
+                            selection_pattern=r"2\d{2}",
+                            response_templates={
+                                "application/json": '{"message_id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
+                            },
+                        ),
+                        apigw.IntegrationResponse(
+                            status_code="400",
+                            selection_pattern=r"4\d{2}",
+                            response_templates={"application/json": error},
+                        ),
+                        apigw.IntegrationResponse(
+                            status_code="500",
+                            selection_pattern=r"5\d{2}",
+                            response_templates={"application/json": error},
+                        ),
+                    ],
+                ),
+            ),
+            request_validator=validator,
+            request_models={"application/json": bulk_model},
+            method_responses=[
+                apigw.MethodResponse(status_code=code) for code in ("202", "400", "500")
+            ],
+        )
+        link_sg = ec2.SecurityGroup(self, "VpcLinkSg", vpc=platform.vpc, allow_all_outbound=False)
+        link = apigwv2.VpcLink(
+            self,
+            "VpcLink",
+            vpc=platform.vpc,
+            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[link_sg],
+        )
+        listener.connections.allow_default_port_from(link_sg)
+        catalog = api.root.add_resource("catalog")
+        for resource, suffix in ((catalog, ""), (catalog.add_resource("{proxy+}"), "/{proxy}")):
+            method = resource.add_method(
+                "GET",
+                apigw.Integration(
+                    type=apigw.IntegrationType.HTTP_PROXY,
+                    integration_http_method="GET",
+                    uri=f"http://{load_balancer.load_balancer_dns_name}/catalog{suffix}",
+                    options=apigw.IntegrationOptions(
+                        request_parameters={
+                            "integration.request.path.proxy": "method.request.path.proxy"
+                        }
+                        if suffix
+                        else None
+                    ),
+                ),
+                request_parameters={"method.request.path.proxy": True} if suffix else None,
+            )
+            cfn = method.node.default_child
+            assert isinstance(cfn, apigw.CfnMethod)
+            cfn.add_property_override("Integration.ConnectionType", "VPC_LINK")
+            cfn.add_property_override("Integration.ConnectionId", link.vpc_link_id)
+            cfn.add_property_override("Integration.IntegrationTarget", listener.listener_arn)
+        self.alarm(
+            "ApiErrorRate",
+            api.metric_server_error(period=MINUTE, statistic="Average"),
+            0.05,
+            periods=3,
+        )
+        self.alarm(
+            "ApiLatency", api.metric_latency(period=MINUTE, statistic="p99"), 2000, periods=3
+        )
+
+        # dashboard
+        dashboard = cw.Dashboard(
+            self, "Dashboard", dashboard_name=f"orders-{'prod' if prod else 'dev'}"
+        )
+        dashboard.add_widgets(cw.AlarmStatusWidget(alarms=list(self.alarms), width=24))
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="API requests",
+                left=[api.metric_count(period=MINUTE, statistic="Sum")],
+                width=6,
+            ),
+            cw.GraphWidget(
+                title="API 4XX",
+                left=[api.metric_client_error(period=MINUTE, statistic="Sum")],
+                width=6,
+            ),
+            cw.GraphWidget(
+                title="API 5XX",
+                left=[api.metric_server_error(period=MINUTE, statistic="Sum")],
+                width=6,
+            ),
+            cw.GraphWidget(
+                title="API p99", left=[api.metric_latency(period=MINUTE, statistic="p99")], width=6
+            ),
+        )
+        for name, fn in (
+            ("CreateOrder", alias),
+            ("BulkIntake", bulk_fn),
+            ("Fulfilment", fulfil_fn),
+        ):
+            dashboard.add_widgets(
+                cw.GraphWidget(
+                    title=f"{name} invocations",
+                    left=[fn.metric_invocations(period=MINUTE, statistic="Sum")],
+                    width=8,
+                ),
+                cw.GraphWidget(
+                    title=f"{name} errors",
+                    left=[fn.metric_errors(period=MINUTE, statistic="Sum")],
+                    width=8,
+                ),
+                cw.GraphWidget(
+                    title=f"{name} p99",
+                    left=[fn.metric_duration(period=MINUTE, statistic="p99")],
+                    width=8,
+                ),
+            )
+        for name, queue, dlq in (
+            ("Fulfilment", fulfil_queue, fulfil_dlq),
+            ("BulkIntake", bulk_queue, bulk_dlq),
+        ):
+            dashboard.add_widgets(
+                cw.GraphWidget(
+                    title=f"{name} depth",
+                    left=[queue.metric_approximate_number_of_messages_visible(period=MINUTE)],
+                    width=8,
+                ),
+                cw.GraphWidget(
+                    title=f"{name} oldest",
+                    left=[queue.metric_approximate_age_of_oldest_message(period=MINUTE)],
+                    width=8,
+                ),
+                cw.GraphWidget(
+                    title=f"{name} DLQ",
+                    left=[dlq.metric_approximate_number_of_messages_visible(period=MINUTE)],
+                    width=8,
+                ),
+            )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Catalog CPU", left=[service.metric_cpu_utilization(period=MINUTE)], width=6
+            ),
+            cw.GraphWidget(
+                title="Catalog memory",
+                left=[service.metric_memory_utilization(period=MINUTE)],
+                width=6,
+            ),
+            cw.GraphWidget(
+                title="Catalog 5XX",
+                left=[target_group.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT)],
+                width=6,
+            ),
+            cw.GraphWidget(
+                title="Catalog healthy", left=[target_group.metrics.healthy_host_count()], width=6
+            ),
+        )
+        for name, value in {
+            "team": "commerce-platform",
+            "application": "orders",
+            "cost-center": "cc-4711",
+            "profile": "prod" if prod else "dev",
+        }.items():
+            cdk.Tags.of(self).add(name, value)
+
+    def function(
+        self,
+        construct_id: str,
+        path: Path,
+        handler: str,
+        service: str,
+        env: dict[str, str],
+        timeout: int,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=self.platform.retention,
+            encryption_key=self.platform.key,
+            removal_policy=self.removal,
+        )
+        role = iam.Role(
+            self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        ack(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray actions do not support resource-level permissions.",
+        )
+        return lambda_.Function(
+            self,
+            construct_id,
+            code=lambda_.Code.from_asset(str(path), exclude=EXCLUDE),
+            handler=handler,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            memory_size=256,
+            timeout=cdk.Duration.seconds(timeout),
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": service,
+                **env,
+            },
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            layers=[self.layer],
+        )
+
+    def queues(self, name: str, visibility: int) -> tuple[sqs.Queue, sqs.Queue]:
+        def owner_only(queue: sqs.Queue) -> sqs.Queue:
+            queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.AccountRootPrincipal()],
+                    actions=[
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:GetQueueUrl",
+                        "sqs:ReceiveMessage",
+                        "sqs:SendMessage",
+                    ],
+                    resources=[queue.queue_arn],
+                )
+            )
+            return queue
+
+        common = {
+            "encryption": sqs.QueueEncryption.KMS,
+            "encryption_master_key": self.platform.key,
+            "enforce_ssl": True,
+            "removal_policy": self.removal,
+        }
+        dlq = owner_only(
+            sqs.Queue(
+                self,
+                f"{name}Dlq",
+                retention_period=cdk.Duration.days(14),
+                redrive_allow_policy=sqs.RedriveAllowPolicy(
+                    redrive_permission=sqs.RedrivePermission.ALLOW_ALL
+                ),
+                **common,
+            )
+        )
+        queue = owner_only(
+            sqs.Queue(
+                self,
+                f"{name}Queue",
+                visibility_timeout=cdk.Duration.seconds(visibility),
+                dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=dlq),
+                **common,
+            )
+        )
+        return queue, dlq
+
+    def queue_alarms(
+        self, name: str, queue: sqs.Queue, dlq: sqs.Queue, fn: lambda_.Function
+    ) -> None:
+        self.alarm(
+            f"{name}DlqNotEmpty",
+            dlq.metric_approximate_number_of_messages_visible(period=MINUTE, statistic="Maximum"),
+            1,
+        )
+        self.alarm(
+            f"{name}OldestMessage",
+            queue.metric_approximate_age_of_oldest_message(period=MINUTE, statistic="Maximum"),
+            300,
+            periods=3,
+        )
+        self.alarm(f"{name}Errors", fn.metric_errors(period=MINUTE, statistic="Sum"), 1)
+
+    def alarm(
+        self, construct_id: str, metric: cw.IMetric, threshold: float, periods: int = 1
+    ) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.platform.alarm_topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.platform.alarm_topic))
+        self.alarms.append(alarm)
+        return alarm
+
+    def grant_publish(self, topic: sns.Topic, fn: lambda_.Function) -> None:
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[self.platform.key.key_arn],
+            )
+        )
+
+    def catalog(
+        self, prod: bool
+    ) -> tuple[
+        ecs.FargateService,
+        elbv2.ApplicationLoadBalancer,
+        elbv2.ApplicationListener,
+        elbv2.ApplicationTargetGroup,
+    ]:
+        platform = self.platform
+        log_group = logs.LogGroup(
+            self,
+            "CatalogLogs",
+            retention=platform.retention,
+            encryption_key=platform.key,
+            removal_policy=self.removal,
+        )
+        task = ecs.FargateTaskDefinition(
+            self,
+            "CatalogTask",
+            cpu=256,
+            memory_limit_mib=512,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        container = task.add_container(
+            "App",
+            image=ecs.ContainerImage.from_asset(
+                str(SAMPLE / "catalog_service"),
+                platform=ecr_assets.Platform.LINUX_ARM64,
+                exclude=["**/__pycache__"],
+            ),
+            port_mappings=[ecs.PortMapping(container_port=8080)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
+            readonly_root_filesystem=True,
+            health_check=ecs.HealthCheck(command=CONTAINER_HEALTH_CHECK),
+        )
+        task.add_volume(name="tmp")
+        container.add_mount_points(
+            ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)
+        )
+        if task.execution_role is not None:
+            ack(
+                task.execution_role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken has no resource-level permissions.",
+            )
+        bucket = s3.Bucket(
+            self,
+            "CatalogAccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            versioned=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(90))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        ack(bucket, "AwsSolutions-S1", "The access-log bucket itself needs no access logs.")
+        load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "CatalogLb",
+            vpc=platform.vpc,
+            internet_facing=False,
+            drop_invalid_header_fields=True,
+            deletion_protection=prod,
+        )
+        load_balancer.log_access_logs(bucket, prefix="catalog")
+        target_group = elbv2.ApplicationTargetGroup(
+            self,
+            "CatalogTargets",
+            vpc=platform.vpc,
+            port=8080,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            deregistration_delay=cdk.Duration.seconds(30),
+            health_check=elbv2.HealthCheck(path="/health", interval=cdk.Duration.seconds(15)),
+        )
+        listener = load_balancer.add_listener(
+            "Http", port=80, open=False, default_target_groups=[target_group]
+        )
+        alarms = [
+            self.alarm(
+                "CatalogTarget5xx",
+                target_group.metrics.http_code_target(
+                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=MINUTE
+                ),
+                5,
+                periods=2,
+            ),
+            self.alarm(
+                "CatalogUnhealthy",
+                target_group.metrics.unhealthy_host_count(period=MINUTE),
+                1,
+                periods=2,
+            ),
+            self.alarm(
+                "CatalogP99",
+                target_group.metrics.target_response_time(period=MINUTE, statistic="p99"),
+                2,
+                periods=3,
+            ),
+        ]
+        service = ecs.FargateService(
+            self,
+            "Catalog",
+            cluster=platform.cluster,
+            task_definition=task,
+            desired_count=2 if prod else 1,
+            assign_public_ip=False,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_alarms=ecs.DeploymentAlarmConfig(alarm_names=[a.alarm_name for a in alarms]),
+            min_healthy_percent=100,
+            health_check_grace_period=cdk.Duration.seconds(60),
+        )
+        service.attach_to_application_target_group(target_group)
+        scaling = service.auto_scale_task_count(
+            min_capacity=2 if prod else 1, max_capacity=8 if prod else 4
+        )
+        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
+        scaling.scale_on_request_count(
+            "Requests", requests_per_target=500, target_group=target_group
+        )
+        return service, load_balancer, listener, target_group
+
+
+def build(app: cdk.App) -> tuple[RawPlatformStack, RawOrdersStack]:
+    env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
+    platform = RawPlatformStack(app, "RawOrdersPlatform", env=env)
+    return platform, RawOrdersStack(app, "RawOrdersService", platform=platform, env=env)
