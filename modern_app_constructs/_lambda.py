@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._logs import create_log_group
 from ._nag import acknowledge
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
@@ -98,16 +99,13 @@ def create_function(
     log group (platform retention and key), a dedicated role that may only write to that log
     group (no AWS-managed policy), the Powertools layer and its environment.
     """
-    key = platform.key if platform is not None else None
-    log_group = logs.LogGroup(
+    log_group = create_log_group(
         scope,
         f"{construct_id}LogGroup",
-        retention=log_retention or profile.log_retention,
-        encryption_key=key,
-        removal_policy=profile.removal_policy,
+        platform=platform,
+        profile=profile,
+        retention=log_retention,
     )
-    if key is not None:
-        log_group.node.add_dependency(key)
     role = iam.Role(
         scope,
         f"{construct_id}ServiceRole",

@@ -17,12 +17,12 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
 from ._alarms import create_alarm
+from ._logs import create_log_group
 from ._nag import acknowledge
 from ._validation import InvalidPropError, check_choice
 from .platform_environment import PlatformEnvironment
@@ -182,12 +182,8 @@ class ApiFrontDoor(Construct):
         self._queue_roles: dict[str, iam.Role] = {}
 
         # create children
-        self.access_log_group = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=profile.log_retention,
-            encryption_key=platform.key if platform is not None else None,
-            removal_policy=profile.removal_policy,
+        self.access_log_group = create_log_group(
+            self, "AccessLogs", platform=platform, profile=profile
         )
         self.api = apigateway.RestApi(
             self,

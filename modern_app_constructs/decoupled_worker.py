@@ -15,13 +15,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._alarms import create_alarm
 from ._lambda import create_function
+from ._logs import create_log_group
 from ._nag import acknowledge
 from ._validation import InvalidPropError, check_int_range
 from .platform_environment import PlatformEnvironment
@@ -491,13 +491,7 @@ class DecoupledWorker(Construct):
         platform: PlatformEnvironment | None,
         profile: Profile,
     ) -> ecs.FargateService:
-        log_group = logs.LogGroup(
-            self,
-            "ProcessorLogs",
-            retention=profile.log_retention,
-            encryption_key=platform.key if platform is not None else None,
-            removal_policy=profile.removal_policy,
-        )
+        log_group = create_log_group(self, "ProcessorLogs", platform=platform, profile=profile)
         task = ecs.FargateTaskDefinition(
             self,
             "ProcessorTask",

@@ -12,12 +12,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._alarms import create_alarm
+from ._logs import create_log_group
 from ._nag import acknowledge
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
@@ -158,13 +158,7 @@ class FargateService(Construct):
         vpc, cluster = self._network(platform)
 
         # create children
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=profile.log_retention,
-            encryption_key=platform.key if platform is not None else None,
-            removal_policy=profile.removal_policy,
-        )
+        self.log_group = create_log_group(self, "Logs", platform=platform, profile=profile)
         self.task_definition, self.container = self._build_task(
             image,
             cpu,

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
+from ._logs import create_log_group
 from ._nag import acknowledge
 from ._validation import InvalidPropError, check_tag_value
 from .profiles import PROFILE_CONTEXT_KEY, Profile
@@ -272,15 +273,7 @@ class PlatformEnvironment(Construct):
         return topic
 
     def _create_vpc(self, max_azs: int) -> ec2.Vpc:
-        flow_log_group = logs.LogGroup(
-            self,
-            "FlowLogs",
-            retention=self.log_retention,
-            encryption_key=self.key,
-            removal_policy=self.profile.removal_policy,
-        )
-        # A key-policy statement for CloudWatch Logs must exist before the log group is created.
-        flow_log_group.node.add_dependency(self.key)
+        flow_log_group = create_log_group(self, "FlowLogs", platform=self, profile=self.profile)
         nat_gateways = min(self.profile.nat_gateways, max_azs)
         return ec2.Vpc(
             self,
