@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_app"
 for asset in (
@@ -66,3 +69,12 @@ def sqs_event(*bodies: str) -> dict:
             for index, body in enumerate(bodies)
         ]
     }
+
+
+def stub_sns(monkeypatch: pytest.MonkeyPatch, handler_module: ModuleType) -> Iterator[Stubber]:
+    """Give ``handler_module`` a stubbed SNS client; fail if an expected call did not happen."""
+    client = boto3.client("sns")
+    monkeypatch.setattr(handler_module, "sns_client", lambda: client)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()

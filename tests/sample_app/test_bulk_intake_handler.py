@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import bulk_intake
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from tests.sample_app.conftest import TOPIC, sqs_event
+from tests.sample_app.conftest import TOPIC, sqs_event, stub_sns
 
 ORDER = {"customer_id": "c-1", "items": [{"sku": "TEA-GREEN-100", "quantity": 1}]}
 
 
 @pytest.fixture
 def sns(monkeypatch):
-    client = boto3.client("sns")
-    monkeypatch.setattr(bulk_intake, "sns_client", lambda: client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    yield from stub_sns(monkeypatch, bulk_intake)
 
 
 def expect_batch(sns, size, failed=()):

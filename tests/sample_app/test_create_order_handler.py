@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import create_order
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from tests.sample_app.conftest import TOPIC
+from tests.sample_app.conftest import TOPIC, stub_sns
 
 VALID = {"customer_id": "c-42", "items": [{"sku": "TEA-GREEN-100", "quantity": 2}]}
 
 
 @pytest.fixture
 def sns(monkeypatch):
-    client = boto3.client("sns")
-    monkeypatch.setattr(create_order, "sns_client", lambda: client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    yield from stub_sns(monkeypatch, create_order)
 
 
 def api_event(body, headers=None):
