@@ -69,6 +69,8 @@ class FargateService(Construct):
         environment: container environment (no secrets). Default: none.
         secrets: container secrets (``ecs.Secret``). Default: none.
         readonly_root_filesystem: with a writable ``/tmp`` volume. Default: True.
+        user: the user (``uid`` or ``uid:gid``) the container runs as; ``None`` keeps the
+            image's own. Default: ``"1000"`` (not root; listen on a port above 1023).
         enable_execute_command: ECS Exec. Default: False.
         access_logs: load-balancer access logs to an encrypted, TLS-only bucket. Needs a stack
             with a concrete region (ELB's log-delivery principal differs by region).
@@ -106,6 +108,7 @@ class FargateService(Construct):
         environment: Mapping[str, str] | None = None,
         secrets: Mapping[str, ecs.Secret] | None = None,
         readonly_root_filesystem: bool = True,
+        user: str | None = "1000",
         enable_execute_command: bool = False,
         access_logs: bool = True,
         deployment: str | DeploymentStrategy | None = None,
@@ -125,6 +128,8 @@ class FargateService(Construct):
             )
         check_int_range(owner, "cpu_target_percent", cpu_target_percent, 10, 90)
         check_int_range(owner, "requests_per_target", requests_per_target, 1, 100_000)
+        if user is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", user):
+            raise InvalidPropError(owner, "user", user, "allowed: 'uid', 'uid:gid' or a user name")
         self.deployment: DeploymentStrategy = self._strategy(owner, deployment)
         if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
             raise InvalidPropError(
@@ -169,6 +174,7 @@ class FargateService(Construct):
             environment,
             secrets,
             readonly_root_filesystem,
+            user,
         )
         self.access_logs_bucket: s3.Bucket | None = (
             self._build_access_logs_bucket() if access_logs else None
@@ -329,6 +335,7 @@ class FargateService(Construct):
         environment: Mapping[str, str] | None,
         secrets: Mapping[str, ecs.Secret] | None,
         readonly: bool,
+        user: str | None,
     ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
         task = ecs.FargateTaskDefinition(
             self,
@@ -351,6 +358,7 @@ class FargateService(Construct):
             environment=dict(environment or {}),
             secrets=dict(secrets or {}),
             readonly_root_filesystem=readonly,
+            user=user,
             health_check=ecs.HealthCheck(
                 command=command,
                 interval=cdk.Duration.seconds(15),

@@ -118,6 +118,7 @@ class OrdersServiceStack(cdk.Stack):
             container_port=8080,
             health_check_path="/health",
             container_health_check=CONTAINER_HEALTH_CHECK,
+            user="10001",  # the image's own non-root user
         )
         self.api = ApiFrontDoor(self, "Api", api_name="orders")
         self.api.add_lambda_route(

@@ -121,6 +121,7 @@ def test_read_only_root_with_writable_tmp_and_logs(dev):
                 Match.object_like(
                     {
                         "ReadonlyRootFilesystem": True,
+                        "User": "1000",
                         "MountPoints": [
                             {"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "tmp"}
                         ],
@@ -373,6 +374,7 @@ def test_image_asset_synthesizes_without_docker(tmp_path):
             r"invalid deployment='Linear10PercentEvery77Minutes'",
         ),
         ({"cpu_target_percent": 95}, r"invalid cpu_target_percent=95"),
+        ({"user": "root; rm"}, r"invalid user='root; rm'"),
     ],
 )
 def test_bad_input(kwargs, match):

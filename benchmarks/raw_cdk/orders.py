@@ -753,6 +753,7 @@ class RawOrdersStack(cdk.Stack):
             port_mappings=[ecs.PortMapping(container_port=8080)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
             readonly_root_filesystem=True,
+            user="10001",
             health_check=ecs.HealthCheck(command=CONTAINER_HEALTH_CHECK),
         )
         task.add_volume(name="tmp")
