@@ -39,6 +39,9 @@ DEFAULT_ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 #: The Powertools v3 layer version the library is tested against.
 POWERTOOLS_LAYER_VERSION = 27
+#: ``-c modern-app-constructs:powertoolsLayerVersion=N`` (or cdk.json) moves every function to
+#: another published layer version without a library release.
+POWERTOOLS_VERSION_CONTEXT_KEY = "modern-app-constructs:powertoolsLayerVersion"
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
 
@@ -52,16 +55,22 @@ def powertools_layer(
     scope: Construct,
     runtime: lambda_.Runtime = DEFAULT_RUNTIME,
     architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
-    version: int = POWERTOOLS_LAYER_VERSION,
+    version: int | None = None,
 ) -> lambda_.ILayerVersion:
     """The public Powertools layer for ``runtime``/``architecture`` in the stack's region.
+
+    The version is ``version``, else the ``modern-app-constructs:powertoolsLayerVersion``
+    context value, else :data:`POWERTOOLS_LAYER_VERSION`.
 
     One ``ILayerVersion`` per stack and flavour; the ARN is built with the deploy-time region
     and partition, so stacks stay environment-agnostic.
     """
     stack = cdk.Stack.of(scope)
+    if version is None:
+        configured = scope.node.try_get_context(POWERTOOLS_VERSION_CONTEXT_KEY)
+        version = POWERTOOLS_LAYER_VERSION if configured is None else int(configured)
     flavour = runtime.name.replace(".", "")  # python3.14 -> python314
-    arch = "arm64" if architecture == lambda_.Architecture.ARM_64 else "x86_64"
+    arch = "arm64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
     layer_id = f"PowertoolsLayer-{flavour}-{arch}-{version}"
     existing = stack.node.try_find_child(layer_id)
     if existing is not None:

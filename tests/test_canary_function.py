@@ -427,3 +427,30 @@ def test_snapshot_dev(dev_default, snapshot_json):
 def test_snapshot_prod_with_smoke_test(prod_smoke, snapshot_json):
     template, _, _ = prod_smoke
     assert normalize(template.to_json()) == snapshot_json
+
+
+def test_powertools_layer_version_can_be_moved_by_context():
+    app = make_app(**{"modern-app-constructs:powertoolsLayerVersion": "31"})
+    stack = cdk.Stack(app, "S")
+    CanaryFunction(stack, "F", code=lambda_.Code.from_inline(CODE), handler="index.handler")
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Layers": [{"Fn::Sub": Match.string_like_regexp(r"python314-arm64:31$")}]},
+    )
+
+
+def test_the_powertools_layer_matches_the_architecture(dev_default):
+    template, _ = dev_default
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Architectures": ["arm64"],
+            "Layers": [
+                {
+                    "Fn::Sub": Match.string_like_regexp(
+                        r"AWSLambdaPowertoolsPythonV3-python314-arm64:27$"
+                    )
+                }
+            ],
+        },
+    )
