@@ -4,6 +4,11 @@ cdk-nag's AwsSolutions pack is attached as a validation plugin, exactly as the c
 do: an unacknowledged finding fails ``cdk synth`` on a laptop before it can fail in CI.
 """
 
+import os
+
+# jsii prints a Node 20 end-of-life banner on every run unless told not to; set before import.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
