@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -18,6 +19,7 @@ from constructs import Construct
 
 from ._logs import create_log_group
 from ._nag import acknowledge
+from ._overrides import merge_overrides
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
@@ -42,6 +44,21 @@ POWERTOOLS_LAYER_VERSION = 27
 #: ``-c modern-app-constructs:powertoolsLayerVersion=N`` (or cdk.json) moves every function to
 #: another published layer version without a library release.
 POWERTOOLS_VERSION_CONTEXT_KEY = "modern-app-constructs:powertoolsLayerVersion"
+#: Function props the construct owns, with the reason (overriding them is rejected).
+_PROTECTED_FUNCTION_PROPS = {
+    "role": "a dedicated least-privilege role; extend it with function.add_to_role_policy",
+    "log_group": "retention and key come from the platform",
+    "log_retention": "retention comes from the platform",
+    "logging_format": "JSON logs",
+    "tracing": "active X-Ray tracing",
+    "code": "a construct argument",
+    "handler": "a construct argument",
+    "runtime": "a construct argument",
+    "architecture": "ARM64 matches the Powertools layer",
+    "memory_size": "a construct argument",
+    "timeout": "a construct argument, checked against the queue's visibility timeout",
+    "environment": "a construct argument",
+}
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
 
@@ -101,12 +118,16 @@ def create_function(
     powertools: bool = True,
     reserved_concurrent_executions: int | None = None,
     log_retention: logs.RetentionDays | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    owner: str = "",
+    overrides_prop: str = "function_overrides",
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
 
     Defaults: ARM64, the newest Python runtime, active X-Ray tracing, JSON logs into a dedicated
     log group (platform retention and key), a dedicated role that may only write to that log
-    group (no AWS-managed policy), the Powertools layer and its environment.
+    group (no AWS-managed policy), the Powertools layer and its environment. ``overrides`` may
+    set any other ``lambda_.Function`` prop; the ones safety depends on are rejected.
     """
     log_group = create_log_group(
         scope,
@@ -136,23 +157,33 @@ def create_function(
     all_layers = list(layers)
     if powertools:
         all_layers.insert(0, powertools_layer(scope, runtime, architecture))
+    props = merge_overrides(
+        owner or scope.node.path,
+        overrides_prop,
+        lambda_.Function.__init__,
+        {
+            "code": code,
+            "handler": handler,
+            "runtime": runtime,
+            "architecture": architecture,
+            "memory_size": memory_size,
+            "timeout": timeout or cdk.Duration.seconds(30),
+            "environment": env,
+            "description": description,
+            "layers": all_layers,
+            "reserved_concurrent_executions": reserved_concurrent_executions,
+        },
+        overrides,
+        _PROTECTED_FUNCTION_PROPS,
+    )
     function = lambda_.Function(
         scope,
         construct_id,
-        code=code,
-        handler=handler,
-        runtime=runtime,
-        architecture=architecture,
-        memory_size=memory_size,
-        timeout=timeout or cdk.Duration.seconds(30),
-        environment=env,
-        description=description,
         role=role,
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
         tracing=lambda_.Tracing.ACTIVE,
-        layers=all_layers,
-        reserved_concurrent_executions=reserved_concurrent_executions,
+        **props,
     )
     acknowledge(
         role,

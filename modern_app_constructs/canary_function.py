@@ -97,6 +97,9 @@ class CanaryFunction(Construct):
         ignore_alarms: break-glass: deploy even while an alarm is in ALARM (also set for every
             CanaryFunction by ``-c modern-app-constructs:ignoreAlarms=true``). Default: False.
         reserved_concurrent_executions: Default: unreserved.
+        function_overrides: any other ``lambda_.Function`` prop (e.g. ``vpc``,
+            ``ephemeral_storage_size``); props the construct sets for safety (role, log group,
+            tracing, architecture, ...) are rejected. Default: none.
         platform: Default: the app's :class:`PlatformEnvironment`, if any.
 
     Attributes:
@@ -134,6 +137,7 @@ class CanaryFunction(Construct):
         smoke_test_expected_status_codes: Sequence[int] | None = None,
         ignore_alarms: bool = False,
         reserved_concurrent_executions: int | None = None,
+        function_overrides: Mapping[str, Any] | None = None,
         platform: PlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -189,6 +193,8 @@ class CanaryFunction(Construct):
             profile=profile,
             service_name=service_name or construct_id,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            overrides=function_overrides,
+            owner=owner,
         )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=alias_name, version=self.version)

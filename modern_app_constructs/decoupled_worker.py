@@ -23,6 +23,7 @@ from ._alarms import create_alarm
 from ._lambda import create_function
 from ._logs import create_log_group
 from ._nag import acknowledge
+from ._overrides import merge_overrides
 from ._validation import InvalidPropError, check_int_range
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
@@ -33,6 +34,17 @@ _PERIOD = cdk.Duration.minutes(1)
 #: AWS's advice: a queue's visibility timeout at least six times its consumer's timeout.
 VISIBILITY_FACTOR = 6
 _MAX_VISIBILITY_S = 43_200
+_PROTECTED_QUEUE_PROPS = {
+    "encryption": "a customer-managed key SNS may use",
+    "encryption_master_key": "the platform's (or the worker's own) key",
+    "data_key_reuse": "set with the key",
+    "enforce_ssl": "HTTPS only",
+    "dead_letter_queue": "the worker's DLQ (max_receive_count= sets the receives)",
+    "fifo": "follows the topic (fifo=)",
+    "visibility_timeout": "derived from the consumer's timeout (visibility_timeout=)",
+    "retention_period": "retention_period=",
+    "removal_policy": "comes from the profile",
+}
 _QUEUE_OWNER_ACTIONS = [
     "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
@@ -106,6 +118,11 @@ class DecoupledWorker(Construct):
         age_alarm_threshold: alarm when the oldest message is older. Default: 5 minutes.
         service_name: Powertools service name of a new function. Default: the id.
         cluster: the ECS cluster of a container consumer. Default: the platform's.
+        function_overrides: other ``lambda_.Function`` props of a new consumer function;
+            safety-owned props are rejected. Default: none.
+        queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
+            encryption, TLS, the DLQ, FIFO and the visibility timeout are owned by the
+            construct and rejected. Default: none.
         platform: Default: the app's :class:`PlatformEnvironment`, if any.
 
     Attributes:
@@ -141,6 +158,8 @@ class DecoupledWorker(Construct):
         age_alarm_threshold: cdk.Duration | None = None,
         service_name: str | None = None,
         cluster: ecs.ICluster | None = None,
+        function_overrides: Mapping[str, Any] | None = None,
+        queue_overrides: Mapping[str, Any] | None = None,
         platform: PlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -152,6 +171,18 @@ class DecoupledWorker(Construct):
         is_fifo = self._check_fifo(owner, topic, fifo)
         self._check_batching(owner, batch_size, max_batching_window, max_concurrency, is_fifo)
         check_int_range(owner, "max_receive_count", max_receive_count, 1, 1000)
+        if function_overrides and code is None:
+            raise InvalidPropError(
+                owner, "function_overrides", function_overrides, "allowed only with code + handler"
+            )
+        extra_queue_props = merge_overrides(
+            owner,
+            "queue_overrides",
+            sqs.Queue.__init__,
+            {},
+            queue_overrides,
+            _PROTECTED_QUEUE_PROPS,
+        )
         visibility = self._visibility(
             owner, visibility_timeout, consumer_timeout, max_batching_window
         )
@@ -205,6 +236,7 @@ class DecoupledWorker(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=max_receive_count, queue=self.dead_letter_queue
             ),
+            **extra_queue_props,
         )
 
         # wire
@@ -228,6 +260,8 @@ class DecoupledWorker(Construct):
                     platform=platform,
                     profile=profile,
                     service_name=service_name or construct_id,
+                    overrides=function_overrides,
+                    owner=owner,
                 )
             self.consumer = function
             self.event_source = event_sources.SqsEventSource(

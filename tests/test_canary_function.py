@@ -454,3 +454,18 @@ def test_the_powertools_layer_matches_the_architecture(dev_default):
             ],
         },
     )
+
+
+def test_function_overrides_reach_the_function():
+    template, _ = template_of(
+        platform=False, function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)}
+    )
+    template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
+
+
+def test_overriding_what_safety_owns_is_rejected_all_at_once():
+    with pytest.raises(
+        ValueError, match=r"invalid function_overrides=.*\['role', 'tracing'\]"
+    ) as error:
+        build(platform=False, function_overrides={"tracing": None, "role": None, "bogus": 1})
+    assert "unknown keys ['bogus']" in str(error.value)

@@ -418,3 +418,42 @@ def test_snapshot(fanout, snapshot_json):
 def test_snapshot_standalone(standalone, snapshot_json):
     template, _ = standalone
     assert normalize(template.to_json()) == snapshot_json
+
+
+def test_queue_and_function_overrides():
+    app, stack = with_platform()
+    worker(
+        stack,
+        queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
+        function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SQS::Queue", {"DelaySeconds": 5})
+    template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"queue_overrides": {"enforce_ssl": False}},
+            r"invalid queue_overrides=.*\['enforce_ssl'\] \(enforce_ssl: HTTPS only\)",
+        ),
+        (
+            {"queue_overrides": {"encryption": None, "nope": 1}},
+            r"unknown keys \['nope'\].*\['encryption'\]",
+        ),
+    ],
+)
+def test_overriding_what_safety_owns_is_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        bad(**kwargs)
+
+
+def test_function_overrides_need_a_new_function():
+    app, stack = with_platform()
+    function = lambda_.Function(
+        stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+    )
+    with pytest.raises(ValueError, match=r"invalid function_overrides=.*allowed only with code"):
+        DecoupledWorker(stack, "W", consumer=function, function_overrides={"description": "x"})
