@@ -19,6 +19,7 @@ from constructs import Construct
 from ._alarms import create_alarm
 from ._logs import create_log_group
 from ._nag import acknowledge
+from ._overrides import merge_overrides
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
 from .platform_environment import PlatformEnvironment
@@ -39,6 +40,23 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 _PERIOD = cdk.Duration.minutes(1)
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _TEST_LISTENER_PORT = 9000
+#: Service props the construct owns, with the reason (overriding them is rejected).
+_PROTECTED_SERVICE_PROPS = {
+    "cluster": "the platform's cluster",
+    "task_definition": "built by the construct",
+    "desired_count": "desired_count=",
+    "assign_public_ip": "tasks never get public IPs",
+    "vpc_subnets": "private subnets",
+    "security_groups": "wired to the load balancer; use connections",
+    "circuit_breaker": "rollback on failed deployments",
+    "deployment_alarms": "rollback on the generated alarms",
+    "deployment_strategy": "deployment=",
+    "deployment_controller": "ECS-native strategies need the ECS controller",
+    "bake_time": "deployment=DeploymentStrategy.blue_green(bake_minutes)",
+    "canary_configuration": "deployment=",
+    "linear_configuration": "deployment=",
+    "enable_execute_command": "enable_execute_command=",
+}
 
 
 class FargateService(Construct):
@@ -78,6 +96,9 @@ class FargateService(Construct):
         deployment: ``DeploymentStrategy.rolling()``, ``.blue_green()``, ``.canary()``,
             ``.linear()`` or a SAM preset name ECS can honour. Default: rolling.
         response_time_threshold: p99 target response time that rolls back. Default: 2 s.
+        service_overrides: other ``ecs.FargateService`` props (e.g. ``platform_version``,
+            ``capacity_provider_strategies``, ``health_check_grace_period``); networking and
+            deployment-safety props are owned by the construct and rejected. Default: none.
         platform: Default: the app's :class:`PlatformEnvironment`; standalone it creates a
             VPC (flow logs on) and a cluster (Container Insights on).
 
@@ -113,6 +134,7 @@ class FargateService(Construct):
         access_logs: bool = True,
         deployment: str | DeploymentStrategy | None = None,
         response_time_threshold: cdk.Duration | None = None,
+        service_overrides: Mapping[str, Any] | None = None,
         platform: PlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -131,6 +153,20 @@ class FargateService(Construct):
         if user is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", user):
             raise InvalidPropError(owner, "user", user, "allowed: 'uid', 'uid:gid' or a user name")
         self.deployment: DeploymentStrategy = self._strategy(owner, deployment)
+        service_props = merge_overrides(
+            owner,
+            "service_overrides",
+            ecs.FargateService.__init__,
+            {
+                "min_healthy_percent": 100,
+                "max_healthy_percent": 200,
+                "health_check_grace_period": cdk.Duration.seconds(60),
+                "propagate_tags": ecs.PropagatedTagSource.SERVICE,
+                "availability_zone_rebalancing": ecs.AvailabilityZoneRebalancing.ENABLED,
+            },
+            service_overrides,
+            _PROTECTED_SERVICE_PROPS,
+        )
         if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
             raise InvalidPropError(
                 owner,
@@ -204,7 +240,11 @@ class FargateService(Construct):
             response_time_threshold or cdk.Duration.seconds(2), topic
         )
         self.service = self._build_service(
-            cluster, desired, enable_execute_command, [alarm.alarm_name for alarm in self.alarms]
+            cluster,
+            desired,
+            enable_execute_command,
+            [alarm.alarm_name for alarm in self.alarms],
+            service_props,
         )
 
         # wire
@@ -462,7 +502,12 @@ class FargateService(Construct):
         return listener
 
     def _build_service(
-        self, cluster: ecs.ICluster, desired: int, execute_command: bool, alarm_names: list[str]
+        self,
+        cluster: ecs.ICluster,
+        desired: int,
+        execute_command: bool,
+        alarm_names: list[str],
+        props: Mapping[str, Any],
     ) -> ecs.FargateService:
         strategy = self.deployment
         shift = None
@@ -497,12 +542,8 @@ class FargateService(Construct):
             ),
             canary_configuration=shift if strategy.kind == "canary" else None,
             linear_configuration=shift if strategy.kind == "linear" else None,
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            health_check_grace_period=cdk.Duration.seconds(60),
             enable_execute_command=execute_command,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
-            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
+            **props,
         )
 
     def _build_traffic_shift_rules(self, vpc: ec2.IVpc, port: int, path: str) -> None:

@@ -410,3 +410,14 @@ def test_compliance(profile, kwargs):
 def test_snapshot(dev, snapshot_json):
     template, _, _ = dev
     assert normalize(template.to_json()) == snapshot_json
+
+
+def test_service_overrides():
+    _, stack, _ = build(service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)})
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": 120}
+    )
+    with pytest.raises(
+        ValueError, match=r"invalid service_overrides=.*\['assign_public_ip', 'circuit_breaker'\]"
+    ):
+        build(service_overrides={"assign_public_ip": True, "circuit_breaker": None})
