@@ -24,6 +24,7 @@ from constructs import Construct, IValidation
 from ._alarms import create_alarm
 from ._logs import create_log_group
 from ._nag import acknowledge
+from ._overrides import merge_overrides
 from ._validation import InvalidPropError, check_choice
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
@@ -38,6 +39,17 @@ _GREEDY = re.compile(r"^\{[A-Za-z0-9._-]+\+\}$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 _SCHEMA_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
 _PERIOD = cdk.Duration.minutes(1)
+#: RestApi props the construct owns, with the reason (overriding them is rejected).
+_PROTECTED_API_PROPS = {
+    "cloud_watch_role": "the PlatformEnvironment owns the account-level logging role",
+    "cloud_watch_role_removal_policy": "no account role is created here",
+    "deploy": "the stage is always deployed",
+    "deploy_options": "stage_name=, throttling_*=; logging and tracing stay on",
+    "default_method_options": "authorization=",
+    "default_cors_preflight_options": "cors=",
+    "rest_api_name": "api_name=",
+    "description": "generated",
+}
 _SEND_MESSAGE_TEMPLATE = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
 _MESSAGE_ID_TEMPLATE = (
     '{"message_id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
@@ -98,6 +110,9 @@ class ApiFrontDoor(Construct):
         cors: CORS preflight options. Default: no CORS.
         error_rate_threshold: 5XX error rate (0..1) that alarms. Default: 0.05.
         latency_threshold: p99 latency that alarms. Default: 2 seconds.
+        rest_api_overrides: other ``apigateway.RestApi`` props (e.g. ``binary_media_types``,
+            ``min_compression_size``, ``policy``, ``endpoint_types``); the stage, logging and
+            authorization props are owned by the construct and rejected. Default: none.
         platform: Default: the app's :class:`PlatformEnvironment`, if any.
 
     Attributes:
@@ -126,6 +141,7 @@ class ApiFrontDoor(Construct):
         cors: apigateway.CorsOptions | None = None,
         error_rate_threshold: float = 0.05,
         latency_threshold: cdk.Duration | None = None,
+        rest_api_overrides: Mapping[str, Any] | None = None,
         platform: PlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -171,6 +187,15 @@ class ApiFrontDoor(Construct):
                 owner, "error_rate_threshold", error_rate_threshold, "allowed: a rate in (0, 1]"
             )
 
+        api_props = merge_overrides(
+            owner,
+            "rest_api_overrides",
+            apigateway.RestApi.__init__,
+            {"endpoint_types": [apigateway.EndpointType.REGIONAL]},
+            rest_api_overrides,
+            _PROTECTED_API_PROPS,
+        )
+
         # resolve defaults
         platform = platform or PlatformEnvironment.try_of(self)
         profile = platform.profile if platform is not None else Profile.from_context(self)
@@ -190,7 +215,6 @@ class ApiFrontDoor(Construct):
             "Api",
             rest_api_name=api_name or cdk.Names.unique_id(self),
             description=f"Front door of {self.node.path}",
-            endpoint_types=[apigateway.EndpointType.REGIONAL],
             cloud_watch_role=False,
             deploy=True,
             deploy_options=apigateway.StageOptions(
@@ -218,6 +242,7 @@ class ApiFrontDoor(Construct):
                 authorization, user_pools, authorizer_function, usage_plan is not None
             ),
             default_cors_preflight_options=cors,
+            **api_props,
         )
         self.stage: apigateway.Stage = self.api.deployment_stage
         self.url: str = self.api.url

@@ -411,3 +411,18 @@ def test_compliance(full):
 def test_snapshot(full, snapshot_json):
     _, _, template, _, _, _, _ = full
     assert normalize(template.to_json()) == snapshot_json
+
+
+def test_rest_api_overrides():
+    app, stack = service_stack()
+    api = ApiFrontDoor(stack, "Api", rest_api_overrides={"binary_media_types": ["image/png"]})
+    api.add_queue_route("/q", sqs.Queue(stack, "Q", enforce_ssl=True))
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"BinaryMediaTypes": ["image/png"]}
+    )
+    with pytest.raises(
+        ValueError, match=r"invalid rest_api_overrides=.*\['cloud_watch_role', 'deploy_options'\]"
+    ):
+        ApiFrontDoor(
+            stack, "Bad", rest_api_overrides={"cloud_watch_role": True, "deploy_options": None}
+        )
