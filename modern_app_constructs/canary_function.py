@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from ._alarms import create_alarm
 from ._lambda import DEFAULT_RUNTIME, asset_code, create_function
 from ._nag import acknowledge, logical_id_ref
 from ._validation import InvalidPropError, check_int_range
-from .deployment import DeploymentStrategy
+from .deployment import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES, DeploymentStrategy
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 
@@ -80,10 +81,11 @@ class CanaryFunction(Construct):
         service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the id.
         alias_name: the alias traffic goes through. Default: ``"live"``.
         deployment: a SAM preset name (``"Canary10Percent5Minutes"``, ...) or a
-            :class:`DeploymentStrategy` (canary, linear, all at once). Default: the profile's
+            :class:`DeploymentStrategy` (canary, linear, all at once; at most 48 hours from the
+            first to the last traffic shift, CodeDeploy's limit). Default: the profile's
             (dev: ``AllAtOnce``, prod: ``Canary10Percent5Minutes``).
-        alarms: more alarms that roll a deployment back; generated + yours <= 10.
-            Default: none.
+        alarms: more alarms that roll a deployment back; generated + yours <= 10 (more can be
+            added later with :meth:`add_alarm`). Default: none.
         duration_alarm_threshold: the p99 duration that counts as failing. Default: 80% of the
             timeout.
         pre_traffic_hook: a function CodeDeploy runs before shifting traffic. Default: none
@@ -155,16 +157,7 @@ class CanaryFunction(Construct):
             smoke_test_event=smoke_test_event,
             smoke_test_expected_status_codes=smoke_test_expected_status_codes,
         )
-        strategy = (
-            DeploymentStrategy.of(deployment, owner=owner) if deployment is not None else None
-        )
-        if strategy is not None and strategy.kind not in ("all_at_once", "canary", "linear"):
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                "allowed for Lambda: a canary, linear or all-at-once strategy",
-            )
+        strategy = self._check_deployment(owner, deployment)
 
         # resolve defaults
         platform = platform or PlatformEnvironment.try_of(self)
@@ -231,6 +224,24 @@ class CanaryFunction(Construct):
 
     # ------------------------------------------------------------------ public
 
+    def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Watch one more alarm during deployments (rolls back when it fires).
+
+        Raises:
+            InvalidPropError: the deployment group already watches 10 alarms (CodeDeploy's
+                limit, generated ones included).
+        """
+        if len(self.alarms) >= MAX_DEPLOYMENT_ALARMS:
+            raise InvalidPropError(
+                f"CanaryFunction '{self.node.id}'",
+                "alarms",
+                f"{len(self.alarms) + 1} alarms",
+                f"allowed: at most {MAX_DEPLOYMENT_ALARMS} in total (CodeDeploy's limit per "
+                "deployment group, generated ones included)",
+            )
+        self.deployment_group.add_alarm(alarm)
+        self.alarms.append(alarm)
+
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the function through the alias."""
         return self.alias.grant_invoke(grantee)
@@ -269,6 +280,54 @@ class CanaryFunction(Construct):
         )
 
     # ---------------------------------------------------------------- builders
+
+    @staticmethod
+    def _check_deployment(
+        owner: str, deployment: str | DeploymentStrategy | None
+    ) -> DeploymentStrategy | None:
+        """Resolve ``deployment`` and reject what CodeDeploy cannot run for Lambda."""
+        if deployment is None:
+            return None
+        strategy = DeploymentStrategy.of(deployment, owner=owner)
+        if strategy.kind not in ("all_at_once", "canary", "linear"):
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                "allowed for Lambda: a canary, linear or all-at-once strategy",
+            )
+        if strategy.kind == "all_at_once":
+            return strategy
+        # A strategy built by hand (not through canary()/linear()) is checked here too.
+        check_int_range(owner, "deployment.percentage", strategy.percentage, 1, 99)
+        interval = strategy.interval_minutes
+        if interval is None or strategy.percentage is None:
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                "allowed: a canary or linear strategy with a percentage and an interval "
+                "(use DeploymentStrategy.canary() or .linear())",
+            )
+        check_int_range(
+            owner,
+            "deployment.interval_minutes",
+            interval,
+            MIN_INTERVAL_MINUTES,
+            MAX_INTERVAL_MINUTES,
+            unit="minutes",
+        )
+        # CodeDeploy allows at most 48 hours between the first and the last traffic shift.
+        shifts = 1 if strategy.kind == "canary" else math.ceil(100 / strategy.percentage) - 1
+        if shifts * interval > MAX_INTERVAL_MINUTES:
+            raise InvalidPropError(
+                owner,
+                "deployment",
+                strategy.name,
+                f"allowed: at most {MAX_INTERVAL_MINUTES} minutes (48 hours, CodeDeploy's limit) "
+                f"from the first to the last traffic shift; this one takes {shifts * interval}",
+            )
+        return strategy
 
     @staticmethod
     def _validate(
@@ -422,10 +481,12 @@ class CanaryFunction(Construct):
 
     def _deployment_config(self) -> codedeploy.ILambdaDeploymentConfig:
         strategy = self.deployment
-        if strategy.name in _PRESET_CONFIGS:
+        # A preset by name and by steps (a hand-built strategy could reuse a preset's name).
+        if strategy.is_preset and strategy == DeploymentStrategy.of(strategy.name, owner=""):
             return _PRESET_CONFIGS[strategy.name]
-        minutes = cdk.Duration.minutes(strategy.interval_minutes or 1)
-        percentage = strategy.percentage or 10
+        # _check_deployment guarantees both for a custom canary/linear strategy.
+        minutes = cdk.Duration.minutes(strategy.interval_minutes or MIN_INTERVAL_MINUTES)
+        percentage = strategy.percentage or 1
         routing: codedeploy.TrafficRouting = (
             codedeploy.TrafficRouting.time_based_canary(interval=minutes, percentage=percentage)
             if strategy.kind == "canary"
@@ -458,7 +519,8 @@ class CanaryFunction(Construct):
             acknowledge(
                 role,
                 "AwsSolutions-IAM5",
-                "CodeDeploy invokes the traffic hook by any of its versions; the grant is "
-                "scoped to the hook function itself.",
+                "CDK's LambdaDeploymentGroup lets CodeDeploy invoke each traffic hook as "
+                "function ARN and '<arn>:*' (its versions and aliases); both name only the "
+                "hook function of this deployment group.",
                 findings=hook_findings,
             )

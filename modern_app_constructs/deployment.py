@@ -16,7 +16,8 @@ __all__ = ["DeploymentStrategy", "StrategyKind"]
 
 StrategyKind = Literal["all_at_once", "canary", "linear", "rolling", "blue_green"]
 
-#: CodeDeploy's bounds for a time-based canary or linear interval, in minutes.
+#: CodeDeploy's bounds for a time-based canary or linear interval, in minutes: at most 48 hours
+#: between the first and the last traffic shift of a Lambda deployment (CodeDeploy quotas).
 MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 2880
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
@@ -28,6 +31,28 @@ def build(profile="dev", *, platform=True, code=CODE, **kwargs):
         **kwargs,
     )
     return app, stack, canary
+
+
+def ref(stack, construct):
+    """``{"Ref": <logical id>}`` of ``construct``'s CloudFormation resource."""
+    return {"Ref": stack.resolve(stack.get_logical_id(construct.node.default_child))}
+
+
+def group_arn(stack, canary):
+    """The deployment group ARN exactly as CDK renders it."""
+    return stack.resolve(canary.deployment_group.deployment_group_arn)
+
+
+def role_statements(template, stack, owner):
+    """Every statement of the policies attached to ``owner`` (a role, or a construct's role)."""
+    role = owner if isinstance(owner, iam.Role) else owner.role
+    role_ref = stack.resolve(stack.get_logical_id(role.node.default_child))
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_ref} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def template_of(**kwargs):
@@ -156,6 +181,22 @@ def test_custom_strategies(strategy, routing):
     )
 
 
+def test_a_hand_built_strategy_reusing_a_preset_name_gets_its_own_config():
+    strategy = DeploymentStrategy(
+        kind="canary", name="Canary10Percent5Minutes", percentage=50, interval_minutes=2
+    )
+    template, _ = template_of(deployment=strategy, platform=False)
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentConfig",
+        {
+            "TrafficRoutingConfig": {
+                "Type": "TimeBasedCanary",
+                "TimeBasedCanary": {"CanaryInterval": 2, "CanaryPercentage": 50},
+            }
+        },
+    )
+
+
 def test_deployment_comes_from_the_profile(dev_default, prod_smoke):
     assert dev_default[1].deployment.name == "AllAtOnce"
     assert prod_smoke[1].deployment.name == "Canary10Percent5Minutes"
@@ -182,24 +223,49 @@ def test_alarms_and_rollback_events(prod_smoke):
 
 
 def test_new_version_alarm_uses_executed_version(prod_smoke):
-    template, _, _ = prod_smoke
-    template.has_resource_properties(
+    template, canary, stack = prod_smoke
+    (version_id,) = template.find_resources("AWS::Lambda::Version")
+    function_ref = ref(stack, canary.function)
+    alarm = template.find_resources(
         "AWS::CloudWatch::Alarm",
         {
-            "MetricName": "Errors",
-            "Period": 60,
-            "Dimensions": Match.array_with(
-                [
-                    {
-                        "Name": "ExecutedVersion",
-                        "Value": {
-                            "Fn::GetAtt": [Match.string_like_regexp("CurrentVersion"), "Version"]
-                        },
-                    }
-                ]
-            ),
+            "Properties": {
+                "Dimensions": Match.array_with(
+                    [{"Name": "ExecutedVersion", "Value": Match.any_value()}]
+                )
+            }
         },
     )
+    ((_, resource),) = alarm.items()
+    props = resource["Properties"]
+    assert (props["MetricName"], props["Namespace"], props["Statistic"]) == (
+        "Errors",
+        "AWS/Lambda",
+        "Sum",
+    )
+    assert sorted(props["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}},
+        {"Name": "FunctionName", "Value": function_ref},
+        {"Name": "Resource", "Value": {"Fn::Join": ["", [function_ref, ":live"]]}},
+    ]
+
+
+def test_generated_alarms_use_one_minute_periods_and_are_all_watched(prod_smoke):
+    template, canary, stack = prod_smoke
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == [
+        "Duration",
+        "Errors",
+        "Errors",
+        "Throttles",
+    ]
+    assert {a["Properties"]["Period"] for a in alarms.values()} == {60}
+    (group,) = template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+    watched = [a["Name"]["Ref"] for a in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+    assert sorted(watched) == sorted(alarms)
+    assert [stack.resolve(a.alarm_name) for a in canary.alarms] == [
+        {"Ref": name} for name in watched
+    ]
 
 
 def test_duration_alarm_threshold_derived_and_overridable(dev_default):
@@ -228,7 +294,8 @@ def test_standalone_alarms_have_no_actions():
 
 
 def test_user_alarms_are_watched_too():
-    app, stack, _ = build(platform=False)
+    app = make_app()
+    stack = cdk.Stack(app, "S")
     extra = cloudwatch.Alarm(
         stack,
         "Business",
@@ -236,11 +303,17 @@ def test_user_alarms_are_watched_too():
         threshold=1,
         evaluation_periods=1,
     )
-    stack2 = cdk.Stack(app, "Other")
     canary = CanaryFunction(
-        stack2, "F", code=lambda_.Code.from_inline(CODE), handler="index.handler", alarms=[extra]
+        stack, "F", code=lambda_.Code.from_inline(CODE), handler="index.handler", alarms=[extra]
     )
     assert len(canary.alarms) == 5
+    assert canary.alarms[-1] is extra
+    (group,) = (
+        Template.from_stack(stack).find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+    )
+    watched = group["Properties"]["AlarmConfiguration"]["Alarms"]
+    assert len(watched) == 5
+    assert {"Name": ref(stack, extra)} in watched
 
 
 def test_smoke_test_hook_invokes_only_the_new_version_and_reports_to_its_group(prod_smoke):
@@ -248,46 +321,65 @@ def test_smoke_test_hook_invokes_only_the_new_version_and_reports_to_its_group(p
     hook_id = stack.resolve(stack.get_logical_id(canary.smoke_test_function.node.default_child))
     hook = template.find_resources("AWS::Lambda::Function")[hook_id]["Properties"]
     env = hook["Environment"]["Variables"]
-    assert (
-        env["TARGET_VERSION_ARN"] == {"Ref": Match.any_value()}
-        or "Ref" in env["TARGET_VERSION_ARN"]
-    )
+    # The version's logical id gets its code hash appended at synth: read it from the template.
+    (version_id,) = template.find_resources("AWS::Lambda::Version")
+    version_ref = {"Ref": version_id}
+    assert env["TARGET_VERSION_ARN"] == version_ref
+    assert json.loads(env["SMOKE_TEST_EVENT"]) == SMOKE_EVENT
+    assert "EXPECTED_STATUS_CODES" not in env
     assert hook["Handler"] == "smoke_test_hook.handler"
-    policies = template.find_resources("AWS::IAM::Policy")
-    statements = [
-        s
-        for p in policies.values()
-        if any("SmokeTest" in r["Ref"] for r in p["Properties"]["Roles"])
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    assert hook["Architectures"] == ["arm64"]
+    assert hook["TracingConfig"] == {"Mode": "Active"}
+    assert hook["Timeout"] == 90
+    statements = role_statements(template, stack, canary.smoke_test_function)
+    invoke = [s for s in statements if "lambda:InvokeFunction" in json.dumps(s["Action"])]
+    assert invoke == [
+        {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": version_ref}
     ]
-    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
-    assert invoke
-    assert all(s["Resource"] == env["TARGET_VERSION_ARN"] for s in invoke)
-    report = [
-        s for s in statements if s["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+    report = [s for s in statements if "codedeploy:" in json.dumps(s["Action"])]
+    assert report == [
+        {
+            "Action": "codedeploy:PutLifecycleEventHookExecutionStatus",
+            "Effect": "Allow",
+            "Resource": group_arn(stack, canary),
+        }
     ]
-    (report,) = report
-    assert "DeploymentGroup" in str(report["Resource"])
+    assert "deploymentgroup:" in json.dumps(report[0]["Resource"])
 
 
-def test_user_hooks_are_wired():
+def test_smoke_test_expected_status_codes_reach_the_hook():
+    template, canary = template_of(
+        platform=False, smoke_test_event={"ping": True}, smoke_test_expected_status_codes=[200, 204]
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "smoke_test_hook.handler",
+            "Environment": {
+                "Variables": Match.object_like(
+                    {"SMOKE_TEST_EVENT": '{"ping": true}', "EXPECTED_STATUS_CODES": "[200, 204]"}
+                )
+            },
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def user_hooks():
     app = make_app()
     stack = cdk.Stack(app, "S")
-    pre = lambda_.Function(
-        stack,
-        "Pre",
-        code=lambda_.Code.from_inline(CODE),
-        handler="index.handler",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-    )
-    post = lambda_.Function(
-        stack,
-        "Post",
-        code=lambda_.Code.from_inline(CODE),
-        handler="index.handler",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-    )
-    CanaryFunction(
+
+    def hook(name):
+        return lambda_.Function(
+            stack,
+            name,
+            code=lambda_.Code.from_inline(CODE),
+            handler="index.handler",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+        )
+
+    pre, post = hook("Pre"), hook("Post")
+    canary = CanaryFunction(
         stack,
         "F",
         code=lambda_.Code.from_inline(CODE),
@@ -295,33 +387,78 @@ def test_user_hooks_are_wired():
         pre_traffic_hook=pre,
         post_traffic_hook=post,
     )
-    alias = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Alias").values()))
+    return Template.from_stack(stack), stack, canary, pre, post
+
+
+def test_user_hooks_are_wired(user_hooks):
+    template, stack, _, pre, post = user_hooks
+    alias = next(iter(template.find_resources("AWS::Lambda::Alias").values()))
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
-    assert update["BeforeAllowTrafficHook"] == {
-        "Ref": stack.resolve(stack.get_logical_id(pre.node.default_child))
-    }
-    assert update["AfterAllowTrafficHook"] == {
-        "Ref": stack.resolve(stack.get_logical_id(post.node.default_child))
-    }
+    assert update["BeforeAllowTrafficHook"] == ref(stack, pre)
+    assert update["AfterAllowTrafficHook"] == ref(stack, post)
+
+
+def test_user_hooks_may_report_only_to_this_deployment_group(user_hooks):
+    template, stack, canary, pre, post = user_hooks
+    for hook in (pre, post):
+        report = [
+            s
+            for s in role_statements(template, stack, hook)
+            if s["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+        ]
+        assert report == [
+            {
+                "Action": "codedeploy:PutLifecycleEventHookExecutionStatus",
+                "Effect": "Allow",
+                "Resource": group_arn(stack, canary),
+            }
+        ]
+
+
+def test_deployment_role_invokes_only_the_hooks(user_hooks):
+    template, stack, canary, pre, post = user_hooks
+    (statement,) = role_statements(template, stack, canary.deployment_group)
+    assert statement["Action"] == "lambda:InvokeFunction"
+    hook_arns = [stack.resolve(hook.function_arn) for hook in (pre, post)]
+    expected = [arn for h in hook_arns for arn in (h, {"Fn::Join": ["", [h, ":*"]]})]
+    assert sorted(map(json.dumps, statement["Resource"])) == sorted(map(json.dumps, expected))
 
 
 def test_break_glass_prop_and_context():
     template, _ = template_of(ignore_alarms=True, platform=False)
+    # The alarms stay listed: removing the switch restores the watch without other changes.
     template.has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup",
-        {"AlarmConfiguration": Match.object_like({"Enabled": False})},
+        {
+            "AlarmConfiguration": {
+                "Enabled": False,
+                "Alarms": Match.array_with([{"Name": Match.any_value()}]),
+            },
+            "AutoRollbackConfiguration": Match.object_like({"Enabled": True}),
+        },
     )
-    app = make_app(**{"modern-app-constructs:ignoreAlarms": "true"})
+    for switch in ("true", True):
+        app = make_app(**{"modern-app-constructs:ignoreAlarms": switch})
+        stack = cdk.Stack(app, "S")
+        CanaryFunction(stack, "F", code=lambda_.Code.from_inline(CODE), handler="index.handler")
+        Template.from_stack(stack).has_resource_properties(
+            "AWS::CodeDeploy::DeploymentGroup",
+            {"AlarmConfiguration": Match.object_like({"Enabled": False})},
+        )
+
+
+def test_break_glass_is_off_unless_switched_on():
+    app = make_app(**{"modern-app-constructs:ignoreAlarms": "false"})
     stack = cdk.Stack(app, "S")
     CanaryFunction(stack, "F", code=lambda_.Code.from_inline(CODE), handler="index.handler")
     Template.from_stack(stack).has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup",
-        {"AlarmConfiguration": Match.object_like({"Enabled": False})},
+        {"AlarmConfiguration": Match.object_like({"Enabled": True})},
     )
 
 
-def version_ids(code):
-    template, _ = template_of(code=code, platform=False)
+def version_ids(code, **kwargs):
+    template, _ = template_of(code=code, platform=False, **kwargs)
     versions = template.find_resources("AWS::Lambda::Version")
     alias = next(iter(template.find_resources("AWS::Lambda::Alias").values()))
     return set(versions), alias["Properties"]["FunctionVersion"]
@@ -337,12 +474,67 @@ def test_a_code_change_publishes_a_new_version():
     assert version_ids(CODE) == (first_ids, first_ref)
 
 
+def test_a_configuration_change_publishes_a_new_version():
+    first_ids, first_ref = version_ids(CODE)
+    second_ids, second_ref = version_ids(CODE, memory_size=512)
+    assert first_ids != second_ids
+    assert first_ref != second_ref
+
+
 def test_exposes_alias_for_iam_and_metrics(dev_default):
     _, canary = dev_default
     assert canary.alias.alias_name == "live"
     assert canary.metric_errors().statistic == "Sum"
     assert canary.metric_duration().statistic == "p99"
+    assert canary.metric_invocations().metric_name == "Invocations"
+    assert canary.metric_throttles().metric_name == "Throttles"
     assert isinstance(canary.alias, lambda_.FunctionBase)
+    for attribute in ("function", "version", "alias", "deployment_group", "application"):
+        assert getattr(canary, attribute) is not None
+    assert canary.log_group.log_group_arn
+
+
+def test_metrics_are_those_of_the_alias(dev_default):
+    _, canary = dev_default
+    stack = cdk.Stack.of(canary)
+    dimensions = stack.resolve(canary.metric_invocations().dimensions)
+    assert dimensions == stack.resolve(
+        {
+            "FunctionName": canary.function.function_name,
+            "Resource": f"{canary.function.function_name}:live",
+        }
+    )
+
+
+def test_grant_invoke_is_on_the_alias():
+    app, stack, canary = build(platform=False)
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    canary.grant_invoke(role)
+    statements = role_statements(Template.from_stack(stack), stack, role)
+    assert statements == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": stack.resolve(canary.alias.function_arn),
+        }
+    ]
+
+
+def test_alarms_can_be_added_later_up_to_the_limit():
+    app, stack, canary = build(platform=False)
+    metric = cloudwatch.Metric(namespace="X", metric_name="Y")
+    for i in range(6):
+        canary.add_alarm(
+            cloudwatch.Alarm(stack, f"Late{i}", metric=metric, threshold=1, evaluation_periods=1)
+        )
+    assert len(canary.alarms) == 10
+    group = next(
+        iter(Template.from_stack(stack).find_resources("AWS::CodeDeploy::DeploymentGroup").values())
+    )
+    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 10
+    extra = cloudwatch.Alarm(stack, "OneTooMany", metric=metric, threshold=1, evaluation_periods=1)
+    with pytest.raises(ValueError, match=r"invalid alarms='11 alarms'; allowed: at most 10"):
+        canary.add_alarm(extra)
 
 
 @pytest.mark.parametrize(
@@ -357,12 +549,42 @@ def test_exposes_alias_for_iam_and_metrics(dev_default):
             r"invalid deployment='BlueGreen'; allowed for Lambda",
         ),
         (
+            {"deployment": DeploymentStrategy.rolling()},
+            r"invalid deployment='Rolling'; allowed for Lambda",
+        ),
+        (
+            {"deployment": DeploymentStrategy.linear(10, 400)},
+            r"invalid deployment='Linear10PercentEvery400Minutes'; allowed: at most 2880 minutes"
+            r" .*this one takes 3600",
+        ),
+        (
+            {
+                "deployment": DeploymentStrategy(
+                    kind="canary", name="Handmade", percentage=150, interval_minutes=5
+                )
+            },
+            r"invalid deployment.percentage=150; allowed: an integer from 1 to 99",
+        ),
+        (
+            {
+                "deployment": DeploymentStrategy(
+                    kind="linear", name="Handmade", percentage=10, interval_minutes=0
+                )
+            },
+            r"invalid deployment.interval_minutes=0; allowed: an integer from 1 to 2880",
+        ),
+        (
+            {"deployment": DeploymentStrategy(kind="canary", name="Handmade")},
+            r"invalid deployment='Handmade'; allowed: a canary or linear strategy with",
+        ),
+        (
             {"timeout": cdk.Duration.minutes(16)},
             r"invalid timeout='16 minutes'; allowed: 1 second to 15 minutes",
         ),
         ({"alias_name": "123"}, r"invalid alias_name='123'"),
         ({"alias_name": "live!"}, r"invalid alias_name='live!'"),
         ({"alias_name": "x" * 129}, r"invalid alias_name="),
+        ({"alias_name": ""}, r"invalid alias_name=''"),
         ({"memory_size": 64}, r"invalid memory_size=64; allowed: an integer from 128 to 10240"),
         ({"smoke_test_event": {"when": object()}}, r"invalid smoke_test_event=.*JSON-serialisable"),
         ({"smoke_test_expected_status_codes": [200]}, r"only together with smoke_test_event"),

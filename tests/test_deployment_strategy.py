@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modern_app_constructs import DeploymentStrategy
+from modern_app_constructs.deployment import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 
 
 def test_every_sam_preset_resolves_by_name():
@@ -27,6 +28,18 @@ def test_custom_strategies_get_sam_style_names():
     assert not DeploymentStrategy.canary(25, 7).is_preset
 
 
+def test_codedeploy_bounds_are_inclusive():
+    # CodeDeploy quotas: at most 48 hours between the first and the last traffic shift.
+    assert DeploymentStrategy.canary(1, 2880).interval_minutes == 2880
+    assert DeploymentStrategy.linear(99, 1).percentage == 99
+    assert (MIN_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES) == (1, 48 * 60)
+
+
+def test_instances_of_the_strategy_pass_through():
+    strategy = DeploymentStrategy.linear(25, 3)
+    assert DeploymentStrategy.of(strategy, owner="t") is strategy
+
+
 @pytest.mark.parametrize(
     ("factory", "args", "match"),
     [
@@ -43,6 +56,9 @@ def test_custom_strategies_get_sam_style_names():
         ),
         (DeploymentStrategy.linear, (10, 0), r"invalid interval_minutes=0"),
         (DeploymentStrategy.canary, (10, 2881), r"invalid interval_minutes=2881"),
+        (DeploymentStrategy.linear, (10, True), r"invalid interval_minutes=True"),
+        (DeploymentStrategy.canary, (10, "5"), r"invalid interval_minutes='5'"),
+        (DeploymentStrategy.canary, (10.5, 5), r"invalid percentage=10.5"),
         (DeploymentStrategy.blue_green, (-1,), r"invalid bake_minutes=-1"),
     ],
 )
@@ -51,6 +67,10 @@ def test_bad_steps(factory, args, match):
         factory(*args)
 
 
-def test_unknown_name():
-    with pytest.raises(ValueError, match=r"invalid deployment='Fast'; allowed: one of Canary10"):
-        DeploymentStrategy.of("Fast", owner="CanaryFunction 'x'")
+@pytest.mark.parametrize("name", ["Fast", "canary10percent5minutes", "", None, 5])
+def test_unknown_name(name):
+    with pytest.raises(
+        ValueError,
+        match=rf"CanaryFunction 'x': invalid deployment={name!r}; allowed: one of Canary10",
+    ):
+        DeploymentStrategy.of(name, owner="CanaryFunction 'x'")
