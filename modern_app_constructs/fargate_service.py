@@ -258,7 +258,7 @@ class FargateService(Construct):
             requests_per_target=requests_per_target,
             target_group=self.target_group,
         )
-        self._acknowledge(public)
+        self._acknowledge(public, enable_execute_command)
 
         # expose
         self.connections: ec2.Connections = self.service.connections
@@ -606,8 +606,11 @@ class FargateService(Construct):
             acknowledge(
                 role,
                 "AwsSolutions-IAM4",
-                "ECS needs AmazonECSInfrastructureRolePolicyForLoadBalancers to move listener "
-                "rules between the blue and green target groups; AWS maintains its scope.",
+                "ECS assumes this role (trusting ecs.amazonaws.com only) to move the listener "
+                "rules between the blue and green target groups. It carries "
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers, which ECS documents for "
+                "this role and AWS revises as ECS's needs change; its writes are limited to "
+                "target registration and listener/rule changes.",
                 findings=[
                     "Policy::arn:<AWS::Partition>:iam::aws:policy/"
                     "AmazonECSInfrastructureRolePolicyForLoadBalancers"
@@ -651,7 +654,7 @@ class FargateService(Construct):
             ),
         ]
 
-    def _acknowledge(self, public: bool) -> None:
+    def _acknowledge(self, public: bool, execute_command: bool) -> None:
         execution_role = self.task_definition.execution_role
         if execution_role is not None:
             acknowledge(
@@ -659,6 +662,14 @@ class FargateService(Construct):
                 "AwsSolutions-IAM5",
                 "ecr:GetAuthorizationToken does not support resource-level permissions; image "
                 "pulls themselves are scoped to the image's repository.",
+                findings=["Resource::*"],
+            )
+        if execute_command:
+            acknowledge(
+                self.task_definition.task_role,
+                "AwsSolutions-IAM5",
+                "ECS Exec (asked for with enable_execute_command=True) needs the ssmmessages "
+                "channel actions, which support no resource-level permissions.",
                 findings=["Resource::*"],
             )
         if public:

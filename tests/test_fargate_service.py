@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from modern_app_constructs import DeploymentStrategy, FargateService, PlatformEnvironment
@@ -242,9 +246,14 @@ def test_prod_has_deletion_protection(prod):
     )
 
 
-def test_public_with_certificate_redirects_to_https():
+@pytest.fixture(scope="module")
+def public_https():
     _, stack, _ = build(public=True, with_certificate=True)
-    template = Template.from_stack(stack)
+    return Template.from_stack(stack)
+
+
+def test_public_with_certificate_redirects_to_https(public_https):
+    template = public_https
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"}
     )
@@ -254,7 +263,7 @@ def test_public_with_certificate_redirects_to_https():
             "Port": 443,
             "Protocol": "HTTPS",
             "Certificates": [{"CertificateArn": CERT}],
-            "SslPolicy": Match.any_value(),
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         },
     )
     template.has_resource_properties(
@@ -398,6 +407,7 @@ def test_access_logs_need_a_concrete_region():
         ("prod", {}),
         ("dev", {"public": True, "with_certificate": True, "environment": {"LOG_LEVEL": "info"}}),
         ("dev", {"deployment": DeploymentStrategy.blue_green()}),
+        ("dev", {"deployment": "Canary10Percent5Minutes", "enable_execute_command": True}),
         ("dev", {"platform": False}),
     ],
 )
@@ -412,6 +422,15 @@ def test_snapshot(dev, snapshot_json):
     assert normalize(template.to_json()) == snapshot_json
 
 
+def test_snapshot_public_https(public_https, snapshot_json):
+    assert normalize(public_https.to_json()) == snapshot_json
+
+
+def test_snapshot_blue_green(blue_green, snapshot_json):
+    template, _ = blue_green
+    assert normalize(template.to_json()) == snapshot_json
+
+
 def test_service_overrides():
     _, stack, _ = build(service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)})
     Template.from_stack(stack).has_resource_properties(
@@ -421,3 +440,202 @@ def test_service_overrides():
         ValueError, match=r"invalid service_overrides=.*\['assign_public_ip', 'circuit_breaker'\]"
     ):
         build(service_overrides={"assign_public_ip": True, "circuit_breaker": None})
+
+
+def test_tasks_spread_over_two_azs(dev):
+    """The service's two private subnets are the platform's, one per AZ."""
+    template, _, stack = dev
+    (service,) = template.find_resources("AWS::ECS::Service").values()
+    subnets = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    platform = Template.from_stack(stack.node.scope.node.find_child("Platform")).to_json()
+    azs = set()
+    for subnet in subnets:
+        output = platform["Outputs"][subnet["Fn::GetStackOutput"]["OutputName"]]
+        resource = platform["Resources"][output["Value"]["Ref"]]
+        assert resource["Type"] == "AWS::EC2::Subnet"
+        assert resource["Properties"]["MapPublicIpOnLaunch"] is False
+        azs.add(json.dumps(resource["Properties"]["AvailabilityZone"], sort_keys=True))
+    assert len(azs) == 2
+
+
+def test_security_groups_reference_each_other(dev):
+    template, service, stack = dev
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "FromPort": 8080,
+            "ToPort": 8080,
+            "IpProtocol": "tcp",
+            "SourceSecurityGroupId": {
+                "Fn::GetAtt": [
+                    Match.string_like_regexp("CatalogLoadBalancerSecurityGroup"),
+                    "GroupId",
+                ]
+            },
+            "GroupId": {
+                "Fn::GetAtt": [Match.string_like_regexp("CatalogServiceSecurityGroup"), "GroupId"]
+            },
+        },
+    )
+    for rule in template.find_resources("AWS::EC2::SecurityGroupIngress").values():
+        assert "CidrIp" not in rule["Properties"]
+    # internal and not opened: only what the app allows (e.g. an API front door's VPC link)
+    (lb_group,) = [
+        group
+        for logical_id, group in template.find_resources("AWS::EC2::SecurityGroup").items()
+        if "LoadBalancer" in logical_id
+    ]
+    assert "SecurityGroupIngress" not in lb_group["Properties"]
+    (group,) = service.connections.security_groups
+    logical_id, attribute = stack.resolve(group.security_group_id)["Fn::GetAtt"]
+    assert logical_id.startswith("CatalogServiceSecurityGroup")
+    assert attribute == "GroupId"
+
+
+def test_deployment_alarms_are_the_generated_alarms(dev):
+    template, service, stack = dev
+    (ecs_service,) = template.find_resources("AWS::ECS::Service").values()
+    names = ecs_service["Properties"]["DeploymentConfiguration"]["Alarms"]["AlarmNames"]
+    alarm_ids = set(template.find_resources("AWS::CloudWatch::Alarm"))
+    assert {name["Ref"] for name in names} == alarm_ids
+    assert [stack.resolve(alarm.alarm_name) for alarm in service.alarms] == names
+
+
+def test_exposes_children_and_metrics(dev):
+    _, service, stack = dev
+    assert isinstance(service.load_balancer, elbv2.ApplicationLoadBalancer)
+    assert isinstance(service.listener, elbv2.ApplicationListener)
+    assert isinstance(service.target_group, elbv2.ApplicationTargetGroup)
+    assert isinstance(service.service, ecs.FargateService)
+    assert service.container.container_port == 8080
+    assert service.access_logs_bucket is not None
+    assert service.green_target_group is None
+    assert service.test_listener is None
+    assert service.deployment == DeploymentStrategy.rolling()
+    for metric, name, statistic in (
+        (service.metric_cpu(), "CPUUtilization", "Average"),
+        (service.metric_memory(), "MemoryUtilization", "Average"),
+        (service.metric_target_5xx(), "HTTPCode_Target_5XX_Count", "Sum"),
+        (service.metric_healthy_hosts(), "HealthyHostCount", "Minimum"),
+        (service.metric_unhealthy_hosts(), "UnHealthyHostCount", "Maximum"),
+        (service.metric_response_time(), "TargetResponseTime", "p99"),
+    ):
+        assert (metric.metric_name, metric.statistic) == (name, statistic)
+        assert metric.period.to_seconds() == 60
+    assert service.metric_cpu(statistic="Maximum").statistic == "Maximum"
+
+
+def test_options_turn_hardening_off_only_when_asked():
+    app = make_app()
+    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
+    stack = cdk.Stack(app, "Service", env=ENV)
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Db", "catalog/db")
+    FargateService(
+        stack,
+        "Catalog",
+        image=ecs.ContainerImage.from_registry(IMAGE),
+        container_port=3000,
+        health_check_path="/ready",
+        container_health_check=["CMD", "python", "-c", "print('ok')"],
+        readonly_root_filesystem=False,
+        user=None,
+        enable_execute_command=True,
+        environment={"LOG_LEVEL": "debug"},
+        secrets={"DB_PASSWORD": ecs.Secret.from_secrets_manager(secret, "password")},
+    )
+    template = Template.from_stack(stack)
+    (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert container["HealthCheck"]["Command"] == ["CMD", "python", "-c", "print('ok')"]
+    assert container["ReadonlyRootFilesystem"] is False
+    assert "MountPoints" not in container
+    assert "Volumes" not in task["Properties"]
+    assert "User" not in container
+    assert container["PortMappings"] == [{"ContainerPort": 3000, "Name": "http", "Protocol": "tcp"}]
+    assert container["Environment"] == [{"Name": "LOG_LEVEL", "Value": "debug"}]
+    (secret_ref,) = container["Secrets"]
+    assert secret_ref["Name"] == "DB_PASSWORD"
+    assert "catalog/db" in json.dumps(secret_ref["ValueFrom"])
+    assert "password" in json.dumps(secret_ref["ValueFrom"])
+    template.has_resource_properties("AWS::ECS::Service", {"EnableExecuteCommand": True})
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/ready", "Port": 3000}
+    )
+
+
+def test_standalone_creates_its_own_compliant_network():
+    app, stack, service = build(platform=False)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::VPC", 1)
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
+    template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+    )
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+@pytest.fixture(scope="module")
+def blue_green():
+    _, stack, service = build(deployment=DeploymentStrategy.blue_green(10))
+    return Template.from_stack(stack), service
+
+
+def test_blue_green_builds_green_group_production_rule_and_test_listener(blue_green):
+    template, service = blue_green
+    weighted = {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [
+                {
+                    "TargetGroupArn": {"Ref": Match.string_like_regexp("CatalogTargetGroup")},
+                    "Weight": 100,
+                },
+                {
+                    "TargetGroupArn": {"Ref": Match.string_like_regexp("CatalogGreenTargetGroup")},
+                    "Weight": 0,
+                },
+            ]
+        },
+    }
+    for listener in ("CatalogLoadBalancerHttp", "CatalogLoadBalancerTestListener"):
+        template.has_resource_properties(
+            "AWS::ElasticLoadBalancingV2::ListenerRule",
+            {
+                "ListenerArn": {"Ref": Match.string_like_regexp(listener)},
+                "Priority": 1,
+                "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
+                "Actions": [weighted],
+            },
+        )
+    # production and test listeners answer 404 outside the rule ECS moves
+    for port in (80, 9000):
+        template.has_resource_properties(
+            "AWS::ElasticLoadBalancingV2::Listener",
+            {"Port": port, "DefaultActions": [Match.object_like({"Type": "fixed-response"})]},
+        )
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "DeploymentConfiguration": Match.object_like(
+                {
+                    "Strategy": "BLUE_GREEN",
+                    "BakeTimeInMinutes": 10,
+                    "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    "Alarms": Match.object_like({"Enable": True, "Rollback": True}),
+                }
+            ),
+            # absent means ECS, the controller ECS-native strategies need (no CodeDeploy)
+            "DeploymentController": Match.absent(),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": [Match.object_like({"Principal": {"Service": "ecs.amazonaws.com"}})]}
+            )
+        },
+    )
+    assert service.deployment.kind == "blue_green"
