@@ -1,4 +1,4 @@
-"""bulk_intake: one OrderPlaced per order, published in batches of 10, partial failures reported."""
+"""bulk_intake: one OrderPlaced per order, ten per PublishBatch, partial failures reported."""
 
 from __future__ import annotations
 
@@ -8,57 +8,130 @@ import bulk_intake
 import pytest
 from botocore.stub import ANY
 
-from tests.sample_app.conftest import TOPIC, sqs_event, stub_sns
-
 ORDER = {"customer_id": "c-1", "items": [{"sku": "TEA-GREEN-100", "quantity": 1}]}
+ATTRIBUTES = {"event_type": {"DataType": "String", "StringValue": "OrderPlaced"}}
+SENT = "1795167015123"  # 2026-11-20T09:30:15.123Z
 
 
 @pytest.fixture
-def sns(monkeypatch):
-    yield from stub_sns(monkeypatch, bulk_intake)
+def sns(stub_sns):
+    return stub_sns(bulk_intake)
 
 
-def expect_batch(sns, size, failed=()):
-    sns.add_response(
+def bulk(*orders):
+    return json.dumps({"orders": list(orders)})
+
+
+def expect_batch(sns, topic_arn, size, failed=()):
+    sns.stubber.add_response(
         "publish_batch",
         {
             "Successful": [
-                {"Id": str(i), "MessageId": f"m{i}"} for i in range(size) if str(i) not in failed
+                {"Id": str(i), "MessageId": f"msg-{i}"} for i in range(size) if str(i) not in failed
             ],
             "Failed": [{"Id": i, "Code": "InternalError", "SenderFault": False} for i in failed],
         },
-        {"TopicArn": TOPIC, "PublishBatchRequestEntries": ANY},
+        {"TopicArn": topic_arn, "PublishBatchRequestEntries": ANY},
     )
 
 
-def test_valid_messages_publish_in_chunks_of_ten(context, sns):
-    expect_batch(sns, 10)
-    expect_batch(sns, 2)
-    expect_batch(sns, 1)
-    event = sqs_event(json.dumps({"orders": [ORDER] * 12}), json.dumps({"orders": [ORDER]}))
+def test_valid_messages_publish_in_chunks_of_ten(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 10)
+    expect_batch(sns, topic_arn, 2)
+    expect_batch(sns, topic_arn, 1)
+    event = sqs_event(
+        bulk(*[ORDER] * 11, {**ORDER, "currency": "USD"}), bulk(ORDER), sent_timestamp=SENT
+    )
     assert bulk_intake.handler(event, context) == {"batchItemFailures": []}
 
+    batches = [params["PublishBatchRequestEntries"] for _, params in sns.calls]
+    assert [len(entries) for entries in batches] == [10, 2, 1]
+    for entries in batches:
+        assert [entry["Id"] for entry in entries] == [str(i) for i in range(len(entries))]
+        assert all(entry["MessageAttributes"] == ATTRIBUTES for entry in entries)
+    messages = sns.messages()
+    assert len(messages) == 13
+    assert len({message["order_id"] for message in messages}) == 13
+    assert messages[11] == {
+        "event_type": "OrderPlaced",
+        "order_id": bulk_intake.order_id("m0", 11),
+        "customer_id": "c-1",
+        "items": [{"sku": "TEA-GREEN-100", "quantity": 1}],
+        "currency": "USD",
+        "placed_at": "2026-11-20T09:30:15.123+00:00",
+    }
+    assert messages[12]["order_id"] == bulk_intake.order_id("m1", 0)
 
-def test_invalid_body_is_a_batch_item_failure(context, sns):
-    expect_batch(sns, 1)
-    event = sqs_event(
-        "not json",
-        json.dumps({"orders": []}),
-        json.dumps({"orders": [{"customer_id": ""}]}),
-        json.dumps({"orders": [ORDER]}),
-    )
-    result = bulk_intake.handler(event, context)
-    assert result == {
+
+def test_a_redelivered_message_publishes_the_same_events(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 2)
+    expect_batch(sns, topic_arn, 2)
+    event = sqs_event(bulk(ORDER, ORDER), sent_timestamp=SENT)
+    bulk_intake.handler(event, context)
+    bulk_intake.handler(event, context)
+    first, second = sns.calls
+    assert first[1] == second[1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("not json", id="not-json"),
+        pytest.param(json.dumps([ORDER]), id="not-an-object"),
+        pytest.param(json.dumps({"order": [ORDER]}), id="no-orders"),
+        pytest.param(bulk(), id="no-order"),
+        pytest.param(bulk(*[ORDER] * 101), id="too-many-orders"),
+        pytest.param(bulk(ORDER, {"customer_id": ""}), id="an-invalid-order"),
+        pytest.param(
+            bulk({**ORDER, "items": [{"sku": "TEA-1", "quantity": 0}]}), id="an-invalid-item"
+        ),
+    ],
+)
+def test_invalid_body_is_a_batch_item_failure(context, sns, topic_arn, sqs_event, body):
+    expect_batch(sns, topic_arn, 1)
+    event = sqs_event(bulk(ORDER), body)
+    assert bulk_intake.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert len(sns.calls) == 1  # only the valid message's
+
+
+def test_mixed_batch(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 1)
+    expect_batch(sns, topic_arn, 3)
+    event = sqs_event("{", bulk(ORDER), bulk(), bulk(ORDER, ORDER, ORDER), bulk({}))
+    assert bulk_intake.handler(event, context) == {
         "batchItemFailures": [
             {"itemIdentifier": "m0"},
-            {"itemIdentifier": "m1"},
             {"itemIdentifier": "m2"},
+            {"itemIdentifier": "m4"},
         ]
     }
 
 
-def test_partially_failed_publish_fails_that_record(context, sns):
-    expect_batch(sns, 2, failed=("1",))
-    expect_batch(sns, 1)
-    event = sqs_event(json.dumps({"orders": [ORDER, ORDER]}), json.dumps({"orders": [ORDER]}))
+def test_partially_failed_publish_fails_that_record(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 2, failed=("1",))
+    expect_batch(sns, topic_arn, 1)
+    event = sqs_event(bulk(ORDER, ORDER), bulk(ORDER))
     assert bulk_intake.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+def test_a_failed_chunk_stops_the_record(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 10, failed=("9",))
+    expect_batch(sns, topic_arn, 1)
+    event = sqs_event(bulk(*[ORDER] * 15), bulk(ORDER))
+    result = bulk_intake.handler(event, context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert [len(params["PublishBatchRequestEntries"]) for _, params in sns.calls] == [10, 1]
+
+
+def test_sns_error_fails_the_record(context, sns, topic_arn, sqs_event):
+    sns.stubber.add_client_error("publish_batch", service_error_code="Throttled")
+    expect_batch(sns, topic_arn, 1)
+    event = sqs_event(bulk(ORDER), bulk(ORDER))
+    assert bulk_intake.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+def test_without_sent_timestamp_placed_at_is_now(context, sns, topic_arn, sqs_event):
+    expect_batch(sns, topic_arn, 1)
+    bulk_intake.handler(sqs_event(bulk(ORDER)), context)
+    (message,) = sns.messages()
+    assert message["placed_at"].endswith("+00:00")

@@ -1,4 +1,4 @@
-"""fulfilment: parcel planning, poison messages and mixed batches."""
+"""fulfilment: parcel planning, ship dates, poison messages and mixed batches."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from datetime import date, datetime
 import fulfilment
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from fulfilment import Line
 
-from tests.sample_app.conftest import sqs_event
 
-
-def order_placed(order_id="o-1", quantity=3, placed_at="2026-11-20T09:30:00+00:00"):
+def order_placed(order_id="o-1", quantity=3, placed_at="2026-11-20T09:30:00.000+00:00"):
     return {
         "event_type": "OrderPlaced",
         "order_id": order_id,
@@ -23,61 +22,104 @@ def order_placed(order_id="o-1", quantity=3, placed_at="2026-11-20T09:30:00+00:0
     }
 
 
-def test_plan_packs_parcels_of_ten_units():
-    plan = fulfilment.plan(
-        {
-            **order_placed(quantity=12),
-            "items": [{"sku": "A-1", "quantity": 12}, {"sku": "B-2", "quantity": 3}],
-        }
+def test_pack_fills_parcels_of_ten_units_in_order():
+    parcels = fulfilment.pack((Line("A-1", 12), Line("B-2", 3), Line("C-3", 5)))
+    assert parcels == (
+        (Line("A-1", 10),),
+        (Line("A-1", 2), Line("B-2", 3), Line("C-3", 5)),
     )
-    assert [sum(line["quantity"] for line in parcel) for parcel in plan.parcels] == [10, 5]
-    assert plan.parcels[1] == [{"sku": "A-1", "quantity": 2}, {"sku": "B-2", "quantity": 3}]
+    assert fulfilment.pack((Line("A-1", 10),)) == ((Line("A-1", 10),),)
+    assert len(fulfilment.pack((Line("A-1", 100),) * 50)) == 500
 
 
-def test_ship_date_cutoff_and_weekend():
-    assert fulfilment.ship_date(datetime.fromisoformat("2026-11-20T09:00:00+00:00")) == date(
-        2026, 11, 20
-    )
-    assert fulfilment.ship_date(datetime.fromisoformat("2026-11-20T15:00:00+00:00")) == date(
-        2026, 11, 23
-    )
-    assert fulfilment.ship_date(datetime.fromisoformat("2026-11-22T08:00:00+00:00")) == date(
-        2026, 11, 23
-    )
+@pytest.mark.parametrize(
+    ("placed_at", "ships"),
+    [
+        pytest.param("2026-11-20T09:00:00+00:00", date(2026, 11, 20), id="friday-morning"),
+        pytest.param("2026-11-20T13:59:59+00:00", date(2026, 11, 20), id="just-before-cutoff"),
+        pytest.param("2026-11-20T14:00:00+00:00", date(2026, 11, 23), id="friday-cutoff"),
+        pytest.param("2026-11-21T08:00:00+00:00", date(2026, 11, 23), id="saturday"),
+        pytest.param("2026-11-22T08:00:00+00:00", date(2026, 11, 23), id="sunday"),
+        pytest.param("2026-11-23T16:00:00+00:00", date(2026, 11, 24), id="monday-afternoon"),
+        pytest.param("2026-11-24T00:30:00+02:00", date(2026, 11, 24), id="offset-is-utc-monday"),
+    ],
+)
+def test_ship_date(placed_at, ships):
+    assert fulfilment.ship_date(datetime.fromisoformat(placed_at)) == ships
 
 
-def test_success_batch(context, capsys):
+def test_plan():
+    event = fulfilment.parse_event(json.dumps(order_placed(quantity=25)))
+    plan = fulfilment.plan(event)
+    assert plan.order_id == "o-1"
+    assert plan.ship_date == date(2026, 11, 20)
+    assert [sum(line.quantity for line in parcel) for parcel in plan.parcels] == [10, 10, 5]
+    assert plan.to_log()["parcels"][2] == [{"sku": "TEA-GREEN-100", "quantity": 5}]
+
+
+def test_success_batch(context, sqs_event, capsys, caplog):
     event = sqs_event(json.dumps(order_placed("o-1")), json.dumps(order_placed("o-2", 25)))
     assert fulfilment.handler(event, context) == {"batchItemFailures": []}
-    output = capsys.readouterr().out
-    assert '"OrdersFulfilled"' in output
-    assert '"ParcelsPlanned"' in output
+    planned = [record for record in caplog.records if record.message == "fulfilment planned"]
+    assert [(record.order_id, len(record.parcels)) for record in planned] == [
+        ("o-1", 1),
+        ("o-2", 3),
+    ]
+    assert planned[1].ship_date == "2026-11-20"
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (metrics,) = [line for line in emf if "OrdersFulfilled" in line]
+    assert metrics["OrdersFulfilled"] == [1.0, 1.0]
+    assert metrics["ParcelsPlanned"] == [1.0, 3.0]
 
 
-def test_poison_message(context):
+def test_poison_message(context, sqs_event, capsys, caplog):
     event = sqs_event(json.dumps(order_placed("o-1")), "{not json")
     assert fulfilment.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    (poison,) = [record for record in caplog.records if record.message == "poison message"]
+    assert poison.message_id == "m1"
+    assert poison.reason.startswith("the message is not JSON")
+    assert '"PoisonMessages":[1.0]' in capsys.readouterr().out
 
 
-def test_a_batch_of_only_poison_fails_the_invocation(context):
+def test_a_batch_of_only_poison_fails_the_invocation(context, sqs_event):
     # Powertools raises when every record failed, so Lambda retries the batch as a whole.
     with pytest.raises(BatchProcessingError, match="All records failed"):
         fulfilment.handler(sqs_event("{not json"), context)
 
 
-def test_mixed_batch(context):
+def test_mixed_batch(context, sqs_event):
+    base = order_placed("o")
     event = sqs_event(
-        json.dumps(order_placed("o-1")),
-        json.dumps({**order_placed("o-2"), "event_type": "OrderCancelled"}),
-        json.dumps({**order_placed("o-3"), "items": [{"sku": "X-1", "quantity": -1}]}),
-        json.dumps({**order_placed("o-4"), "placed_at": "yesterday"}),
-        json.dumps(order_placed("o-5")),
+        json.dumps(order_placed("o-0")),
+        json.dumps({**base, "event_type": "OrderCancelled"}),
+        json.dumps({**base, "items": [{"sku": "X-1", "quantity": -1}]}),
+        json.dumps({**base, "placed_at": "yesterday"}),
+        json.dumps(order_placed("o-4", placed_at="2026-11-20T09:30:00")),
+        json.dumps({key: value for key, value in base.items() if key != "order_id"}),
+        json.dumps({**base, "items": []}),
+        json.dumps({**base, "items": [{"sku": "X-1", "quantity": True}]}),
+        json.dumps([base]),
+        json.dumps({key: value for key, value in base.items() if key != "customer_id"}),
+        json.dumps(order_placed("o-10", quantity=100)),
     )
-    result = fulfilment.handler(event, context)
-    assert result == {
-        "batchItemFailures": [
-            {"itemIdentifier": "m1"},
-            {"itemIdentifier": "m2"},
-            {"itemIdentifier": "m3"},
-        ]
+    assert fulfilment.handler(event, context) == {
+        "batchItemFailures": [{"itemIdentifier": f"m{index}"} for index in (1, 2, 3, 5, 6, 7, 8, 9)]
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", "the message is not JSON"),
+        ("42", "the message is not a JSON object"),
+        (json.dumps({"event_type": "OrderShipped"}), "not an OrderPlaced event"),
+        (json.dumps({**order_placed(), "currency": ""}), "missing or empty: currency"),
+        (json.dumps({**order_placed(), "items": "TEA"}), "items must be a non-empty list"),
+        (json.dumps({**order_placed(), "items": [{"quantity": 1}]}), "items[0] needs a sku"),
+        (json.dumps({**order_placed(), "placed_at": "soon"}), "placed_at is not an ISO-8601"),
+    ],
+)
+def test_parse_event_says_why_a_message_is_poison(body, reason):
+    with pytest.raises(fulfilment.PoisonMessageError) as raised:
+        fulfilment.parse_event(body)
+    assert str(raised.value).startswith(reason)
