@@ -1,11 +1,14 @@
 """AWS CDK v2 constructs for services that are secure by default and safe to deploy.
 
-The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, and the
-service constructs that live in it.
+The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, the
+service constructs that live in any :class:`IPlatformEnvironment`, and the
+:class:`ServiceDashboard` that shows any :class:`IMonitorable`.
 """
 
 from ._lambda import asset_code
-from ._validation import InvalidPropError
+from ._monitoring import IMonitorable, MetricGraph
+from ._platform import IPlatformEnvironment
+from ._validation import InvalidPropError, InvalidPropTypeError
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker, WorkerContainer
@@ -13,7 +16,7 @@ from .deployment import DeploymentStrategy
 from .fargate_service import FargateService
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
-from .service_dashboard import ServiceDashboard
+from .service_dashboard import FunctionMonitoring, ServiceDashboard
 
 __all__ = [
     "ApiFrontDoor",
@@ -21,7 +24,12 @@ __all__ = [
     "DecoupledWorker",
     "DeploymentStrategy",
     "FargateService",
+    "FunctionMonitoring",
+    "IMonitorable",
+    "IPlatformEnvironment",
     "InvalidPropError",
+    "InvalidPropTypeError",
+    "MetricGraph",
     "PlatformEnvironment",
     "Profile",
     "ServiceDashboard",

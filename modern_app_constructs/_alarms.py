@@ -8,6 +8,8 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._platform import ResolvedPlatform
+
 __all__ = ["create_alarm", "notify"]
 
 
@@ -24,10 +26,10 @@ def create_alarm(
     scope: Construct,
     construct_id: str,
     *,
+    platform: ResolvedPlatform,
     metric: cloudwatch.IMetric,
     threshold: float,
     description: str,
-    topic: sns.ITopic | None,
     evaluation_periods: int = 1,
     datapoints_to_alarm: int | None = None,
     comparison_operator: cloudwatch.ComparisonOperator = (
@@ -35,7 +37,7 @@ def create_alarm(
     ),
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
 ) -> cloudwatch.Alarm:
-    """Create an alarm with the library's conventions and notify ``topic`` of it.
+    """Create an alarm with the library's conventions and notify the platform's topic of it.
 
     Missing data is not breaching by default: a quiet service is not an incident.
     """
@@ -50,5 +52,5 @@ def create_alarm(
         treat_missing_data=treat_missing_data,
         alarm_description=f"{description} ({cdk.Names.unique_id(scope)})",
     )
-    notify(alarm, topic)
+    notify(alarm, platform.alarm_topic)
     return alarm

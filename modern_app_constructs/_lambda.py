@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -20,15 +20,16 @@ from constructs import Construct
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from .platform_environment import PlatformEnvironment
-from .profiles import Profile
+from ._platform import ResolvedPlatform
 
 __all__ = [
     "ASSET_EXCLUDES",
     "DEFAULT_ARCHITECTURE",
     "DEFAULT_RUNTIME",
     "POWERTOOLS_LAYER_VERSION",
+    "FunctionOverrides",
     "asset_code",
+    "check_function_overrides",
     "create_function",
     "powertools_layer",
 ]
@@ -61,6 +62,24 @@ _PROTECTED_FUNCTION_PROPS = {
 }
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
+
+#: ``lambda_.Function`` props a user asked for, checked against the ones safety owns.
+FunctionOverrides = NewType("FunctionOverrides", dict[str, Any])
+
+
+def check_function_overrides(
+    owner: str, overrides: Mapping[str, Any] | None, prop: str = "function_overrides"
+) -> FunctionOverrides:
+    """Validate ``overrides`` before anything is created (every problem reported at once).
+
+    Raises:
+        InvalidPropError: keys ``lambda_.Function`` does not take, or keys safety owns.
+    """
+    return FunctionOverrides(
+        merge_overrides(
+            owner, prop, lambda_.Function.__init__, {}, overrides, _PROTECTED_FUNCTION_PROPS
+        )
+    )
 
 
 def asset_code(path: str | Path) -> lambda_.Code:
@@ -105,8 +124,7 @@ def create_function(
     *,
     code: lambda_.Code,
     handler: str,
-    platform: PlatformEnvironment | None,
-    profile: Profile,
+    platform: ResolvedPlatform,
     service_name: str,
     description: str | None = None,
     runtime: lambda_.Runtime = DEFAULT_RUNTIME,
@@ -118,23 +136,18 @@ def create_function(
     powertools: bool = True,
     reserved_concurrent_executions: int | None = None,
     log_retention: logs.RetentionDays | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    owner: str = "",
-    overrides_prop: str = "function_overrides",
+    overrides: FunctionOverrides | None = None,
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
 
     Defaults: ARM64, the newest Python runtime, active X-Ray tracing, JSON logs into a dedicated
     log group (platform retention and key), a dedicated role that may only write to that log
-    group (no AWS-managed policy), the Powertools layer and its environment. ``overrides`` may
-    set any other ``lambda_.Function`` prop; the ones safety depends on are rejected.
+    group (no AWS-managed policy), the Powertools layer and its environment. ``overrides``
+    (checked first with :func:`check_function_overrides`) set any other ``lambda_.Function``
+    prop.
     """
     log_group = create_log_group(
-        scope,
-        f"{construct_id}LogGroup",
-        platform=platform,
-        profile=profile,
-        retention=log_retention,
+        scope, f"{construct_id}LogGroup", platform=platform, retention=log_retention
     )
     role = iam.Role(
         scope,
@@ -157,25 +170,19 @@ def create_function(
     all_layers = list(layers)
     if powertools:
         all_layers.insert(0, powertools_layer(scope, runtime, architecture))
-    props = merge_overrides(
-        owner or scope.node.path,
-        overrides_prop,
-        lambda_.Function.__init__,
-        {
-            "code": code,
-            "handler": handler,
-            "runtime": runtime,
-            "architecture": architecture,
-            "memory_size": memory_size,
-            "timeout": timeout or cdk.Duration.seconds(30),
-            "environment": env,
-            "description": description,
-            "layers": all_layers,
-            "reserved_concurrent_executions": reserved_concurrent_executions,
-        },
-        overrides,
-        _PROTECTED_FUNCTION_PROPS,
-    )
+    props = {
+        "code": code,
+        "handler": handler,
+        "runtime": runtime,
+        "architecture": architecture,
+        "memory_size": memory_size,
+        "timeout": timeout or cdk.Duration.seconds(30),
+        "environment": env,
+        "description": description,
+        "layers": all_layers,
+        "reserved_concurrent_executions": reserved_concurrent_executions,
+        **(overrides or {}),
+    }
     function = lambda_.Function(
         scope,
         construct_id,

@@ -15,9 +15,12 @@ import aws_cdk as cdk
 
 __all__ = [
     "InvalidPropError",
+    "InvalidPropTypeError",
     "check_choice",
     "check_int_range",
     "check_tag_value",
+    "check_type",
+    "implements",
     "is_token",
 ]
 
@@ -41,6 +44,63 @@ class InvalidPropError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{owner}: invalid {prop}={value!r}; {allowed}")
+
+
+class InvalidPropTypeError(InvalidPropError, TypeError):
+    """A construct prop was given a value of the wrong type.
+
+    Both a :class:`TypeError` and an :class:`InvalidPropError` (so a ``ValueError``): catch
+    either. ``allowed`` says what type is expected, what was given, and a hint where one helps.
+    """
+
+
+def implements(value: Any, kind: type) -> bool:
+    """Whether ``value`` is a ``kind``: a class, or a jsii interface such as ``lambda_.IFunction``.
+
+    jsii interfaces are protocols that ``isinstance`` refuses; an object implements one when its
+    class (or, for an imported resource, one of its delegates) declares it or a sub-interface.
+    """
+    try:
+        return isinstance(value, kind)
+    except TypeError:  # a protocol that refuses isinstance: a jsii interface
+        proxy = kind.__jsii_proxy_class__()  # type: ignore[attr-defined]
+    # jsii hands back an imported resource of an unknown class as a proxy with delegates
+    candidates = getattr(value, "_delegates", None) or [value]
+    for candidate in candidates:
+        if isinstance(candidate, proxy):
+            return True
+        for klass in type(candidate).__mro__:
+            for interface in getattr(klass, "__jsii_ifaces__", None) or ():
+                if kind in interface.__mro__:
+                    return True
+    return False
+
+
+def check_type(
+    owner: str,
+    prop: str,
+    value: Any,
+    kinds: tuple[type, ...],
+    expected: str,
+    *,
+    hint: str | None = None,
+) -> None:
+    """Reject a value that is none of ``kinds`` with an :class:`InvalidPropTypeError`.
+
+    Args:
+        owner: the construct, e.g. ``CanaryFunction 'Api'``.
+        prop: the prop's name.
+        value: the value given.
+        kinds: classes or jsii interfaces that are accepted.
+        expected: what is accepted, in words (``"a cdk.Duration"``).
+        hint: how to make one, e.g. ``"cdk.Duration.seconds(30)"``. Default: none.
+    """
+    if any(implements(value, kind) for kind in kinds):
+        return
+    suffix = f" (e.g. {hint})" if hint else ""
+    raise InvalidPropTypeError(
+        owner, prop, value, f"expected {expected}, got {type(value).__name__}{suffix}"
+    )
 
 
 def is_token(value: Any) -> bool:

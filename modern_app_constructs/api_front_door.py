@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
@@ -23,22 +21,32 @@ from constructs import Construct, IValidation
 
 from ._alarms import create_alarm
 from ._logs import create_log_group
+from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
+from ._platform import IPlatformEnvironment, resolve_platform
+from ._routes import (
+    METHOD_RESPONSES,
+    RoutePlan,
+    lambda_integration,
+    plan_route,
+    queue_integration,
+    resolve_lambda_target,
+    resolve_queue_target,
+    resolve_service_target,
+    service_integration,
+    use_vpc_link,
+)
 from ._validation import InvalidPropError, check_choice
-from .platform_environment import PlatformEnvironment
-from .profiles import Profile
+from .canary_function import CanaryFunction
+from .decoupled_worker import DecoupledWorker
+from .fargate_service import FargateService
 
 __all__ = ["AUTHORIZATION_MODES", "ApiFrontDoor", "UsagePlanOptions"]
 
 #: Authorization modes every method can use; ``"none"`` only by explicit choice.
 AUTHORIZATION_MODES = ("iam", "cognito", "lambda", "none")
-_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\})$")
-_GREEDY = re.compile(r"^\{[A-Za-z0-9._-]+\+\}$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
-_SCHEMA_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
-_PERIOD = cdk.Duration.minutes(1)
 #: RestApi props the construct owns, with the reason (overriding them is rejected).
 _PROTECTED_API_PROPS = {
     "cloud_watch_role": "the PlatformEnvironment owns the account-level logging role",
@@ -50,10 +58,6 @@ _PROTECTED_API_PROPS = {
     "rest_api_name": "api_name=",
     "description": "generated",
 }
-_SEND_MESSAGE_TEMPLATE = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
-_MESSAGE_ID_TEMPLATE = (
-    '{"message_id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
-)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ class ApiFrontDoor(Construct):
         rest_api_overrides: other ``apigateway.RestApi`` props (e.g. ``binary_media_types``,
             ``min_compression_size``, ``policy``, ``endpoint_types``); the stage, logging and
             authorization props are owned by the construct and rejected. Default: none.
-        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+        platform: the :class:`IPlatformEnvironment` (key, alarm topic, retention). Default:
+            the app's platform environment, if any; standalone otherwise.
 
     Attributes:
         api: the ``apigateway.RestApi``.
@@ -142,7 +147,7 @@ class ApiFrontDoor(Construct):
         error_rate_threshold: float = 0.05,
         latency_threshold: cdk.Duration | None = None,
         rest_api_overrides: Mapping[str, Any] | None = None,
-        platform: PlatformEnvironment | None = None,
+        platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"ApiFrontDoor '{construct_id}'"
@@ -197,19 +202,15 @@ class ApiFrontDoor(Construct):
         )
 
         # resolve defaults
-        platform = platform or PlatformEnvironment.try_of(self)
-        profile = platform.profile if platform is not None else Profile.from_context(self)
-        topic = platform.alarm_topic if platform is not None else None
+        env = resolve_platform(self, platform)
         self._authorization = authorization
         self.routes: list[tuple[str, str]] = []
         self._vpc_links: dict[str, apigatewayv2.VpcLink] = {}
         self._vpc_link_security_groups: dict[str, ec2.SecurityGroup] = {}
-        self._queue_roles: dict[str, iam.Role] = {}
+        self._queue_routes = 0
 
         # create children
-        self.access_log_group = create_log_group(
-            self, "AccessLogs", platform=platform, profile=profile
-        )
+        self.access_log_group = create_log_group(self, "AccessLogs", platform=env)
         self.api = apigateway.RestApi(
             self,
             "Api",
@@ -265,37 +266,36 @@ class ApiFrontDoor(Construct):
             create_alarm(
                 self,
                 "ServerErrorRate",
-                metric=self.api.metric_server_error(period=_PERIOD, statistic="Average"),
+                metric=self.metric_server_error_rate(),
                 threshold=error_rate_threshold,
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=f"5XX error rate above {error_rate_threshold:.0%}",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
                 "LatencyP99",
-                metric=self.api.metric_latency(period=_PERIOD, statistic="p99"),
+                metric=self.metric_latency(),
                 threshold=(latency_threshold or cdk.Duration.seconds(2)).to_milliseconds(),
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description="p99 latency too high",
-                topic=topic,
+                platform=env,
             ),
         ]
         self.node.add_validation(_HasRoutes(self))
         self._acknowledge(authorization, web_acl_arn)
-        if platform is not None:
-            platform.apply_tags(self)
+        env.apply_tags(self)
 
     # ------------------------------------------------------------------ routes
 
     def add_lambda_route(
         self,
         path: str,
-        target: Any,
+        target: CanaryFunction | lambda_.IFunction,
         methods: Sequence[str] = ("GET",),
         request_schema: Mapping[str, Any] | None = None,
     ) -> list[apigateway.Method]:
@@ -303,82 +303,77 @@ class ApiFrontDoor(Construct):
 
         Args:
             path: e.g. ``"/orders"`` or ``"/orders/{id}"``.
-            target: an ``IFunction``, or a ``CanaryFunction`` (integrated through its alias, so
-                traffic follows the canary).
+            target: a ``CanaryFunction`` (integrated through its alias, so traffic follows the
+                canary) or any Lambda ``IFunction``.
             methods: HTTP methods. Default: ``("GET",)``.
             request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
+
+        Raises:
+            InvalidPropError: a bad path, method or schema, or a route that exists; nothing is
+                added to the API then.
         """
-        function = getattr(target, "alias", target)
-        if not isinstance(function, lambda_.FunctionBase):
-            raise InvalidPropError(
-                self._owner, "target", target, "allowed: a Lambda IFunction or a CanaryFunction"
-            )
-        resource = self._resource(path, methods)
-        model = self._model(path, request_schema)
-        integration = apigateway.LambdaIntegration(function)
-        return [self._add_method(resource, path, method, integration, model) for method in methods]
+        plan = plan_route(self._owner, path, methods, self.routes, request_schema)
+        function = resolve_lambda_target(self._owner, target)
+        resource, model = self._claim(plan)
+        integration = lambda_integration(function)
+        return [self._add_method(resource, method, integration, model) for method in plan.methods]
 
     def add_service_route(
         self,
         path: str,
-        service: Any,
+        service: FargateService,
         methods: Sequence[str] = ("GET",),
+        *,
+        strip_prefix: bool = False,
     ) -> list[apigateway.Method]:
         """Route ``methods`` on ``path`` and ``path/{proxy+}`` to a ``FargateService`` privately.
 
         API Gateway reaches the service's internal load balancer through a VPC link (v2) in
-        the service's VPC; the path reaches the container unchanged.
+        the service's VPC (one link per VPC, shared by every service route of this API).
+
+        Args:
+            path: e.g. ``"/catalog"``; ``/catalog`` and everything below it are routed.
+            service: the ``FargateService``.
+            methods: HTTP methods, on both the path and everything below it.
+                Default: ``("GET",)``.
+            strip_prefix: forward ``/catalog/items/1`` as ``/items/1`` (and ``/catalog`` as
+                ``/``). Default: False: the container receives the path unchanged.
+
+        Raises:
+            InvalidPropError: a bad path or method, or a route that exists; nothing is added
+                to the API then.
         """
-        load_balancer = getattr(service, "load_balancer", None)
-        listener = getattr(service, "listener", None)
-        if (
-            not isinstance(load_balancer, cdk.aws_elasticloadbalancingv2.ApplicationLoadBalancer)
-            or listener is None
-        ):
-            raise InvalidPropError(
-                self._owner,
-                "service",
-                service,
-                "allowed: a FargateService (with load_balancer and listener)",
-            )
-        base = self._resource(path, methods)
-        proxy = base.add_resource("{proxy+}")
-        link = self._vpc_link(load_balancer)
-        listener.connections.allow_default_port_from(
+        plan = plan_route(self._owner, path, methods, self.routes, greedy_child=True)
+        target = resolve_service_target(self._owner, service)
+        proxy_plan = plan.child("{proxy+}")
+        link = self._vpc_link(target.vpc)
+        target.listener.connections.allow_default_port_from(
             self._vpc_link_security_groups[link.node.id], "API Gateway VPC link"
         )
-        methods_added = []
-        for resource, resource_path in ((base, path), (proxy, f"{path.rstrip('/')}/{{proxy+}}")):
-            if resource is proxy:
-                self._claim(resource_path, methods)
-            suffix = "/{proxy}" if resource is proxy else ""
-            parameters = (
-                {"integration.request.path.proxy": "method.request.path.proxy"} if suffix else None
-            )
-            for method in methods:
-                integration = apigateway.Integration(
-                    type=apigateway.IntegrationType.HTTP_PROXY,
-                    integration_http_method=method,
-                    uri=f"http://{load_balancer.load_balancer_dns_name}{path.rstrip('/')}{suffix}",
-                    options=apigateway.IntegrationOptions(request_parameters=parameters),
-                )
-                added = resource.add_method(
+        prefix = "" if strip_prefix else plan.path.rstrip("/")
+        # Both resources first, then the methods: the order feeds the deployment's logical id.
+        claimed = [
+            (self._claim(route)[0], route, proxy)
+            for route, proxy in ((plan, False), (proxy_plan, True))
+        ]
+        added = []
+        for resource, route, proxy in claimed:
+            upstream = prefix if proxy or prefix else "/"
+            for method in route.methods:
+                integration = service_integration(target, method, upstream, proxy=proxy)
+                created = resource.add_method(
                     method,
                     integration,
-                    request_parameters={"method.request.path.proxy": True} if suffix else None,
+                    request_parameters={"method.request.path.proxy": True} if proxy else None,
                 )
-                cfn = added.node.default_child
-                assert isinstance(cfn, apigateway.CfnMethod)
-                cfn.add_property_override("Integration.ConnectionType", "VPC_LINK")
-                cfn.add_property_override("Integration.ConnectionId", link.vpc_link_id)
-                cfn.add_property_override("Integration.IntegrationTarget", listener.listener_arn)
-                methods_added.append(added)
-        return methods_added
+                use_vpc_link(created, link, target.listener)
+                added.append(created)
+        return added
 
     def add_queue_route(
         self,
         path: str,
-        queue: Any,
+        queue: DecoupledWorker | sqs.IQueue,
         method: str = "POST",
         request_schema: Mapping[str, Any] | None = None,
     ) -> apigateway.Method:
@@ -386,74 +381,26 @@ class ApiFrontDoor(Construct):
 
         Args:
             path: e.g. ``"/orders/bulk"``.
-            queue: an ``sqs.IQueue`` or a ``DecoupledWorker`` (its queue).
+            queue: a ``DecoupledWorker`` (its queue) or any SQS ``IQueue``.
             method: Default: ``"POST"``.
             request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
+
+        Raises:
+            InvalidPropError: a bad path, method or schema, or a route that exists; nothing is
+                added to the API then.
         """
-        target = getattr(queue, "queue", queue)
-        if not isinstance(target, sqs.QueueBase):
-            raise InvalidPropError(
-                self._owner, "queue", queue, "allowed: an SQS IQueue or a DecoupledWorker"
-            )
-        resource = self._resource(path, (method,))
-        model = self._model(path, request_schema)
-        role = iam.Role(
-            self,
-            f"QueueRoute{len(self._queue_roles)}Role",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description=f"Lets {path} send messages to one queue",
-        )
-        # Exactly what SendMessage needs; grant_send_messages would add kms:ReEncrypt* etc.
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[target.queue_arn])
-        )
-        if target.encryption_master_key is not None:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[target.encryption_master_key.key_arn],
-                )
-            )
-        self._queue_roles[path] = role
-        error = '{"message": "The request could not be queued."}'
-        integration = apigateway.AwsIntegration(
-            service="sqs",
-            path=f"{cdk.Stack.of(self).account}/{target.queue_name}",
-            integration_http_method="POST",
-            options=apigateway.IntegrationOptions(
-                credentials_role=role,
-                passthrough_behavior=apigateway.PassthroughBehavior.NEVER,
-                request_parameters={
-                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
-                },
-                request_templates={"application/json": _SEND_MESSAGE_TEMPLATE},
-                integration_responses=[
-                    apigateway.IntegrationResponse(
-                        status_code="202",
-                        selection_pattern=r"2\d{2}",
-                        response_templates={"application/json": _MESSAGE_ID_TEMPLATE},
-                    ),
-                    apigateway.IntegrationResponse(
-                        status_code="400",
-                        selection_pattern=r"4\d{2}",
-                        response_templates={"application/json": error},
-                    ),
-                    apigateway.IntegrationResponse(
-                        status_code="500",
-                        selection_pattern=r"5\d{2}",
-                        response_templates={"application/json": error},
-                    ),
-                ],
-            ),
-        )
+        plan = plan_route(self._owner, path, (method,), self.routes, request_schema)
+        target = resolve_queue_target(self._owner, queue)
+        resource, model = self._claim(plan)
+        integration = queue_integration(self, f"QueueRoute{self._queue_routes}Role", path, target)
+        self._queue_routes += 1
         return self._add_method(
             resource,
-            path,
             method,
             integration,
             model,
             method_responses=[
-                apigateway.MethodResponse(status_code=code) for code in ("202", "400", "500")
+                apigateway.MethodResponse(status_code=code) for code in METHOD_RESPONSES
             ],
         )
 
@@ -461,48 +408,53 @@ class ApiFrontDoor(Construct):
 
     def metric_requests(self, **props: Any) -> cloudwatch.Metric:
         """Requests (Sum per minute unless overridden)."""
-        return self.api.metric_count(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.api.metric_count(**{"period": PERIOD, "statistic": "Sum", **props})
 
     def metric_client_errors(self, **props: Any) -> cloudwatch.Metric:
         """4XX responses (Sum per minute unless overridden)."""
-        return self.api.metric_client_error(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.api.metric_client_error(**{"period": PERIOD, "statistic": "Sum", **props})
 
     def metric_server_errors(self, **props: Any) -> cloudwatch.Metric:
         """5XX responses (Sum per minute unless overridden)."""
-        return self.api.metric_server_error(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.api.metric_server_error(**{"period": PERIOD, "statistic": "Sum", **props})
+
+    def metric_server_error_rate(self, **props: Any) -> cloudwatch.Metric:
+        """Share of requests answered with 5XX (Average per minute unless overridden)."""
+        return self.api.metric_server_error(**{"period": PERIOD, "statistic": "Average", **props})
 
     def metric_latency(self, **props: Any) -> cloudwatch.Metric:
         """Latency (p99 per minute unless overridden)."""
-        return self.api.metric_latency(**{"period": _PERIOD, "statistic": "p99", **props})
+        return self.api.metric_latency(**{"period": PERIOD, "statistic": "p99", **props})
+
+    # -------------------------------------------------------------- monitoring
+
+    @property
+    def dashboard_title(self) -> str:
+        """``API <name>``."""
+        return f"API {self.api.rest_api_name}"
+
+    def dashboard_graphs(self, period: cdk.Duration = PERIOD) -> list[MetricGraph]:
+        """Requests, 4XX, 5XX and p99 latency."""
+        return [
+            MetricGraph("Requests", [self.metric_requests(period=period)]),
+            MetricGraph("4XX errors", [self.metric_client_errors(period=period)]),
+            MetricGraph("5XX errors", [self.metric_server_errors(period=period)]),
+            MetricGraph("Latency p99", [self.metric_latency(period=period)]),
+        ]
 
     # ---------------------------------------------------------------- helpers
 
-    def _resource(self, path: str, methods: Sequence[str]) -> apigateway.IResource:
-        segments = _check_path(self._owner, path)
-        for method in methods:
-            check_choice(self._owner, "methods", method, _HTTP_METHODS)
-        self._claim(path, methods)
+    def _claim(self, plan: RoutePlan) -> tuple[apigateway.IResource, apigateway.IModel | None]:
+        """Record ``plan``'s routes, create its resources and its request model."""
+        self.routes.extend(plan.routes)
         resource = self.api.root
-        for segment in segments:
+        for segment in plan.segments:
             resource = resource.get_resource(segment) or resource.add_resource(segment)
-        return resource
-
-    def _claim(self, path: str, methods: Sequence[str]) -> None:
-        normalized = "/" + "/".join(s for s in path.split("/") if s)
-        for method in methods:
-            if (normalized, method) in self.routes:
-                raise InvalidPropError(
-                    self._owner,
-                    "methods",
-                    f"{method} {normalized}",
-                    "allowed: each method once per path (this route exists already)",
-                )
-        self.routes.extend((normalized, method) for method in methods)
+        return resource, self._model(plan)
 
     def _add_method(
         self,
         resource: apigateway.IResource,
-        path: str,
         method: str,
         integration: apigateway.Integration,
         model: apigateway.IModel | None,
@@ -516,25 +468,20 @@ class ApiFrontDoor(Construct):
             method_responses=list(method_responses) if method_responses else None,
         )
 
-    def _model(self, path: str, schema: Mapping[str, Any] | None) -> apigateway.IModel | None:
-        if schema is None:
+    def _model(self, plan: RoutePlan) -> apigateway.IModel | None:
+        if plan.request_schema is None:
             return None
-        _check_schema(self._owner, schema)
-        name = (
-            "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", path) if part)
-            or "Root"
-        )
+        name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", plan.path) if part)
         cfn = apigateway.CfnModel(
             self,
-            f"{name}Model{len(self.routes)}",
+            f"{name or 'Root'}Model{len(self.routes)}",
             rest_api_id=self.api.rest_api_id,
             content_type="application/json",
-            schema={"$schema": "http://json-schema.org/draft-04/schema#", **dict(schema)},
+            schema={"$schema": "http://json-schema.org/draft-04/schema#", **plan.request_schema},
         )
         return apigateway.Model.from_model_name(self, f"{cfn.node.id}Ref", cfn.ref)
 
-    def _vpc_link(self, load_balancer: Any) -> apigatewayv2.VpcLink:
-        vpc: ec2.IVpc = load_balancer.vpc
+    def _vpc_link(self, vpc: ec2.IVpc) -> apigatewayv2.VpcLink:
         key = vpc.node.addr
         if key not in self._vpc_links:
             link_id = f"VpcLink{len(self._vpc_links)}"
@@ -624,54 +571,3 @@ def _check_throttling(owner: str, rate_prop: str, burst_prop: str, rate: float, 
         raise InvalidPropError(owner, burst_prop, burst, "allowed: a whole number of requests > 0")
     if burst < rate:
         raise InvalidPropError(owner, burst_prop, burst, f"allowed: at least the rate ({rate})")
-
-
-def _check_path(owner: str, path: str) -> list[str]:
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise InvalidPropError(owner, "path", path, "allowed: a path starting with '/'")
-    segments = [segment for segment in path.split("/") if segment]
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if not (_SEGMENT.match(segment) or (last and _GREEDY.match(segment))):
-            raise InvalidPropError(
-                owner,
-                "path",
-                path,
-                "allowed: segments of letters, digits, '.', '_', '-', or '{name}' (and '{name+}' "
-                "as the last segment)",
-            )
-    return segments
-
-
-def _check_schema(owner: str, schema: Any, where: str = "request_schema") -> None:
-    def fail(reason: str) -> InvalidPropError:
-        return InvalidPropError(
-            owner,
-            "request_schema",
-            schema if where == "request_schema" else where,
-            f"allowed: a JSON Schema object; {reason}",
-        )
-
-    if not isinstance(schema, Mapping):
-        raise fail(f"{where} is not a mapping")
-    if where == "request_schema" and schema.get("type") != "object":
-        raise fail('the top level needs "type": "object"')
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
-    for entry in kinds:
-        if entry not in _SCHEMA_TYPES:
-            raise fail(f"{where}.type {entry!r} is not one of {', '.join(_SCHEMA_TYPES)}")
-    properties = schema.get("properties", {})
-    if not isinstance(properties, Mapping):
-        raise fail(f"{where}.properties is not a mapping")
-    for name, sub in properties.items():
-        _check_schema(owner, sub, f"{where}.properties.{name}")
-    if "items" in schema:
-        _check_schema(owner, schema["items"], f"{where}.items")
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise fail(f"{where}.required is not a list of names")
-    try:
-        json.dumps(schema)
-    except (TypeError, ValueError) as error:
-        raise fail(f"{where} is not JSON-serialisable") from error

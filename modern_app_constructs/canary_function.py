@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,12 +17,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._alarms import create_alarm
-from ._lambda import DEFAULT_RUNTIME, asset_code, create_function
+from ._lambda import DEFAULT_RUNTIME, asset_code, check_function_overrides, create_function
+from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
+from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
 from ._validation import InvalidPropError, check_int_range
-from .deployment import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES, DeploymentStrategy
-from .platform_environment import PlatformEnvironment
-from .profiles import Profile
+from .deployment import DeploymentStrategy
 
 __all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction"]
 
@@ -36,27 +35,6 @@ GENERATED_ALARMS = 4
 
 _ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
 _RUNTIME_DIR = Path(__file__).parent / "runtime"
-_PERIOD = cdk.Duration.minutes(1)
-
-_PRESET_CONFIGS: dict[str, codedeploy.ILambdaDeploymentConfig] = {
-    "AllAtOnce": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-    "Canary10Percent5Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
-    "Canary10Percent10Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
-    "Canary10Percent15Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
-    "Canary10Percent30Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
-    "Linear10PercentEvery1Minute": (
-        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE
-    ),
-    "Linear10PercentEvery2Minutes": (
-        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES
-    ),
-    "Linear10PercentEvery3Minutes": (
-        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES
-    ),
-    "Linear10PercentEvery10Minutes": (
-        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES
-    ),
-}
 
 
 class CanaryFunction(Construct):
@@ -102,7 +80,9 @@ class CanaryFunction(Construct):
         function_overrides: any other ``lambda_.Function`` prop (e.g. ``vpc``,
             ``ephemeral_storage_size``); props the construct sets for safety (role, log group,
             tracing, architecture, ...) are rejected. Default: none.
-        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+        platform: the :class:`IPlatformEnvironment` to deploy into. Default: the app's
+            platform environment, if any; standalone otherwise (profile from the context, no
+            shared key, alarms without actions).
 
     Attributes:
         function: the ``lambda_.Function``.
@@ -140,12 +120,13 @@ class CanaryFunction(Construct):
         ignore_alarms: bool = False,
         reserved_concurrent_executions: int | None = None,
         function_overrides: Mapping[str, Any] | None = None,
-        platform: PlatformEnvironment | None = None,
+        platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"CanaryFunction '{construct_id}'"
         timeout = timeout or cdk.Duration.seconds(30)
         # validate
+        function_props = check_function_overrides(owner, function_overrides)
         self._validate(
             owner,
             memory_size=memory_size,
@@ -157,15 +138,17 @@ class CanaryFunction(Construct):
             smoke_test_event=smoke_test_event,
             smoke_test_expected_status_codes=smoke_test_expected_status_codes,
         )
-        strategy = self._check_deployment(owner, deployment)
+        strategy = (
+            DeploymentStrategy.of(deployment, owner=owner).check_lambda(owner)
+            if deployment is not None
+            else None
+        )
 
         # resolve defaults
-        platform = platform or PlatformEnvironment.try_of(self)
-        profile = platform.profile if platform is not None else Profile.from_context(self)
+        env = resolve_platform(self, platform)
         self.deployment: DeploymentStrategy = strategy or DeploymentStrategy.of(
-            profile.lambda_deployment, owner=owner
-        )
-        topic = platform.alarm_topic if platform is not None else None
+            env.profile.lambda_deployment, owner=owner, prop="profile.lambda_deployment"
+        ).check_lambda(owner, "profile.lambda_deployment")
         context_switch = str(self.node.try_get_context(IGNORE_ALARMS_CONTEXT_KEY)).lower()
         ignore = ignore_alarms or context_switch == "true"
 
@@ -182,23 +165,21 @@ class CanaryFunction(Construct):
             timeout=timeout,
             environment=environment,
             description=description,
-            platform=platform,
-            profile=profile,
+            platform=env,
             service_name=service_name or construct_id,
             reserved_concurrent_executions=reserved_concurrent_executions,
-            overrides=function_overrides,
-            owner=owner,
+            overrides=function_props,
         )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=alias_name, version=self.version)
         self.alarms: list[cloudwatch.IAlarm] = [
-            *self._build_alarms(timeout, duration_alarm_threshold, topic),
+            *self._build_alarms(timeout, duration_alarm_threshold, env),
             *alarms,
         ]
         self.smoke_test_function: lambda_.Function | None = None
         if smoke_test_event is not None:
             self.smoke_test_function = self._build_smoke_test(
-                smoke_test_event, smoke_test_expected_status_codes, timeout, platform, profile
+                smoke_test_event, smoke_test_expected_status_codes, timeout, env
             )
             pre_traffic_hook = self.smoke_test_function
 
@@ -209,7 +190,7 @@ class CanaryFunction(Construct):
             "DeploymentGroup",
             application=self.application,
             alias=self.alias,
-            deployment_config=self._deployment_config(),
+            deployment_config=self.deployment.lambda_deployment_config(self),
             alarms=self.alarms,
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
@@ -219,8 +200,7 @@ class CanaryFunction(Construct):
             post_hook=post_traffic_hook,
         )
         self._acknowledge_deployment_role(pre_traffic_hook, post_traffic_hook)
-        if platform is not None:
-            platform.apply_tags(self)
+        env.apply_tags(self)
 
     # ------------------------------------------------------------------ public
 
@@ -248,19 +228,19 @@ class CanaryFunction(Construct):
 
     def metric_errors(self, **props: Any) -> cloudwatch.Metric:
         """Errors through the alias (Sum per minute unless overridden)."""
-        return self.alias.metric_errors(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.alias.metric_errors(**{"period": PERIOD, "statistic": "Sum", **props})
 
     def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
         """Invocations through the alias (Sum per minute unless overridden)."""
-        return self.alias.metric_invocations(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.alias.metric_invocations(**{"period": PERIOD, "statistic": "Sum", **props})
 
     def metric_throttles(self, **props: Any) -> cloudwatch.Metric:
         """Throttles through the alias (Sum per minute unless overridden)."""
-        return self.alias.metric_throttles(**{"period": _PERIOD, "statistic": "Sum", **props})
+        return self.alias.metric_throttles(**{"period": PERIOD, "statistic": "Sum", **props})
 
     def metric_duration(self, **props: Any) -> cloudwatch.Metric:
         """Duration through the alias (p99 per minute unless overridden)."""
-        return self.alias.metric_duration(**{"period": _PERIOD, "statistic": "p99", **props})
+        return self.alias.metric_duration(**{"period": PERIOD, "statistic": "p99", **props})
 
     def metric_new_version_errors(self, **props: Any) -> cloudwatch.Metric:
         """Errors of the version being deployed only (the ``ExecutedVersion`` dimension)."""
@@ -273,61 +253,43 @@ class CanaryFunction(Construct):
                     "Resource": f"{self.function.function_name}:{self.alias.alias_name}",
                     "ExecutedVersion": self.version.version,
                 },
-                "period": _PERIOD,
+                "period": PERIOD,
                 "statistic": "Sum",
                 **props,
             }
         )
 
-    # ---------------------------------------------------------------- builders
-
-    @staticmethod
-    def _check_deployment(
-        owner: str, deployment: str | DeploymentStrategy | None
-    ) -> DeploymentStrategy | None:
-        """Resolve ``deployment`` and reject what CodeDeploy cannot run for Lambda."""
-        if deployment is None:
-            return None
-        strategy = DeploymentStrategy.of(deployment, owner=owner)
-        if strategy.kind not in ("all_at_once", "canary", "linear"):
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                "allowed for Lambda: a canary, linear or all-at-once strategy",
-            )
-        if strategy.kind == "all_at_once":
-            return strategy
-        # A strategy built by hand (not through canary()/linear()) is checked here too.
-        check_int_range(owner, "deployment.percentage", strategy.percentage, 1, 99)
-        interval = strategy.interval_minutes
-        if interval is None or strategy.percentage is None:
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                "allowed: a canary or linear strategy with a percentage and an interval "
-                "(use DeploymentStrategy.canary() or .linear())",
-            )
-        check_int_range(
-            owner,
-            "deployment.interval_minutes",
-            interval,
-            MIN_INTERVAL_MINUTES,
-            MAX_INTERVAL_MINUTES,
-            unit="minutes",
+    def metric_traffic_by_version(self, period: cdk.Duration = PERIOD) -> cloudwatch.IMetric:
+        """Invocations per executed version: the canary split while a deployment runs."""
+        return cloudwatch.MathExpression(
+            expression=(
+                "SEARCH('{AWS/Lambda,FunctionName,Resource,ExecutedVersion} "
+                f'MetricName="Invocations" FunctionName="{self.function.function_name}"\', '
+                f"'Sum', {int(period.to_seconds())})"
+            ),
+            label="",
+            period=period,
         )
-        # CodeDeploy allows at most 48 hours between the first and the last traffic shift.
-        shifts = 1 if strategy.kind == "canary" else math.ceil(100 / strategy.percentage) - 1
-        if shifts * interval > MAX_INTERVAL_MINUTES:
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                f"allowed: at most {MAX_INTERVAL_MINUTES} minutes (48 hours, CodeDeploy's limit) "
-                f"from the first to the last traffic shift; this one takes {shifts * interval}",
-            )
-        return strategy
+
+    # -------------------------------------------------------------- monitoring
+
+    @property
+    def dashboard_title(self) -> str:
+        """``Function <id> (alias <name>)``."""
+        return f"Function {self.node.id} (alias {self.alias.alias_name})"
+
+    def dashboard_graphs(self, period: cdk.Duration = PERIOD) -> list[MetricGraph]:
+        """Invocations, errors, p99 duration and traffic by version, through the alias."""
+        return [
+            MetricGraph("Invocations", [self.metric_invocations(period=period)]),
+            MetricGraph("Errors", [self.metric_errors(period=period)]),
+            MetricGraph("Duration p99", [self.metric_duration(period=period)]),
+            MetricGraph(
+                "Traffic by version (canary split)", [self.metric_traffic_by_version(period)]
+            ),
+        ]
+
+    # ---------------------------------------------------------------- builders
 
     @staticmethod
     def _validate(
@@ -404,7 +366,7 @@ class CanaryFunction(Construct):
         self,
         timeout: cdk.Duration,
         duration_threshold: cdk.Duration | None,
-        topic: Any,
+        env: ResolvedPlatform,
     ) -> list[cloudwatch.Alarm]:
         threshold_ms = (
             duration_threshold.to_milliseconds()
@@ -418,7 +380,7 @@ class CanaryFunction(Construct):
                 metric=self.metric_errors(),
                 threshold=1,
                 description="Errors through the alias",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -426,7 +388,7 @@ class CanaryFunction(Construct):
                 metric=self.metric_new_version_errors(),
                 threshold=1,
                 description="Errors of the version being deployed",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -434,7 +396,7 @@ class CanaryFunction(Construct):
                 metric=self.metric_throttles(),
                 threshold=1,
                 description="Throttled invocations",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -445,7 +407,7 @@ class CanaryFunction(Construct):
                 datapoints_to_alarm=2,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=f"p99 duration above {threshold_ms} ms",
-                topic=topic,
+                platform=env,
             ),
         ]
 
@@ -454,8 +416,7 @@ class CanaryFunction(Construct):
         event: Any,
         expected_status_codes: Sequence[int] | None,
         timeout: cdk.Duration,
-        platform: PlatformEnvironment | None,
-        profile: Profile,
+        env: ResolvedPlatform,
     ) -> lambda_.Function:
         environment = {
             "TARGET_VERSION_ARN": self.version.function_arn,
@@ -472,29 +433,11 @@ class CanaryFunction(Construct):
             memory_size=256,
             timeout=cdk.Duration.seconds(min(900, int(timeout.to_seconds()) + 60)),
             environment=environment,
-            platform=platform,
-            profile=profile,
+            platform=env,
             service_name=f"{self.node.id}-smoke-test",
         )
         self.version.grant_invoke(hook)
         return hook
-
-    def _deployment_config(self) -> codedeploy.ILambdaDeploymentConfig:
-        strategy = self.deployment
-        # A preset by name and by steps (a hand-built strategy could reuse a preset's name).
-        if strategy.is_preset and strategy == DeploymentStrategy.of(strategy.name, owner=""):
-            return _PRESET_CONFIGS[strategy.name]
-        # _check_deployment guarantees both for a custom canary/linear strategy.
-        minutes = cdk.Duration.minutes(strategy.interval_minutes or MIN_INTERVAL_MINUTES)
-        percentage = strategy.percentage or 1
-        routing: codedeploy.TrafficRouting = (
-            codedeploy.TrafficRouting.time_based_canary(interval=minutes, percentage=percentage)
-            if strategy.kind == "canary"
-            else codedeploy.TrafficRouting.time_based_linear(
-                interval=minutes, percentage=percentage
-            )
-        )
-        return codedeploy.LambdaDeploymentConfig(self, "DeploymentConfig", traffic_routing=routing)
 
     def _acknowledge_deployment_role(
         self, pre_hook: lambda_.IFunction | None, post_hook: lambda_.IFunction | None

@@ -9,7 +9,6 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,17 +19,17 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._alarms import create_alarm
-from ._lambda import create_function
+from ._fargate import ContainerSpec, build_fargate_service, build_task
+from ._lambda import check_function_overrides, create_function
 from ._logs import create_log_group
-from ._nag import acknowledge
+from ._monitoring import PERIOD, MetricGraph
 from ._overrides import merge_overrides
-from ._validation import InvalidPropError, check_int_range
-from .platform_environment import PlatformEnvironment
-from .profiles import Profile
+from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._validation import InvalidPropError, check_int_range, check_type
+from .canary_function import CanaryFunction
 
 __all__ = ["DecoupledWorker", "WorkerContainer"]
 
-_PERIOD = cdk.Duration.minutes(1)
 #: AWS's advice: a queue's visibility timeout at least six times its consumer's timeout.
 VISIBILITY_FACTOR = 6
 _MAX_VISIBILITY_S = 43_200
@@ -123,7 +122,8 @@ class DecoupledWorker(Construct):
         queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
             encryption, TLS, the DLQ, FIFO and the visibility timeout are owned by the
             construct and rejected. Default: none.
-        platform: Default: the app's :class:`PlatformEnvironment`, if any.
+        platform: the :class:`IPlatformEnvironment` (key, alarm topic, cluster). Default: the
+            app's platform environment, if any; standalone otherwise (a key of its own).
 
     Attributes:
         topic, queue, dead_letter_queue, key, subscription: the messaging resources.
@@ -138,7 +138,7 @@ class DecoupledWorker(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        consumer: Any = None,
+        consumer: CanaryFunction | lambda_.IFunction | None = None,
         code: lambda_.Code | None = None,
         handler: str | None = None,
         container: WorkerContainer | None = None,
@@ -160,7 +160,7 @@ class DecoupledWorker(Construct):
         cluster: ecs.ICluster | None = None,
         function_overrides: Mapping[str, Any] | None = None,
         queue_overrides: Mapping[str, Any] | None = None,
-        platform: PlatformEnvironment | None = None,
+        platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"DecoupledWorker '{construct_id}'"
@@ -175,6 +175,7 @@ class DecoupledWorker(Construct):
             raise InvalidPropError(
                 owner, "function_overrides", function_overrides, "allowed only with code + handler"
             )
+        function_props = check_function_overrides(owner, function_overrides)
         extra_queue_props = merge_overrides(
             owner,
             "queue_overrides",
@@ -196,10 +197,9 @@ class DecoupledWorker(Construct):
             )
 
         # resolve defaults
-        platform = platform or PlatformEnvironment.try_of(self)
-        profile = platform.profile if platform is not None else Profile.from_context(self)
-        alarm_topic = platform.alarm_topic if platform is not None else None
-        cluster = cluster or (platform.cluster if platform is not None else None)
+        env = resolve_platform(self, platform)
+        if cluster is None and env.platform is not None:
+            cluster = env.platform.cluster
         if container is not None and cluster is None:
             raise InvalidPropError(
                 owner,
@@ -209,7 +209,7 @@ class DecoupledWorker(Construct):
             )
 
         # create children
-        self.key: kms.IKey = platform.key if platform is not None else self._build_key(profile)
+        self.key: kms.IKey = env.key if env.key is not None else self._build_key(env)
         self.topic: sns.ITopic = topic or sns.Topic(
             self,
             "Topic",
@@ -220,7 +220,7 @@ class DecoupledWorker(Construct):
         )
         self.dead_letter_queue = self._build_queue(
             "DeadLetterQueue",
-            profile,
+            env,
             fifo=is_fifo,
             retention_period=cdk.Duration.days(14),
             redrive_allow_policy=sqs.RedriveAllowPolicy(
@@ -229,7 +229,7 @@ class DecoupledWorker(Construct):
         )
         self.queue = self._build_queue(
             "Queue",
-            profile,
+            env,
             fifo=is_fifo,
             retention_period=retention_period or cdk.Duration.days(4),
             visibility_timeout=visibility,
@@ -245,10 +245,14 @@ class DecoupledWorker(Construct):
         self.event_source: event_sources.SqsEventSource | None = None
         self.processor: ecs.FargateService | None = None
         if container is not None and cluster is not None:
-            self.processor = self._build_processor(container, cluster, platform, profile)
+            self.processor = self._build_processor(container, cluster, env)
         else:
-            function = target
-            if function is None and code is not None and handler is not None:
+            function: lambda_.IFunction
+            if target is not None:
+                function = target
+            else:
+                assert code is not None
+                assert handler is not None
                 function, _ = create_function(
                     self,
                     "Consumer",
@@ -257,11 +261,9 @@ class DecoupledWorker(Construct):
                     timeout=consumer_timeout,
                     memory_size=memory_size,
                     environment=environment,
-                    platform=platform,
-                    profile=profile,
+                    platform=env,
                     service_name=service_name or construct_id,
-                    overrides=function_overrides,
-                    owner=owner,
+                    overrides=function_props,
                 )
             self.consumer = function
             self.event_source = event_sources.SqsEventSource(
@@ -271,12 +273,11 @@ class DecoupledWorker(Construct):
                 max_concurrency=max_concurrency,
                 report_batch_item_failures=True,
             )
-            function.add_event_source(self.event_source)  # type: ignore[union-attr]
+            function.add_event_source(self.event_source)
 
         # expose
-        self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(age_threshold, alarm_topic)
-        if platform is not None:
-            platform.apply_tags(self)
+        self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(age_threshold, env)
+        env.apply_tags(self)
 
     # ------------------------------------------------------------------ public
 
@@ -299,27 +300,71 @@ class DecoupledWorker(Construct):
     def metric_queue_depth(self, **props: Any) -> cloudwatch.Metric:
         """Visible messages in the queue (Maximum per minute unless overridden)."""
         return self.queue.metric_approximate_number_of_messages_visible(
-            **{"period": _PERIOD, "statistic": "Maximum", **props}
+            **{"period": PERIOD, "statistic": "Maximum", **props}
         )
 
     def metric_oldest_message_age(self, **props: Any) -> cloudwatch.Metric:
         """Age of the oldest message in seconds (Maximum per minute unless overridden)."""
         return self.queue.metric_approximate_age_of_oldest_message(
-            **{"period": _PERIOD, "statistic": "Maximum", **props}
+            **{"period": PERIOD, "statistic": "Maximum", **props}
+        )
+
+    def metric_messages_in_flight(self, **props: Any) -> cloudwatch.Metric:
+        """Messages received but not yet deleted (Maximum per minute unless overridden)."""
+        return self.queue.metric_approximate_number_of_messages_not_visible(
+            **{"period": PERIOD, "statistic": "Maximum", **props}
         )
 
     def metric_dead_letter_depth(self, **props: Any) -> cloudwatch.Metric:
         """Visible messages in the dead-letter queue (Maximum per minute unless overridden)."""
         return self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-            **{"period": _PERIOD, "statistic": "Maximum", **props}
+            **{"period": PERIOD, "statistic": "Maximum", **props}
         )
+
+    def metric_consumer_invocations(self, **props: Any) -> cloudwatch.Metric | None:
+        """Invocations of a function consumer (Sum per minute); ``None`` for a container."""
+        if self.consumer is None:
+            return None
+        return self.consumer.metric_invocations(**{"period": PERIOD, "statistic": "Sum", **props})
+
+    def metric_consumer_errors(self, **props: Any) -> cloudwatch.Metric | None:
+        """Errors of a function consumer (Sum per minute); ``None`` for a container."""
+        if self.consumer is None:
+            return None
+        return self.consumer.metric_errors(**{"period": PERIOD, "statistic": "Sum", **props})
+
+    # -------------------------------------------------------------- monitoring
+
+    @property
+    def dashboard_title(self) -> str:
+        """``Worker <id>``."""
+        return f"Worker {self.node.id}"
+
+    def dashboard_graphs(self, period: cdk.Duration = PERIOD) -> list[MetricGraph]:
+        """Queue depth and in-flight, oldest message age, DLQ depth, consumer activity."""
+        graphs = [
+            MetricGraph(
+                "Queue depth",
+                [self.metric_queue_depth(period=period)],
+                [self.metric_messages_in_flight(period=period)],
+            ),
+            MetricGraph(
+                "Age of oldest message (s)", [self.metric_oldest_message_age(period=period)]
+            ),
+            MetricGraph("Dead-letter queue depth", [self.metric_dead_letter_depth(period=period)]),
+        ]
+        invocations = self.metric_consumer_invocations(period=period)
+        errors = self.metric_consumer_errors(period=period)
+        if invocations is not None and errors is not None:
+            graphs.append(MetricGraph("Consumer invocations / errors", [invocations], [errors]))
+        return graphs
 
     # -------------------------------------------------------------- validation
 
     @staticmethod
     def _resolve_consumer(
         owner: str,
-        consumer: Any,
+        consumer: CanaryFunction | lambda_.IFunction | None,
         code: lambda_.Code | None,
         handler: str | None,
         container: WorkerContainer | None,
@@ -361,13 +406,15 @@ class DecoupledWorker(Construct):
             raise InvalidPropError(
                 owner, "handler/timeout", handler or timeout, "allowed only with code"
             )
-        # a CanaryFunction (or anything shaped like one): subscribe its alias
-        if hasattr(consumer, "alias") and hasattr(consumer, "function"):
+        check_type(
+            owner,
+            "consumer",
+            consumer,
+            (CanaryFunction, lambda_.IFunction),
+            "a Lambda IFunction or a CanaryFunction",
+        )
+        if isinstance(consumer, CanaryFunction):  # subscribe its alias: the worker ships by canary
             return consumer.alias, consumer.function.timeout
-        if not isinstance(consumer, lambda_.FunctionBase):
-            raise InvalidPropError(
-                owner, "consumer", consumer, "allowed: a Lambda IFunction or a CanaryFunction"
-            )
         if isinstance(consumer, lambda_.Function):
             return consumer, consumer.timeout
         if isinstance(consumer, lambda_.Alias) and isinstance(
@@ -446,13 +493,13 @@ class DecoupledWorker(Construct):
 
     # ---------------------------------------------------------------- builders
 
-    def _build_key(self, profile: Profile) -> kms.Key:
+    def _build_key(self, env: ResolvedPlatform) -> kms.Key:
         key = kms.Key(
             self,
             "Key",
             description=f"{self.node.path}: topic and queue encryption",
             enable_key_rotation=True,
-            removal_policy=profile.removal_policy,
+            removal_policy=env.removal_policy,
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -466,7 +513,7 @@ class DecoupledWorker(Construct):
         return key
 
     def _build_queue(
-        self, construct_id: str, profile: Profile, *, fifo: bool, **props: Any
+        self, construct_id: str, env: ResolvedPlatform, *, fifo: bool, **props: Any
     ) -> sqs.Queue:
         queue = sqs.Queue(
             self,
@@ -476,7 +523,7 @@ class DecoupledWorker(Construct):
             data_key_reuse=cdk.Duration.hours(1),
             enforce_ssl=True,
             fifo=fifo or None,
-            removal_policy=profile.removal_policy,
+            removal_policy=env.removal_policy,
             **props,
         )
         queue.add_to_resource_policy(
@@ -519,46 +566,35 @@ class DecoupledWorker(Construct):
         return subscription
 
     def _build_processor(
-        self,
-        container: WorkerContainer,
-        cluster: ecs.ICluster,
-        platform: PlatformEnvironment | None,
-        profile: Profile,
+        self, container: WorkerContainer, cluster: ecs.ICluster, env: ResolvedPlatform
     ) -> ecs.FargateService:
-        log_group = create_log_group(self, "ProcessorLogs", platform=platform, profile=profile)
-        task = ecs.FargateTaskDefinition(
+        log_group = create_log_group(self, "ProcessorLogs", platform=env)
+        task, _ = build_task(
             self,
             "ProcessorTask",
-            cpu=container.cpu,
-            memory_limit_mib=container.memory_limit_mib,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.ARM64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
-        task.add_container(
             "Processor",
-            image=container.image,
-            environment={"QUEUE_URL": self.queue.queue_url, **container.environment},
-            logging=ecs.LogDrivers.aws_logs(stream_prefix="processor", log_group=log_group),
-            readonly_root_filesystem=True,
-        )
-        acknowledge(
-            task,
-            "AwsSolutions-ECS2",
-            "The environment holds the queue URL and non-secret settings only; secrets belong in "
-            "ecs.Secret (Secrets Manager / SSM), never in plain environment variables.",
+            ContainerSpec(
+                image=container.image,
+                cpu=container.cpu,
+                memory_limit_mib=container.memory_limit_mib,
+                stream_prefix="processor",
+                environment={"QUEUE_URL": self.queue.queue_url, **container.environment},
+                writable_tmp=False,
+                environment_reason=(
+                    "The environment holds the queue URL and non-secret settings only; secrets "
+                    "belong in ecs.Secret (Secrets Manager / SSM), never in plain environment "
+                    "variables."
+                ),
+            ),
+            log_group,
         )
         self.queue.grant_consume_messages(task.task_role)
-        service = ecs.FargateService(
+        service = build_fargate_service(
             self,
             "Processor",
             cluster=cluster,
             task_definition=task,
             desired_count=container.min_capacity,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             min_healthy_percent=100,
         )
         scaling = service.auto_scale_task_count(
@@ -578,7 +614,7 @@ class DecoupledWorker(Construct):
         return service
 
     def _build_alarms(
-        self, age_threshold: cdk.Duration, topic: sns.ITopic | None
+        self, age_threshold: cdk.Duration, env: ResolvedPlatform
     ) -> list[cloudwatch.IAlarm]:
         alarms: list[cloudwatch.IAlarm] = [
             create_alarm(
@@ -587,7 +623,7 @@ class DecoupledWorker(Construct):
                 metric=self.metric_dead_letter_depth(),
                 threshold=1,
                 description="Messages in the dead-letter queue",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -597,18 +633,19 @@ class DecoupledWorker(Construct):
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 description=f"Oldest message older than {age_threshold.to_human_string()}",
-                topic=topic,
+                platform=env,
             ),
         ]
-        if self.consumer is not None:
+        consumer_errors = self.metric_consumer_errors()
+        if consumer_errors is not None:
             alarms.append(
                 create_alarm(
                     self,
                     "ConsumerErrors",
-                    metric=self.consumer.metric_errors(period=_PERIOD, statistic="Sum"),
+                    metric=consumer_errors,
                     threshold=1,
                     description="Consumer function errors",
-                    topic=topic,
+                    platform=env,
                 )
             )
         return alarms

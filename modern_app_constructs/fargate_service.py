@@ -13,17 +13,17 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._alarms import create_alarm
+from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._logs import create_log_group
+from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
+from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
-from .platform_environment import PlatformEnvironment
-from .profiles import Profile
 
 __all__ = ["FARGATE_MEMORY", "FargateService"]
 
@@ -37,7 +37,6 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61441, 4096)),
     16384: tuple(range(32768, 122881, 8192)),
 }
-_PERIOD = cdk.Duration.minutes(1)
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _TEST_LISTENER_PORT = 9000
 #: Service props the construct owns, with the reason (overriding them is rejected).
@@ -99,11 +98,12 @@ class FargateService(Construct):
         service_overrides: other ``ecs.FargateService`` props (e.g. ``platform_version``,
             ``capacity_provider_strategies``, ``health_check_grace_period``); networking and
             deployment-safety props are owned by the construct and rejected. Default: none.
-        platform: Default: the app's :class:`PlatformEnvironment`; standalone it creates a
+        platform: the :class:`IPlatformEnvironment` (VPC, cluster, key, alarm topic).
+            Default: the app's platform environment; standalone it creates a
             VPC (flow logs on) and a cluster (Container Insights on).
 
     Attributes:
-        service, task_definition, container, load_balancer, listener, target_group,
+        service, task_definition, container, load_balancer, listener, target_group, vpc,
         connections (the service's), log_group, access_logs_bucket, alarms,
         green_target_group / test_listener (canary, linear and blue/green only), deployment.
     """
@@ -135,7 +135,7 @@ class FargateService(Construct):
         deployment: str | DeploymentStrategy | None = None,
         response_time_threshold: cdk.Duration | None = None,
         service_overrides: Mapping[str, Any] | None = None,
-        platform: PlatformEnvironment | None = None,
+        platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"FargateService '{construct_id}'"
@@ -152,7 +152,11 @@ class FargateService(Construct):
         check_int_range(owner, "requests_per_target", requests_per_target, 1, 100_000)
         if user is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", user):
             raise InvalidPropError(owner, "user", user, "allowed: 'uid', 'uid:gid' or a user name")
-        self.deployment: DeploymentStrategy = self._strategy(owner, deployment)
+        self.deployment: DeploymentStrategy = (
+            DeploymentStrategy.of(deployment, owner=owner).check_ecs(owner)
+            if deployment is not None
+            else DeploymentStrategy.rolling()
+        )
         service_props = merge_overrides(
             owner,
             "service_overrides",
@@ -167,18 +171,10 @@ class FargateService(Construct):
             service_overrides,
             _PROTECTED_SERVICE_PROPS,
         )
-        if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
-            raise InvalidPropError(
-                owner,
-                "access_logs",
-                access_logs,
-                "allowed only in a stack with a concrete region (env=cdk.Environment(region=...)):"
-                " who may deliver ALB logs differs by region; or pass access_logs=False",
-            )
 
-        # resolve defaults
-        platform = platform or PlatformEnvironment.try_of(self)
-        profile = platform.profile if platform is not None else Profile.from_context(self)
+        # resolve defaults (and check what depends on them)
+        env = resolve_platform(self, platform)
+        profile = env.profile
         desired = desired_count if desired_count is not None else profile.desired_count
         minimum = min_capacity if min_capacity is not None else desired
         maximum = max_capacity if max_capacity is not None else max(4, 4 * desired)
@@ -195,22 +191,50 @@ class FargateService(Construct):
                 desired,
                 f"allowed: from {minimum} to {maximum} (the capacity bounds)",
             )
-        topic = platform.alarm_topic if platform is not None else None
-        vpc, cluster = self._network(platform)
+        if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
+            raise InvalidPropError(
+                owner,
+                "access_logs",
+                access_logs,
+                "allowed only in a stack with a concrete region (env=cdk.Environment(region=...)):"
+                " who may deliver ALB logs differs by region; or pass access_logs=False",
+            )
 
         # create children
-        self.log_group = create_log_group(self, "Logs", platform=platform, profile=profile)
-        self.task_definition, self.container = self._build_task(
-            image,
-            cpu,
-            memory_limit_mib,
-            container_port,
-            health_check_path,
-            container_health_check,
-            environment,
-            secrets,
-            readonly_root_filesystem,
-            user,
+        vpc, cluster = self._network(env)
+        self.vpc: ec2.IVpc = vpc
+        self.log_group = create_log_group(self, "Logs", platform=env)
+        self.task_definition, self.container = build_task(
+            self,
+            "Task",
+            "App",
+            ContainerSpec(
+                image=image,
+                cpu=cpu,
+                memory_limit_mib=memory_limit_mib,
+                stream_prefix="app",
+                environment=dict(environment or {}),
+                secrets=dict(secrets or {}),
+                readonly_root_filesystem=readonly_root_filesystem,
+                writable_tmp=True,
+                user=user,
+                port=container_port,
+                health_check=ecs.HealthCheck(
+                    command=list(
+                        container_health_check
+                        or [
+                            "CMD-SHELL",
+                            f"curl -fsS http://localhost:{container_port}{health_check_path}"
+                            " || exit 1",
+                        ]
+                    ),
+                    interval=cdk.Duration.seconds(15),
+                    timeout=cdk.Duration.seconds(5),
+                    retries=3,
+                    start_period=cdk.Duration.seconds(30),
+                ),
+            ),
+            self.log_group,
         )
         self.access_logs_bucket: s3.Bucket | None = (
             self._build_access_logs_bucket() if access_logs else None
@@ -234,10 +258,10 @@ class FargateService(Construct):
         self.listener = self._build_listener(public, certificate)
         self.green_target_group: elbv2.ApplicationTargetGroup | None = None
         self.test_listener: elbv2.ApplicationListener | None = None
-        if self.deployment.kind != "rolling":
+        if self.deployment.shifts_traffic:
             self._build_traffic_shift_rules(vpc, container_port, health_check_path)
         self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(
-            response_time_threshold or cdk.Duration.seconds(2), topic
+            response_time_threshold or cdk.Duration.seconds(2), env
         )
         self.service = self._build_service(
             cluster,
@@ -262,43 +286,62 @@ class FargateService(Construct):
 
         # expose
         self.connections: ec2.Connections = self.service.connections
-        if platform is not None:
-            platform.apply_tags(self)
+        env.apply_tags(self)
 
     # ---------------------------------------------------------------- metrics
 
     def metric_cpu(self, **props: Any) -> cloudwatch.Metric:
         """Service CPU utilisation (Average per minute unless overridden)."""
-        return self.service.metric_cpu_utilization(**{"period": _PERIOD, **props})
+        return self.service.metric_cpu_utilization(**{"period": PERIOD, **props})
 
     def metric_memory(self, **props: Any) -> cloudwatch.Metric:
         """Service memory utilisation (Average per minute unless overridden)."""
-        return self.service.metric_memory_utilization(**{"period": _PERIOD, **props})
+        return self.service.metric_memory_utilization(**{"period": PERIOD, **props})
 
     def metric_target_5xx(self, **props: Any) -> cloudwatch.Metric:
         """HTTP 5XX responses from the targets (Sum per minute unless overridden)."""
         return self.target_group.metrics.http_code_target(
             elbv2.HttpCodeTarget.TARGET_5XX_COUNT,
-            **{"period": _PERIOD, "statistic": "Sum", **props},
+            **{"period": PERIOD, "statistic": "Sum", **props},
         )
 
     def metric_healthy_hosts(self, **props: Any) -> cloudwatch.Metric:
         """Healthy targets (Minimum per minute unless overridden)."""
         return self.target_group.metrics.healthy_host_count(
-            **{"period": _PERIOD, "statistic": "Minimum", **props}
+            **{"period": PERIOD, "statistic": "Minimum", **props}
         )
 
     def metric_unhealthy_hosts(self, **props: Any) -> cloudwatch.Metric:
         """Unhealthy targets (Maximum per minute unless overridden)."""
         return self.target_group.metrics.unhealthy_host_count(
-            **{"period": _PERIOD, "statistic": "Maximum", **props}
+            **{"period": PERIOD, "statistic": "Maximum", **props}
         )
 
     def metric_response_time(self, **props: Any) -> cloudwatch.Metric:
         """Target response time (p99 per minute unless overridden)."""
         return self.target_group.metrics.target_response_time(
-            **{"period": _PERIOD, "statistic": "p99", **props}
+            **{"period": PERIOD, "statistic": "p99", **props}
         )
+
+    # -------------------------------------------------------------- monitoring
+
+    @property
+    def dashboard_title(self) -> str:
+        """``Service <id>``."""
+        return f"Service {self.node.id}"
+
+    def dashboard_graphs(self, period: cdk.Duration = PERIOD) -> list[MetricGraph]:
+        """CPU and memory, target 5XX, healthy and unhealthy hosts."""
+        return [
+            MetricGraph("CPU %", [self.metric_cpu(period=period)]),
+            MetricGraph("Memory %", [self.metric_memory(period=period)]),
+            MetricGraph("Target 5XX", [self.metric_target_5xx(period=period)]),
+            MetricGraph(
+                "Healthy / unhealthy hosts",
+                [self.metric_healthy_hosts(period=period)],
+                [self.metric_unhealthy_hosts(period=period)],
+            ),
+        ]
 
     # ------------------------------------------------------------- validation
 
@@ -321,37 +364,11 @@ class FargateService(Construct):
                 owner, "health_check_path", path, "allowed: a URL path starting with '/'"
             )
 
-    @staticmethod
-    def _strategy(owner: str, deployment: str | DeploymentStrategy | None) -> DeploymentStrategy:
-        if deployment is None:
-            return DeploymentStrategy.rolling()
-        strategy = DeploymentStrategy.of(deployment, owner=owner)
-        if strategy.kind == "all_at_once":
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                "allowed for ECS: rolling, blue_green, canary or linear (ECS cannot shift all "
-                "traffic at once without a green fleet: use DeploymentStrategy.blue_green())",
-            )
-        if strategy.kind == "linear" and (strategy.percentage or 0) < 3:
-            raise InvalidPropError(
-                owner,
-                "deployment",
-                strategy.name,
-                "allowed for ECS linear: 3 to 99 percent per step",
-            )
-        if strategy.kind in ("canary", "linear") and (strategy.interval_minutes or 0) > 1440:
-            raise InvalidPropError(
-                owner, "deployment", strategy.name, "allowed for ECS: steps of at most 1440 minutes"
-            )
-        return strategy
-
     # ---------------------------------------------------------------- builders
 
-    def _network(self, platform: PlatformEnvironment | None) -> tuple[ec2.IVpc, ecs.ICluster]:
-        if platform is not None:
-            return platform.vpc, platform.cluster
+    def _network(self, env: ResolvedPlatform) -> tuple[ec2.IVpc, ecs.ICluster]:
+        if env.platform is not None:
+            return env.platform.vpc, env.platform.cluster
         vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -363,63 +380,6 @@ class FargateService(Construct):
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
         return vpc, cluster
-
-    def _build_task(
-        self,
-        image: ecs.ContainerImage,
-        cpu: int,
-        memory: int,
-        port: int,
-        path: str,
-        health_command: Sequence[str] | None,
-        environment: Mapping[str, str] | None,
-        secrets: Mapping[str, ecs.Secret] | None,
-        readonly: bool,
-        user: str | None,
-    ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
-        task = ecs.FargateTaskDefinition(
-            self,
-            "Task",
-            cpu=cpu,
-            memory_limit_mib=memory,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.ARM64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
-        command = list(
-            health_command or ["CMD-SHELL", f"curl -fsS http://localhost:{port}{path} || exit 1"]
-        )
-        container = task.add_container(
-            "App",
-            image=image,
-            port_mappings=[ecs.PortMapping(container_port=port, name="http")],
-            logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=self.log_group),
-            environment=dict(environment or {}),
-            secrets=dict(secrets or {}),
-            readonly_root_filesystem=readonly,
-            user=user,
-            health_check=ecs.HealthCheck(
-                command=command,
-                interval=cdk.Duration.seconds(15),
-                timeout=cdk.Duration.seconds(5),
-                retries=3,
-                start_period=cdk.Duration.seconds(30),
-            ),
-        )
-        if readonly:
-            task.add_volume(name="tmp")
-            container.add_mount_points(
-                ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)
-            )
-        if environment:
-            acknowledge(
-                task,
-                "AwsSolutions-ECS2",
-                "The environment holds non-secret configuration only; secrets are passed with "
-                "the secrets= prop (ecs.Secret), which never puts their values in the template.",
-            )
-        return task, container
 
     def _build_access_logs_bucket(self) -> s3.Bucket:
         # ALB access logs support SSE-S3 only. Audit data: retained whatever the profile.
@@ -490,7 +450,7 @@ class FargateService(Construct):
             listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=public
             )
-        if self.deployment.kind == "rolling":
+        if not self.deployment.shifts_traffic:
             listener.add_target_groups("Default", target_groups=[self.target_group])
         else:
             listener.add_action(
@@ -509,40 +469,17 @@ class FargateService(Construct):
         alarm_names: list[str],
         props: Mapping[str, Any],
     ) -> ecs.FargateService:
-        strategy = self.deployment
-        shift = None
-        if strategy.kind in ("canary", "linear"):
-            shift = ecs.TrafficShiftConfig(
-                step_percent=strategy.percentage,
-                step_bake_time=cdk.Duration.minutes(strategy.interval_minutes or 1),
-            )
-        native = {
-            "rolling": ecs.DeploymentStrategy.ROLLING,
-            "blue_green": ecs.DeploymentStrategy.BLUE_GREEN,
-            "canary": ecs.DeploymentStrategy.CANARY,
-            "linear": ecs.DeploymentStrategy.LINEAR,
-        }[strategy.kind]
-        return ecs.FargateService(
+        return build_fargate_service(
             self,
             "Service",
             cluster=cluster,
             task_definition=self.task_definition,
             desired_count=desired,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_alarms=ecs.DeploymentAlarmConfig(
                 alarm_names=alarm_names, behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
             ),
-            deployment_strategy=native,
-            bake_time=(
-                cdk.Duration.minutes(strategy.bake_minutes)
-                if strategy.kind == "blue_green" and strategy.bake_minutes is not None
-                else None
-            ),
-            canary_configuration=shift if strategy.kind == "canary" else None,
-            linear_configuration=shift if strategy.kind == "linear" else None,
             enable_execute_command=execute_command,
+            **self.deployment.ecs_service_props(),
             **props,
         )
 
@@ -618,7 +555,7 @@ class FargateService(Construct):
             )
 
     def _build_alarms(
-        self, response_time: cdk.Duration, topic: sns.ITopic | None
+        self, response_time: cdk.Duration, env: ResolvedPlatform
     ) -> list[cloudwatch.IAlarm]:
         return [
             create_alarm(
@@ -629,7 +566,7 @@ class FargateService(Construct):
                 evaluation_periods=2,
                 datapoints_to_alarm=2,
                 description="Targets answer with 5XX",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -639,7 +576,7 @@ class FargateService(Construct):
                 evaluation_periods=2,
                 datapoints_to_alarm=2,
                 description="Unhealthy targets",
-                topic=topic,
+                platform=env,
             ),
             create_alarm(
                 self,
@@ -650,7 +587,7 @@ class FargateService(Construct):
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=f"p99 response time above {response_time.to_human_string()}",
-                topic=topic,
+                platform=env,
             ),
         ]
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
-
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_ec2 as ec2
@@ -17,14 +14,11 @@ from constructs import Construct, IConstruct
 
 from ._logs import create_log_group
 from ._nag import acknowledge
+from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
 from ._validation import InvalidPropError, check_tag_value
 from .profiles import PROFILE_CONTEXT_KEY, Profile
 
 __all__ = ["PlatformEnvironment"]
-
-# Platform environments by construct-tree root, so constructs anywhere in an app find theirs
-# without walking the whole tree.
-_REGISTRY: weakref.WeakKeyDictionary[Any, list[PlatformEnvironment]] = weakref.WeakKeyDictionary()
 
 
 class PlatformEnvironment(Construct):
@@ -32,10 +26,11 @@ class PlatformEnvironment(Construct):
 
     It plays the role of an AWS Proton environment template: one VPC, one ECS cluster, one
     customer-managed KMS key, one alarm topic, the account-level API Gateway logging role, the
-    log retention and the deployment profile (``dev`` / ``prod``). Every construct of this
-    library finds it (``platform=`` or :meth:`of`) and takes its key, alarm topic, retention
-    and profile from it. Ownership tags (team, application, cost-center, profile) are applied to
-    everything beneath it and to every construct that uses it.
+    log retention and the deployment profile (``dev`` / ``prod``). It implements
+    :class:`IPlatformEnvironment`: every construct of this library finds it (``platform=`` or
+    :meth:`of`) and takes its key, alarm topic, retention and profile from it. Ownership tags
+    (team, application, cost-center, profile) are applied to everything beneath it and to every
+    construct that uses it.
 
     Args:
         scope: the parent construct.
@@ -129,12 +124,12 @@ class PlatformEnvironment(Construct):
 
         # wire + expose
         self.apply_tags(self)
-        _REGISTRY.setdefault(self.node.root, []).append(self)
+        register_platform(self)
 
     # ------------------------------------------------------------------ lookup
 
     @staticmethod
-    def try_of(scope: IConstruct) -> PlatformEnvironment | None:
+    def try_of(scope: IConstruct) -> IPlatformEnvironment | None:
         """The platform environment ``scope`` lives in, or ``None`` when the app has none.
 
         The one in ``scope``'s own stack wins; otherwise the single one in the app.
@@ -142,31 +137,16 @@ class PlatformEnvironment(Construct):
         Raises:
             ValueError: when the app has several and none is in ``scope``'s stack.
         """
-        candidates = [
-            env for env in _REGISTRY.get(scope.node.root, []) if env.node.root is scope.node.root
-        ]
-        if not candidates:
-            return None
-        if len(candidates) == 1:
-            return candidates[0]
-        stack = cdk.Stack.of(scope)
-        local = [env for env in candidates if cdk.Stack.of(env) is stack]
-        if len(local) == 1:
-            return local[0]
-        paths = ", ".join(env.node.path for env in candidates)
-        raise ValueError(
-            f"{scope.node.path}: several PlatformEnvironments are in this app ({paths}); "
-            "pass platform= explicitly"
-        )
+        return find_platform(scope)
 
     @staticmethod
-    def of(scope: IConstruct) -> PlatformEnvironment:
+    def of(scope: IConstruct) -> IPlatformEnvironment:
         """The platform environment ``scope`` lives in.
 
         Raises:
             ValueError: when the app has none, or several and none in ``scope``'s stack.
         """
-        found = PlatformEnvironment.try_of(scope)
+        found = find_platform(scope)
         if found is None:
             raise ValueError(
                 f"{scope.node.path}: no PlatformEnvironment in this app; create one or pass "
@@ -273,7 +253,10 @@ class PlatformEnvironment(Construct):
         return topic
 
     def _create_vpc(self, max_azs: int) -> ec2.Vpc:
-        flow_log_group = create_log_group(self, "FlowLogs", platform=self, profile=self.profile)
+        own = ResolvedPlatform(
+            platform=None, profile=self.profile, log_retention=self.log_retention, key=self.key
+        )
+        flow_log_group = create_log_group(self, "FlowLogs", platform=own)
         nat_gateways = min(self.profile.nat_gateways, max_azs)
         return ec2.Vpc(
             self,

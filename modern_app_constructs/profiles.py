@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
 from ._validation import InvalidPropError
+from .deployment import DeploymentStrategy
 
 __all__ = ["PROFILE_CONTEXT_KEY", "Profile"]
 
@@ -32,8 +33,9 @@ class Profile:
             (dev: one month, prod: one year).
         removal_policy: what happens to stateful resources (keys, log groups, buckets,
             queues) when the stack is deleted (dev: destroy, prod: retain).
-        lambda_deployment: the SAM-style deployment preset ``CanaryFunction`` uses when none
-            is given (dev: ``AllAtOnce``, prod: ``Canary10Percent5Minutes``).
+        lambda_deployment: the :class:`DeploymentStrategy` (or SAM preset name) a
+            ``CanaryFunction`` uses when none is given (dev: all at once, prod: canary 10 percent
+            for 5 minutes).
         desired_count: Fargate tasks per service when none is given (dev: 1, prod: 2).
         deletion_protection: deletion protection on load balancers (dev: off, prod: on).
     """
@@ -42,7 +44,7 @@ class Profile:
     nat_gateways: int
     log_retention: logs.RetentionDays
     removal_policy: cdk.RemovalPolicy
-    lambda_deployment: str
+    lambda_deployment: DeploymentStrategy | str
     desired_count: int
     deletion_protection: bool
 
@@ -73,7 +75,7 @@ DEV = Profile(
     nat_gateways=1,
     log_retention=logs.RetentionDays.ONE_MONTH,
     removal_policy=cdk.RemovalPolicy.DESTROY,
-    lambda_deployment="AllAtOnce",
+    lambda_deployment=DeploymentStrategy.all_at_once(),
     desired_count=1,
     deletion_protection=False,
 )
@@ -83,7 +85,7 @@ PROD = Profile(
     nat_gateways=2,
     log_retention=logs.RetentionDays.ONE_YEAR,
     removal_policy=cdk.RemovalPolicy.RETAIN,
-    lambda_deployment="Canary10Percent5Minutes",
+    lambda_deployment=DeploymentStrategy.canary(10, 5),
     desired_count=2,
     deletion_protection=True,
 )

@@ -9,20 +9,14 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from ._validation import InvalidPropError
-from .api_front_door import ApiFrontDoor
-from .canary_function import CanaryFunction
-from .decoupled_worker import DecoupledWorker
-from .fargate_service import FargateService
-from .platform_environment import PlatformEnvironment
+from ._monitoring import PERIOD, IMonitorable, MetricGraph
+from ._platform import IPlatformEnvironment, resolve_platform
+from ._validation import InvalidPropError, check_type
 
-__all__ = ["ServiceDashboard"]
-
-Component = ApiFrontDoor | CanaryFunction | DecoupledWorker | FargateService | lambda_.IFunction
+__all__ = ["FunctionMonitoring", "ServiceDashboard"]
 
 _WIDTH = 24
 _GRAPH_WIDTH = 6
@@ -75,13 +69,48 @@ class _AlarmStatus:
         return list(widget.to_json())
 
 
+class FunctionMonitoring:
+    """A plain Lambda ``IFunction`` as a dashboard component (:class:`IMonitorable`).
+
+    ``ServiceDashboard.add`` wraps any ``IFunction`` in one; it generates no alarms.
+
+    Args:
+        function: the function.
+        title: the row's heading. Default: ``Function <construct id>``.
+    """
+
+    def __init__(self, function: lambda_.IFunction, title: str | None = None) -> None:
+        self.function = function
+        self._title = title or f"Function {function.node.id}"
+
+    @property
+    def dashboard_title(self) -> str:
+        """The row's heading."""
+        return self._title
+
+    @property
+    def alarms(self) -> Sequence[cloudwatch.IAlarm]:
+        """None: a plain function has no generated alarms."""
+        return ()
+
+    def dashboard_graphs(self, period: cdk.Duration = PERIOD) -> list[MetricGraph]:
+        """Invocations, errors, p99 duration and throttles."""
+        fn = self.function
+        return [
+            MetricGraph("Invocations", [fn.metric_invocations(period=period, statistic="Sum")]),
+            MetricGraph("Errors", [fn.metric_errors(period=period, statistic="Sum")]),
+            MetricGraph("Duration p99", [fn.metric_duration(period=period, statistic="p99")]),
+            MetricGraph("Throttles", [fn.metric_throttles(period=period, statistic="Sum")]),
+        ]
+
+
 class ServiceDashboard(Construct):
     """One CloudWatch dashboard for one service.
 
-    Register what the service is made of with :meth:`add` (an :class:`ApiFrontDoor`, a
-    :class:`CanaryFunction`, a :class:`DecoupledWorker`, a :class:`FargateService` or any Lambda
-    ``IFunction``); each gets a row of graphs of the metrics that matter for it, and every alarm
-    the registered constructs generated is listed in one alarm-status widget at the top.
+    Register what the service is made of with :meth:`add`: any :class:`IMonitorable` (every
+    construct of this library, or your own construct implementing the protocol) or any Lambda
+    ``IFunction``. Each gets a row of graphs built from its own ``metric_*`` methods, and every
+    alarm the registered components generated is listed in one alarm-status widget at the top.
 
     Args:
         scope: the parent construct.
@@ -90,8 +119,8 @@ class ServiceDashboard(Construct):
             letters, digits, ``-`` and ``_``.
         dashboard_name: the CloudWatch dashboard name. Default: ``<service_name>-<profile>``.
         period: the period of every graph. Default: 1 minute.
-        platform: the platform environment. Default: found in the app, if any (only its
-            profile is used, for the dashboard name).
+        platform: the :class:`IPlatformEnvironment`. Default: found in the app, if any (only
+            its profile is used, for the dashboard name, and its tags).
 
     Attributes:
         dashboard: the ``cloudwatch.Dashboard``.
@@ -106,7 +135,7 @@ class ServiceDashboard(Construct):
         service_name: str,
         dashboard_name: str | None = None,
         period: cdk.Duration | None = None,
-        platform: PlatformEnvironment | None = None,
+        platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"ServiceDashboard '{construct_id}'"
@@ -114,9 +143,9 @@ class ServiceDashboard(Construct):
         if dashboard_name is not None:
             _check_name(owner, "dashboard_name", dashboard_name)
 
-        platform = platform or PlatformEnvironment.try_of(self)
-        profile = platform.profile.name if platform is not None else None
-        self._period = period or cdk.Duration.minutes(1)
+        env = resolve_platform(self, platform)
+        profile = env.profile.name if env.platform is not None else None
+        self._period = period or PERIOD
         self.alarms: list[cloudwatch.IAlarm] = []
 
         self.dashboard = cloudwatch.Dashboard(
@@ -134,31 +163,29 @@ class ServiceDashboard(Construct):
             )
         )
         self.dashboard.add_widgets(_AlarmStatus(f"{service_name}: alarms", self.alarms))
-        if platform is not None:
-            platform.apply_tags(self)
+        env.apply_tags(self)
 
-    def add(self, *components: Component) -> ServiceDashboard:
-        """Add a row of graphs for each component and list its alarms; returns ``self``."""
+    def add(self, *components: IMonitorable | lambda_.IFunction) -> ServiceDashboard:
+        """Add a row of graphs for each component and list its alarms; returns ``self``.
+
+        Raises:
+            InvalidPropTypeError: a component that is neither an :class:`IMonitorable` nor a
+                Lambda ``IFunction``.
+        """
         for component in components:
-            if isinstance(component, ApiFrontDoor):
-                self._add_api(component)
-            elif isinstance(component, CanaryFunction):
-                self._add_canary(component)
-            elif isinstance(component, DecoupledWorker):
-                self._add_worker(component)
-            elif isinstance(component, FargateService):
-                self._add_service(component)
-            elif isinstance(component, lambda_.FunctionBase):
-                self._add_function(component.node.id, component)
-            else:
-                raise InvalidPropError(
-                    f"ServiceDashboard '{self.node.id}'",
-                    "component",
-                    component,
-                    "allowed: ApiFrontDoor, CanaryFunction, DecoupledWorker, FargateService "
-                    "or a Lambda IFunction",
-                )
-            self.add_alarms(*getattr(component, "alarms", ()))
+            check_type(
+                f"ServiceDashboard '{self.node.id}'",
+                "component",
+                component,
+                (IMonitorable, lambda_.IFunction),
+                "an IMonitorable (ApiFrontDoor, CanaryFunction, DecoupledWorker, FargateService "
+                "or your own) or a Lambda IFunction",
+            )
+            monitored = (
+                component if isinstance(component, IMonitorable) else FunctionMonitoring(component)
+            )
+            self._row(monitored.dashboard_title, monitored.dashboard_graphs(self._period))
+            self.add_alarms(*monitored.alarms)
         return self
 
     def add_alarms(self, *alarms: cloudwatch.IAlarm) -> ServiceDashboard:
@@ -170,124 +197,22 @@ class ServiceDashboard(Construct):
 
     # ---------------------------------------------------------------- sections
 
-    def _row(self, title: str, graphs: Sequence[cloudwatch.IWidget]) -> None:
+    def _row(self, title: str, graphs: Sequence[MetricGraph]) -> None:
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown=f"## {title}", width=_WIDTH, height=1)
         )
-        self.dashboard.add_widgets(*graphs)
-
-    def _graph(
-        self,
-        title: str,
-        left: Sequence[cloudwatch.IMetric],
-        right: Sequence[cloudwatch.IMetric] = (),
-    ) -> cloudwatch.GraphWidget:
-        return cloudwatch.GraphWidget(
-            title=title,
-            left=list(left),
-            right=list(right),
-            width=_GRAPH_WIDTH,
-            height=_GRAPH_HEIGHT,
-            period=self._period,
-        )
-
-    def _add_api(self, api: ApiFrontDoor) -> None:
-        rest = api.api
-        self._row(
-            f"API {rest.rest_api_name}",
-            [
-                self._graph("Requests", [rest.metric_count(statistic="Sum")]),
-                self._graph("4XX errors", [rest.metric_client_error(statistic="Sum")]),
-                self._graph("5XX errors", [rest.metric_server_error(statistic="Sum")]),
-                self._graph("Latency p99", [rest.metric_latency(statistic="p99")]),
-            ],
-        )
-
-    def _add_canary(self, canary: CanaryFunction) -> None:
-        alias = canary.alias
-        function = canary.function
-        traffic = cloudwatch.MathExpression(
-            expression=(
-                "SEARCH('{AWS/Lambda,FunctionName,Resource,ExecutedVersion} "
-                f'MetricName="Invocations" FunctionName="{function.function_name}"\', '
-                f"'Sum', {int(self._period.to_seconds())})"
-            ),
-            label="",
-            period=self._period,
-        )
-        self._row(
-            f"Function {canary.node.id} (alias {alias.alias_name})",
-            [
-                self._graph("Invocations", [alias.metric_invocations(statistic="Sum")]),
-                self._graph("Errors", [alias.metric_errors(statistic="Sum")]),
-                self._graph("Duration p99", [alias.metric_duration(statistic="p99")]),
-                self._graph("Traffic by version (canary split)", [traffic]),
-            ],
-        )
-
-    def _add_function(self, title: str, function: lambda_.IFunction) -> None:
-        self._row(
-            f"Function {title}",
-            [
-                self._graph("Invocations", [function.metric_invocations(statistic="Sum")]),
-                self._graph("Errors", [function.metric_errors(statistic="Sum")]),
-                self._graph("Duration p99", [function.metric_duration(statistic="p99")]),
-                self._graph("Throttles", [function.metric_throttles(statistic="Sum")]),
-            ],
-        )
-
-    def _add_worker(self, worker: DecoupledWorker) -> None:
-        queue, dlq = worker.queue, worker.dead_letter_queue
-        graphs: list[cloudwatch.IWidget] = [
-            self._graph(
-                "Queue depth",
-                [queue.metric_approximate_number_of_messages_visible(statistic="Maximum")],
-                [queue.metric_approximate_number_of_messages_not_visible(statistic="Maximum")],
-            ),
-            self._graph(
-                "Age of oldest message (s)",
-                [queue.metric_approximate_age_of_oldest_message(statistic="Maximum")],
-            ),
-            self._graph(
-                "Dead-letter queue depth",
-                [dlq.metric_approximate_number_of_messages_visible(statistic="Maximum")],
-            ),
-        ]
-        consumer = worker.consumer
-        if isinstance(consumer, lambda_.FunctionBase):
-            graphs.append(
-                self._graph(
-                    "Consumer invocations / errors",
-                    [consumer.metric_invocations(statistic="Sum")],
-                    [consumer.metric_errors(statistic="Sum")],
+        self.dashboard.add_widgets(
+            *(
+                cloudwatch.GraphWidget(
+                    title=graph.title,
+                    left=list(graph.left),
+                    right=list(graph.right),
+                    width=_GRAPH_WIDTH,
+                    height=_GRAPH_HEIGHT,
+                    period=self._period,
                 )
+                for graph in graphs
             )
-        self._row(f"Worker {worker.node.id}", graphs)
-
-    def _add_service(self, service: FargateService) -> None:
-        ecs_service = service.service
-        target_group = service.target_group
-        self._row(
-            f"Service {service.node.id}",
-            [
-                self._graph("CPU %", [ecs_service.metric_cpu_utilization(statistic="Average")]),
-                self._graph(
-                    "Memory %", [ecs_service.metric_memory_utilization(statistic="Average")]
-                ),
-                self._graph(
-                    "Target 5XX",
-                    [
-                        target_group.metrics.http_code_target(
-                            elbv2.HttpCodeTarget.TARGET_5XX_COUNT, statistic="Sum"
-                        )
-                    ],
-                ),
-                self._graph(
-                    "Healthy / unhealthy hosts",
-                    [target_group.metrics.healthy_host_count(statistic="Minimum")],
-                    [target_group.metrics.unhealthy_host_count(statistic="Maximum")],
-                ),
-            ],
         )
 
 

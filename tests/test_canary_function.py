@@ -558,26 +558,6 @@ def test_alarms_can_be_added_later_up_to_the_limit():
             r" .*this one takes 3600",
         ),
         (
-            {
-                "deployment": DeploymentStrategy(
-                    kind="canary", name="Handmade", percentage=150, interval_minutes=5
-                )
-            },
-            r"invalid deployment.percentage=150; allowed: an integer from 1 to 99",
-        ),
-        (
-            {
-                "deployment": DeploymentStrategy(
-                    kind="linear", name="Handmade", percentage=10, interval_minutes=0
-                )
-            },
-            r"invalid deployment.interval_minutes=0; allowed: an integer from 1 to 2880",
-        ),
-        (
-            {"deployment": DeploymentStrategy(kind="canary", name="Handmade")},
-            r"invalid deployment='Handmade'; allowed: a canary or linear strategy with",
-        ),
-        (
             {"timeout": cdk.Duration.minutes(16)},
             r"invalid timeout='16 minutes'; allowed: 1 second to 15 minutes",
         ),

@@ -198,7 +198,7 @@ def test_lookup_prefers_own_stack_and_rejects_ambiguity():
     second = PlatformEnvironment(second_stack, "Env", team="t", application="b")
     assert PlatformEnvironment.of(second_stack) is second
     assert PlatformEnvironment.of(first) is first
-    with pytest.raises(ValueError, match="several PlatformEnvironments"):
+    with pytest.raises(ValueError, match="several platform environments"):
         PlatformEnvironment.of(cdk.Stack(app, "C"))
 
 

@@ -13,6 +13,7 @@ from aws_cdk.assertions import Template
 from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
+    InvalidPropError,
     PlatformEnvironment,
     ServiceDashboard,
 )
@@ -102,8 +103,12 @@ def test_plain_functions_are_accepted(stack):
 
 
 def test_unknown_component_is_rejected(stack):
-    with pytest.raises(ValueError, match=r"invalid component='nope'; allowed: ApiFrontDoor"):
+    with pytest.raises(
+        TypeError, match=r"invalid component='nope'; expected an IMonitorable"
+    ) as raised:
         ServiceDashboard(stack, "Dashboard", service_name="svc").add("nope")
+    assert isinstance(raised.value, InvalidPropError)
+    assert raised.value.prop == "component"
 
 
 @pytest.mark.parametrize(

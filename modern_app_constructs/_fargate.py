@@ -1,0 +1,123 @@
+"""The Fargate building block shared by FargateService and DecoupledWorker's container consumer.
+
+ARM64 Linux tasks, one application container logging to the construct's log group, a read-only
+root filesystem by default, and a service in private subnets without public IPs that rolls back
+a failed deployment by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._nag import acknowledge
+
+__all__ = ["ContainerSpec", "build_fargate_service", "build_task"]
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What the shared builder needs to know about the one application container.
+
+    Attributes:
+        image: the container image.
+        cpu: Fargate CPU units of the task.
+        memory_limit_mib: memory of the task.
+        stream_prefix: the log stream prefix.
+        environment: plain environment variables (never secrets).
+        secrets: ``ecs.Secret`` values, resolved by ECS at start.
+        readonly_root_filesystem: mount the root filesystem read-only.
+        writable_tmp: with a read-only root, mount a writable ``/tmp`` volume.
+        user: ``uid``, ``uid:gid`` or a user name; ``None`` keeps the image's.
+        port: the container port (mapping named ``http``), if the container listens.
+        health_check: the container health check, if any.
+        environment_reason: why the environment holds no secrets (the cdk-nag ECS2 reason).
+    """
+
+    image: ecs.ContainerImage
+    cpu: int
+    memory_limit_mib: int
+    stream_prefix: str
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
+    readonly_root_filesystem: bool = True
+    writable_tmp: bool = True
+    user: str | None = None
+    port: int | None = None
+    health_check: ecs.HealthCheck | None = None
+    environment_reason: str = (
+        "The environment holds non-secret configuration only; secrets are passed as ecs.Secret, "
+        "which never puts their values in the template."
+    )
+
+
+def build_task(
+    scope: Construct,
+    task_id: str,
+    container_id: str,
+    spec: ContainerSpec,
+    log_group: logs.ILogGroup,
+) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
+    """An ARM64 Fargate task definition with the one application container."""
+    task = ecs.FargateTaskDefinition(
+        scope,
+        task_id,
+        cpu=spec.cpu,
+        memory_limit_mib=spec.memory_limit_mib,
+        runtime_platform=ecs.RuntimePlatform(
+            cpu_architecture=ecs.CpuArchitecture.ARM64,
+            operating_system_family=ecs.OperatingSystemFamily.LINUX,
+        ),
+    )
+    container = task.add_container(
+        container_id,
+        image=spec.image,
+        port_mappings=(
+            [ecs.PortMapping(container_port=spec.port, name="http")]
+            if spec.port is not None
+            else None
+        ),
+        logging=ecs.LogDrivers.aws_logs(stream_prefix=spec.stream_prefix, log_group=log_group),
+        environment=dict(spec.environment),
+        secrets=dict(spec.secrets),
+        readonly_root_filesystem=spec.readonly_root_filesystem,
+        user=spec.user,
+        health_check=spec.health_check,
+    )
+    if spec.readonly_root_filesystem and spec.writable_tmp:
+        task.add_volume(name="tmp")
+        container.add_mount_points(
+            ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)
+        )
+    if spec.environment:
+        acknowledge(task, "AwsSolutions-ECS2", spec.environment_reason)
+    return task, container
+
+
+def build_fargate_service(
+    scope: Construct,
+    construct_id: str,
+    *,
+    cluster: ecs.ICluster,
+    task_definition: ecs.FargateTaskDefinition,
+    desired_count: int,
+    **props: Any,
+) -> ecs.FargateService:
+    """A service in private subnets, without public IPs, that rolls back failed deployments."""
+    return ecs.FargateService(
+        scope,
+        construct_id,
+        cluster=cluster,
+        task_definition=task_definition,
+        desired_count=desired_count,
+        assign_public_ip=False,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        **props,
+    )

@@ -1,0 +1,94 @@
+"""Queue routes: the request body goes straight to SQS (no Lambda); 202 with the message id."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .._validation import check_type
+from ..decoupled_worker import DecoupledWorker
+
+__all__ = ["METHOD_RESPONSES", "queue_integration", "resolve_queue_target"]
+
+_SEND_MESSAGE_TEMPLATE = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
+_MESSAGE_ID_TEMPLATE = (
+    '{"message_id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
+)
+_ERROR = '{"message": "The request could not be queued."}'
+#: The method responses a queue route declares.
+METHOD_RESPONSES = ("202", "400", "500")
+
+
+def resolve_queue_target(owner: str, queue: DecoupledWorker | sqs.IQueue) -> sqs.IQueue:
+    """The queue a route sends to: a ``DecoupledWorker``'s queue, else ``queue`` itself.
+
+    Raises:
+        InvalidPropTypeError: ``queue`` is neither.
+    """
+    check_type(
+        owner,
+        "queue",
+        queue,
+        (DecoupledWorker, sqs.IQueue),
+        "an SQS IQueue or a DecoupledWorker",
+        hint="add_queue_route('/orders/bulk', worker)",
+    )
+    if isinstance(queue, DecoupledWorker):
+        return queue.queue
+    return queue
+
+
+def queue_integration(
+    scope: Construct, role_id: str, path: str, queue: sqs.IQueue
+) -> apigateway.Integration:
+    """An SQS ``SendMessage`` integration with a role that may send to ``queue`` only."""
+    role = iam.Role(
+        scope,
+        role_id,
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        description=f"Lets {path} send messages to one queue",
+    )
+    # Exactly what SendMessage needs; grant_send_messages would add kms:ReEncrypt* etc.
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )
+    if queue.encryption_master_key is not None:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[queue.encryption_master_key.key_arn],
+            )
+        )
+    return apigateway.AwsIntegration(
+        service="sqs",
+        path=f"{cdk.Stack.of(scope).account}/{queue.queue_name}",
+        integration_http_method="POST",
+        options=apigateway.IntegrationOptions(
+            credentials_role=role,
+            passthrough_behavior=apigateway.PassthroughBehavior.NEVER,
+            request_parameters={
+                "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
+            },
+            request_templates={"application/json": _SEND_MESSAGE_TEMPLATE},
+            integration_responses=[
+                apigateway.IntegrationResponse(
+                    status_code="202",
+                    selection_pattern=r"2\d{2}",
+                    response_templates={"application/json": _MESSAGE_ID_TEMPLATE},
+                ),
+                apigateway.IntegrationResponse(
+                    status_code="400",
+                    selection_pattern=r"4\d{2}",
+                    response_templates={"application/json": _ERROR},
+                ),
+                apigateway.IntegrationResponse(
+                    status_code="500",
+                    selection_pattern=r"5\d{2}",
+                    response_templates={"application/json": _ERROR},
+                ),
+            ],
+        ),
+    )

@@ -1,0 +1,75 @@
+"""Service routes: API Gateway reaches a FargateService privately, through a VPC link (v2).
+
+REST APIs reach an Application Load Balancer through a VPC link v2 with the integration's
+``IntegrationTarget`` (the listener ARN); aws-cdk-lib has no L2 for it yet, so the method's
+integration is completed with property overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigatewayv2
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+
+from .._validation import check_type
+from ..fargate_service import FargateService
+
+__all__ = ["ServiceTarget", "resolve_service_target", "service_integration", "use_vpc_link"]
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """What a service route needs of a service.
+
+    Attributes:
+        load_balancer: the service's (internal) load balancer.
+        listener: the listener API Gateway sends to.
+        vpc: the VPC the VPC link is placed in.
+    """
+
+    load_balancer: elbv2.ApplicationLoadBalancer
+    listener: elbv2.ApplicationListener
+    vpc: ec2.IVpc
+
+
+def resolve_service_target(owner: str, service: FargateService) -> ServiceTarget:
+    """The load balancer, listener and VPC of ``service``.
+
+    Raises:
+        InvalidPropTypeError: ``service`` is not a ``FargateService``.
+    """
+    check_type(owner, "service", service, (FargateService,), "a FargateService")
+    return ServiceTarget(
+        load_balancer=service.load_balancer, listener=service.listener, vpc=service.vpc
+    )
+
+
+def service_integration(
+    target: ServiceTarget, method: str, upstream_path: str, *, proxy: bool
+) -> apigateway.Integration:
+    """An HTTP proxy integration with ``upstream_path`` on the service's load balancer.
+
+    With ``proxy``, the greedy ``{proxy}`` path parameter is appended to the upstream path.
+    """
+    suffix = "/{proxy}" if proxy else ""
+    parameters = {"integration.request.path.proxy": "method.request.path.proxy"} if proxy else None
+    return apigateway.Integration(
+        type=apigateway.IntegrationType.HTTP_PROXY,
+        integration_http_method=method,
+        uri=f"http://{target.load_balancer.load_balancer_dns_name}{upstream_path}{suffix}",
+        options=apigateway.IntegrationOptions(request_parameters=parameters),
+    )
+
+
+def use_vpc_link(
+    method: apigateway.Method, link: apigatewayv2.IVpcLink, listener: elbv2.IApplicationListener
+) -> None:
+    """Send ``method``'s integration through ``link`` to ``listener`` (VPC link v2 to an ALB)."""
+    cfn = method.node.default_child
+    assert isinstance(cfn, apigateway.CfnMethod)
+    cfn.add_property_override("Integration.ConnectionType", "VPC_LINK")
+    cfn.add_property_override("Integration.ConnectionId", link.vpc_link_id)
+    cfn.add_property_override("Integration.IntegrationTarget", listener.listener_arn)
