@@ -4,19 +4,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
+# checkov pins an old boto3: it gets its own environment, never the project's
+CHECKOV_VENV := .venv-checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install synth synth-prod test lint typecheck unit snapshots bench clean
+.PHONY: install checkov-install synth synth-prod test lint typecheck unit snapshots bench \
+	compliance-report clean
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check \
-		-c requirements/constraints.txt -e '.[dev]'
+		-c requirements/constraints.txt -e '.[dev,compliance]'
+	touch $@
+
+## checkov-install: checkov in its own environment (.venv-checkov), exact versions
+checkov-install: $(CHECKOV_INSTALLED)
+
+$(CHECKOV_INSTALLED): requirements/checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--requirement requirements/checkov.txt
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
@@ -45,12 +58,20 @@ typecheck: $(INSTALLED)
 	MYPYPATH=sample_app/functions/orders $(PY) -m mypy --explicit-package-bases sample_app/functions/orders/*.py
 	$(PY) -m mypy sample_app/functions/fulfilment/*.py
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(CHECKOV_INSTALLED)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## snapshots: re-record every snapshot on purpose, then read `git diff`
-snapshots: $(INSTALLED)
+snapshots: $(INSTALLED) $(CHECKOV_INSTALLED)
 	$(PY) -m pytest --snapshot-update $(PYTEST_ARGS)
+
+## compliance-report: NIST 800-53 R5, HIPAA, PCI DSS 3.2.1, Control Tower rules, checkov and
+## cdk-nag Serverless over the sample (both profiles), report-only -> docs/compliance.md
+compliance-report: $(INSTALLED) $(CHECKOV_INSTALLED)
+	@mkdir -p cdk.out
+	$(PY) -m scripts.compliance_report \
+		--json cdk.out/compliance-findings.json $(REPORT_ARGS) 2> cdk.out/compliance-report.log \
+		|| { tail -n 40 cdk.out/compliance-report.log; exit 1; }
 
 ## bench: synth and test-suite timings, code-size comparison -> benchmarks/results/
 bench: $(INSTALLED)

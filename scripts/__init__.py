@@ -1,0 +1,1 @@
+"""Project tooling: stack summary, compliance report, checkov gate (not shipped in the wheel)."""

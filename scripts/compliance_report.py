@@ -1,0 +1,523 @@
+"""``make compliance-report``: independent rule sets over the sample, report-only, as markdown.
+
+The sample app is synthesized in each profile with these validation plugins attached:
+cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs, and
+the AWS Control Tower proactive controls as cfn-guard rules (``cdklabs-cdk-validator-cfnguard``);
+checkov then runs once over every template (from its own environment, see
+``scripts/checkov_gate.py``). Nothing fails: findings are collected from the validation report
+CDK writes, each mapped to its construct path and logical id, and rendered as one table per
+rule set into ``docs/compliance.md``.
+
+The library's position on each rule (fixed / opt-in prop / not applicable / false positive /
+open) comes from one data file, ``docs/compliance-positions.toml``; a rule found without a
+position there is printed as *unreviewed*, so the document stays honest as findings change.
+
+Usage::
+
+    python -m scripts.compliance_report [--output docs/compliance.md] [--json findings.json]
+        [--app sample:dev --app sample:prod --app readme:prod] [--no-checkov]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "RULE_SETS",
+    "Finding",
+    "Position",
+    "collect",
+    "load_positions",
+    "position_for",
+    "render",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "docs" / "compliance.md"
+DEFAULT_POSITIONS = ROOT / "docs" / "compliance-positions.toml"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A rule set as the report names it.
+
+    Attributes:
+        key: the validation plugin's name in CDK's report (``checkov`` for checkov).
+        title: the heading in the document.
+        prefix: the prefix of its rule names (cdk-nag packs), stripped to find a shared position.
+    """
+
+    key: str
+    title: str
+    prefix: str = ""
+
+
+#: Every rule set the report runs, in the order the document lists them.
+RULE_SETS: tuple[RuleSet, ...] = (
+    RuleSet("AwsSolutions", "cdk-nag AwsSolutions", "AwsSolutions-"),
+    RuleSet("Serverless", "cdk-nag Serverless", "Serverless-"),
+    RuleSet("NIST.800.53.R5", "NIST 800-53 Rev. 5 (cdk-nag)", "NIST.800.53.R5-"),
+    RuleSet("HIPAA.Security", "HIPAA Security (cdk-nag)", "HIPAA.Security-"),
+    RuleSet("PCI.DSS.321", "PCI DSS 3.2.1 (cdk-nag)", "PCI.DSS.321-"),
+    RuleSet(
+        "cdk-validator-cfnguard", "AWS Control Tower proactive controls (cfn-guard rules)"
+    ),
+    RuleSet("checkov", "checkov (CloudFormation checks)"),
+)
+_RULE_SETS_BY_KEY = {rule_set.key: rule_set for rule_set in RULE_SETS}
+#: The Control Tower control id a guard rule's description starts with, e.g. ``[CT.EC2.PR.11]``.
+_CONTROL_ID = re.compile(r"^\[(CT\.[A-Z0-9]+\.PR\.\d+)\]:\s*")
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One rule that one resource fails, in one app and profile.
+
+    Attributes:
+        rule_set: the :class:`RuleSet` key.
+        rule: the rule's name as the tool reports it (``NIST.800.53.R5-LambdaInsideVPC``,
+            ``subnet_auto_assign_public_ip_disabled_check``, ``CKV_AWS_173``).
+        app: which app (``sample`` or ``readme``).
+        profile: ``dev`` or ``prod``.
+        stack: the stack (template) name.
+        path: the construct path, e.g. ``OrdersService/Fulfilment/Queue/Resource``.
+        logical_id: the resource's logical id in the template.
+        title: what the rule requires (its description, first sentence).
+        control: the Control Tower control id, for guard rules.
+    """
+
+    rule_set: str
+    rule: str
+    app: str
+    profile: str
+    stack: str
+    path: str
+    logical_id: str
+    title: str = ""
+    control: str = ""
+
+
+@dataclass(frozen=True)
+class Position:
+    """The library's position on a rule.
+
+    Attributes:
+        kind: ``fixed``, ``opt-in``, ``not-applicable``, ``false-positive``, ``open`` or
+            ``unreviewed`` (no entry in the positions file).
+        reason: why, in a sentence a reviewer accepts; for ``opt-in`` the prop that turns it on.
+    """
+
+    kind: str
+    reason: str = ""
+
+    def render(self) -> str:
+        """The position as the document's last column."""
+        label = _POSITION_LABELS[self.kind]
+        return f"**{label}**: {self.reason}" if self.reason else f"**{label}**"
+
+
+_POSITION_LABELS = {
+    "fixed": "fixed",
+    "opt-in": "opt-in prop",
+    "not-applicable": "not applicable",
+    "false-positive": "false positive of the rule",
+    "open": "open, fix planned",
+    "unreviewed": "unreviewed",
+}
+POSITION_KINDS = tuple(kind for kind in _POSITION_LABELS if kind != "unreviewed")
+
+
+def load_positions(path: Path = DEFAULT_POSITIONS) -> dict[str, Position]:
+    """Positions by rule key from the TOML file (``[rules."<rule>"]`` tables).
+
+    Raises:
+        ValueError: for an entry without a known ``position`` or without a ``reason``.
+    """
+    data = tomllib.loads(path.read_text())
+    positions: dict[str, Position] = {}
+    for key, entry in data.get("rules", {}).items():
+        kind = entry.get("position")
+        reason = str(entry.get("reason", "")).strip()
+        if kind not in POSITION_KINDS:
+            raise ValueError(
+                f"{path.name}: rules.{key!r}: position {kind!r}; allowed: {POSITION_KINDS}"
+            )
+        if not reason:
+            raise ValueError(f"{path.name}: rules.{key!r}: a reason is required")
+        positions[key] = Position(kind, " ".join(reason.split()))
+    return positions
+
+
+def position_for(rule_set: str, rule: str, positions: Mapping[str, Position]) -> Position:
+    """The position on ``rule``: its own entry, else the entry shared by the cdk-nag packs.
+
+    NIST, HIPAA and PCI name the same check alike (``<pack>-LambdaInsideVPC``): one entry keyed
+    ``LambdaInsideVPC`` serves all three; an entry under the full name overrides it.
+    """
+    if rule in positions:
+        return positions[rule]
+    prefix = _RULE_SETS_BY_KEY[rule_set].prefix if rule_set in _RULE_SETS_BY_KEY else ""
+    if prefix and rule.startswith(prefix) and rule[len(prefix) :] in positions:
+        return positions[rule[len(prefix) :]]
+    return Position("unreviewed")
+
+
+# ------------------------------------------------------------------- collection
+
+
+def _logical_ids(outdir: Path) -> dict[str, tuple[str, str]]:
+    """Construct path (no leading slash) -> (stack, logical id), from the assembly's metadata."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    found: dict[str, tuple[str, str]] = {}
+    for name, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        metadata = dict(artifact.get("metadata", {}))
+        extra = artifact.get("additionalMetadataFile")
+        if extra:
+            metadata.update(json.loads((outdir / extra).read_text()))
+        for path, entries in metadata.items():
+            for entry in entries:
+                if entry.get("type") == "aws:cdk:logicalId":
+                    found[path.lstrip("/")] = (name, str(entry["data"]))
+    return found
+
+
+def _title(description: str) -> tuple[str, str]:
+    """(first sentence of a rule's description, Control Tower id if any)."""
+    control = ""
+    match = _CONTROL_ID.match(description)
+    if match:
+        control, description = match.group(1), description[match.end() :]
+    title = description.split(" - (Control ID", 1)[0].strip()
+    return title, control
+
+
+def findings_from_report(
+    report: Mapping[str, Any], outdir: Path, *, app: str, profile: str
+) -> list[Finding]:
+    """Findings from CDK's ``validation-report.json`` (one per rule and resource)."""
+    ids = _logical_ids(outdir)
+    findings: set[Finding] = set()
+    for plugin in report.get("pluginReports", []):
+        rule_set = str(plugin["pluginName"])
+        for violation in plugin.get("violations", []):
+            title, control = _title(str(violation.get("description", "")))
+            for construct in violation.get("violatingConstructs", []):
+                path = str(construct.get("constructPath") or "")
+                cfn = construct.get("cloudFormationResource") or {}
+                if not path and not cfn.get("logicalId"):
+                    continue  # cfn-guard also reports an empty entry per failing rule
+                stack, logical_id = ids.get(path, (path.split("/", 1)[0], ""))
+                if cfn.get("logicalId"):
+                    logical_id = str(cfn["logicalId"])
+                findings.add(
+                    Finding(
+                        rule_set=rule_set,
+                        rule=str(violation["ruleName"]),
+                        app=app,
+                        profile=profile,
+                        stack=stack,
+                        path=path,
+                        logical_id=logical_id,
+                        title=title,
+                        control=control,
+                    )
+                )
+    return sorted(findings)
+
+
+def _sample_app(app: Any) -> None:
+    from sample_app.app import build
+
+    build(app)
+
+
+def _readme_app(app: Any) -> None:
+    from scripts.readme_service import build
+
+    build(app)
+
+
+#: The apps the report can synthesize, by name.
+APPS: dict[str, Callable[[Any], None]] = {"sample": _sample_app, "readme": _readme_app}
+
+
+def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Finding]:
+    """Synthesize ``app_name`` in ``profile`` with every rule set attached, report-only."""
+    import aws_cdk as cdk
+    from cdk_nag import (
+        AwsSolutionsChecks,
+        HIPAASecurityChecks,
+        NIST80053R5Checks,
+        PCIDSS321Checks,
+        ServerlessChecks,
+    )
+    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+    from tests.cdk_support import make_app
+
+    app = make_app(outdir=str(outdir), profile=profile)
+    APPS[app_name](app)
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app),
+        ServerlessChecks(app),
+        NIST80053R5Checks(app),
+        HIPAASecurityChecks(app),
+        PCIDSS321Checks(app),
+        # cfn-guard's output for ~100 resources outgrows Node's 1 MB default buffer
+        CfnGuardValidator(max_buffer=64 * 1024 * 1024),
+    )
+    try:
+        app.synth()
+    except RuntimeError as error:  # report-only: a failing plugin is what we came for
+        if "ValidationFailed" not in str(error):
+            raise
+    reports = list(outdir.glob("*validation-report.json"))
+    if not reports:
+        return []
+    return findings_from_report(
+        json.loads(reports[0].read_text()), outdir, app=app_name, profile=profile
+    )
+
+
+def checkov_findings(outdirs: Mapping[tuple[str, str], Path]) -> list[Finding]:
+    """checkov over every template of every (app, profile) assembly, in one run."""
+    from scripts.checkov_gate import run_checkov, templates_in
+
+    templates: dict[str, Path] = {}
+    for (app, profile), outdir in outdirs.items():
+        templates.update(templates_in([outdir], prefix=f"{app}.{profile}."))
+    paths_by_id = {
+        key: {
+            (stack, logical_id): path for path, (stack, logical_id) in _logical_ids(outdir).items()
+        }
+        for key, outdir in outdirs.items()
+    }
+    report = run_checkov(templates)
+    findings: list[Finding] = []
+    for result in report.failed:
+        app, profile, stack = result.template.split(".", 2)
+        path = paths_by_id[(app, profile)].get((stack, result.logical_id), "")
+        findings.append(
+            Finding(
+                rule_set="checkov",
+                rule=result.check_id,
+                app=app,
+                profile=profile,
+                stack=stack,
+                path=path,
+                logical_id=result.logical_id,
+                title=result.check_name,
+            )
+        )
+    return sorted(findings)
+
+
+def collect(targets: Sequence[tuple[str, str]], *, checkov: bool = True) -> list[Finding]:
+    """Synthesize each (app, profile) with every rule set and return all findings."""
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory(prefix="compliance-") as workdir:
+        outdirs: dict[tuple[str, str], Path] = {}
+        for app_name, profile in targets:
+            outdir = Path(workdir) / f"{app_name}-{profile}"
+            outdirs[(app_name, profile)] = outdir
+            findings += synth_with_rule_sets(app_name, profile, outdir)
+        if checkov:
+            findings += checkov_findings(outdirs)
+    return findings
+
+
+# ---------------------------------------------------------------------- render
+
+
+def _short(path: str) -> str:
+    """A construct path without the trailing ``/Resource`` CDK adds to L1 children."""
+    return path.removesuffix("/Resource")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(
+    findings: Iterable[Finding],
+    positions: Mapping[str, Position],
+    *,
+    profiles: Sequence[str] = ("dev", "prod"),
+    app: str = "sample",
+    intro: str = "",
+) -> str:
+    """The compliance document: a summary and one table per rule set with findings.
+
+    Each row is a rule: its findings per profile, the resources (construct path and logical
+    id; a resource found in one profile only is marked so) and the library's position.
+    """
+    selected = [f for f in findings if f.app == app and f.profile in profiles]
+    by_set: dict[str, list[Finding]] = defaultdict(list)
+    for finding in selected:
+        by_set[finding.rule_set].append(finding)
+    lines = ["# Compliance report", ""]
+    if intro:
+        lines += [intro.strip(), ""]
+    lines += _summary(by_set, positions, profiles)
+    for rule_set in RULE_SETS:
+        if rule_set.key in by_set:
+            lines += _table(rule_set, by_set.pop(rule_set.key), positions, profiles)
+    for key in sorted(by_set):  # a plugin the report does not know yet
+        lines += _table(RuleSet(key, key), by_set[key], positions, profiles)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _summary(
+    by_set: Mapping[str, list[Finding]],
+    positions: Mapping[str, Position],
+    profiles: Sequence[str],
+) -> list[str]:
+    header = "| rule set | " + " | ".join(f"{p} findings" for p in profiles)
+    lines = [
+        "## Summary",
+        "",
+        header + " | rules | open | unreviewed |",
+        "|---|" + "---:|" * len(profiles) + "---:|---:|---:|",
+    ]
+    for rule_set in RULE_SETS:
+        found = by_set.get(rule_set.key, [])
+        counts = [str(sum(1 for f in found if f.profile == p)) for p in profiles]
+        rules = {f.rule for f in found}
+        kinds = [position_for(rule_set.key, rule, positions).kind for rule in rules]
+        lines.append(
+            f"| {rule_set.title} | "
+            + " | ".join(counts)
+            + f" | {len(rules)} | {kinds.count('open')} | {kinds.count('unreviewed')} |"
+        )
+    return [*lines, ""]
+
+
+def _table(
+    rule_set: RuleSet,
+    found: list[Finding],
+    positions: Mapping[str, Position],
+    profiles: Sequence[str],
+) -> list[str]:
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    for finding in found:
+        by_rule[finding.rule].append(finding)
+    lines = [
+        f"## {rule_set.title}",
+        "",
+        "| rule | " + " | ".join(profiles) + " | resources | position |",
+        "|---|" + "---:|" * len(profiles) + "---|---|",
+    ]
+    for rule in sorted(by_rule, key=lambda r: (-len(by_rule[r]), r)):
+        rule_findings = by_rule[rule]
+        first = rule_findings[0]
+        name = f"`{rule}`"
+        if first.control:
+            name += f" ({first.control})"
+        if first.title:
+            name += f"<br>{first.title}"
+        counts = [str(sum(1 for f in rule_findings if f.profile == p)) for p in profiles]
+        lines.append(
+            f"| {_cell(name)} | "
+            + " | ".join(counts)
+            + f" | {_cell(_resources(rule_findings, profiles))} | "
+            + f"{_cell(position_for(rule_set.key, rule, positions).render())} |"
+        )
+    return [*lines, ""]
+
+
+def _resources(rule_findings: list[Finding], profiles: Sequence[str]) -> str:
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for finding in rule_findings:
+        seen[(_short(finding.path) or finding.stack, finding.logical_id)].add(finding.profile)
+    items = []
+    for (path, logical_id), in_profiles in sorted(seen.items()):
+        item = f"`{path}`" + (f" ({logical_id})" if logical_id else "")
+        if len(profiles) > 1 and len(in_profiles) < len(profiles):
+            item += " " + "/".join(sorted(in_profiles)) + " only"
+        items.append(item)
+    return "<br>".join(items)
+
+
+# ------------------------------------------------------------------------- main
+
+_INTRO = """
+Generated by `make compliance-report` (`scripts/compliance_report.py`): the sample app
+(`sample_app/`, stacks `OrdersPlatform` and `OrdersService`) synthesized in the dev and prod
+profiles with cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and
+PCI DSS 3.2.1 packs and the AWS Control Tower proactive controls (the cfn-guard rules bundled
+in `cdklabs-cdk-validator-cfnguard`), report-only, then checkov over every template. Counts
+are findings (one rule on one resource). The position column comes from
+`docs/compliance-positions.toml`; *unreviewed* means a rule was found that nobody has taken a
+position on yet. What is behind each finding, and what each fix will change, is in
+`docs/compliance-inventory.md`.
+
+Only cdk-nag AwsSolutions and cfn-lint gate `make test` today (every AwsSolutions finding is
+acknowledged on its resource with a reason, so the AwsSolutions table is normally absent).
+
+**Known false positives of the Control Tower guard rules.** cfn-guard evaluates the template
+as written, without resolving intrinsic functions:
+- values the service stack reads from the platform stack arrive through
+  `Fn::GetStackOutput` (cdk.json's weak cross-stack references): a log group's `KmsKeyId` or
+  a queue's `KmsMasterKeyId` given that way is not recognised as a key, so
+  `cloudwatch_log_group_encrypted_check` (CT.CLOUDWATCH.PR.3) and `sqs_queue_encrypted_check`
+  (CT.SQS.PR.2) report resources that are encrypted with the platform's customer-managed key;
+- a Lambda permission whose `SourceArn` is built with `Fn::Join` (API Gateway's
+  `arn:...:execute-api:region:account:api-id/stage/METHOD/path`, as aws-cdk-lib writes it) is
+  read as having no source ARN, so `lambda_function_public_access_prohibited_check`
+  (CT.LAMBDA.PR.2) reports permissions that are scoped to one API method.
+"""
+
+
+def _parse_targets(values: Sequence[str]) -> list[tuple[str, str]]:
+    targets = []
+    for value in values:
+        app, _, profile = value.partition(":")
+        if app not in APPS or profile not in ("dev", "prod"):
+            raise SystemExit(f"--app {value!r}: expected <{'|'.join(APPS)}>:<dev|prod>")
+        targets.append((app, profile))
+    return targets
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Collect findings, write the document (and optionally the findings as JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--positions", type=Path, default=DEFAULT_POSITIONS)
+    parser.add_argument("--json", type=Path, help="also write every finding as JSON here")
+    parser.add_argument("--app", action="append", help="app:profile (default: sample:dev/prod)")
+    parser.add_argument("--no-checkov", action="store_true", help="leave checkov out")
+    args = parser.parse_args(argv)
+    positions = load_positions(args.positions)  # fail on a bad positions file before synth
+    targets = _parse_targets(args.app or ["sample:dev", "sample:prod"])
+    findings = collect(targets, checkov=not args.no_checkov)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(f) for f in findings], indent=1) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render(findings, positions, intro=_INTRO))
+    for app, profile in targets:
+        counts: dict[str, int] = defaultdict(int)
+        for finding in findings:
+            if finding.app == app and finding.profile == profile:
+                counts[finding.rule_set] += 1
+        summary = ", ".join(f"{key} {count}" for key, count in sorted(counts.items()))
+        print(f"{app} {profile}: {summary or 'no findings'}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
