@@ -174,7 +174,7 @@ def run_checkov(
                 target.write_text(json.dumps(template))
             else:
                 target.write_bytes(Path(template).read_bytes())
-        completed = subprocess.run(  # noqa: S603 - a fixed executable and arguments
+        completed = subprocess.run(
             [
                 str(exe),
                 "--directory",

@@ -16,6 +16,7 @@ Usage::
 
     python -m scripts.compliance_report [--output docs/compliance.md] [--json findings.json]
         [--app sample:dev --app sample:prod --app readme:prod] [--no-checkov]
+        [--from-json findings.json]
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ import json
 import re
 import sys
 import tempfile
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 __all__ = [
     "RULE_SETS",
@@ -69,9 +71,7 @@ RULE_SETS: tuple[RuleSet, ...] = (
     RuleSet("NIST.800.53.R5", "NIST 800-53 Rev. 5 (cdk-nag)", "NIST.800.53.R5-"),
     RuleSet("HIPAA.Security", "HIPAA Security (cdk-nag)", "HIPAA.Security-"),
     RuleSet("PCI.DSS.321", "PCI DSS 3.2.1 (cdk-nag)", "PCI.DSS.321-"),
-    RuleSet(
-        "cdk-validator-cfnguard", "AWS Control Tower proactive controls (cfn-guard rules)"
-    ),
+    RuleSet("cdk-validator-cfnguard", "AWS Control Tower proactive controls (cfn-guard rules)"),
     RuleSet("checkov", "checkov (CloudFormation checks)"),
 )
 _RULE_SETS_BY_KEY = {rule_set.key: rule_set for rule_set in RULE_SETS}
@@ -267,9 +267,9 @@ def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Find
     )
     from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-    from tests.cdk_support import make_app
-
-    app = make_app(outdir=str(outdir), profile=profile)
+    # exactly cdk.json's context, as `cdk synth` would (a bare App() ignores its feature flags)
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "profile": profile}
+    app = cdk.App(context=context, outdir=str(outdir))
     APPS[app_name](app)
     cdk.Validations.of(app).add_plugins(
         AwsSolutionsChecks(app),
@@ -277,8 +277,9 @@ def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Find
         NIST80053R5Checks(app),
         HIPAASecurityChecks(app),
         PCIDSS321Checks(app),
-        # cfn-guard's output for ~100 resources outgrows Node's 1 MB default buffer
-        CfnGuardValidator(max_buffer=64 * 1024 * 1024),
+        # cfn-guard's output for ~100 resources outgrows Node's 1 MB default buffer; the plugin
+        # implements the Beta1 flavour of the same plugin interface
+        CfnGuardValidator(max_buffer=64 * 1024 * 1024),  # type: ignore[arg-type]
     )
     try:
         app.synth()
@@ -294,7 +295,7 @@ def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Find
 
 
 def checkov_findings(outdirs: Mapping[tuple[str, str], Path]) -> list[Finding]:
-    """checkov over every template of every (app, profile) assembly, in one run."""
+    """Checkov over every template of every (app, profile) assembly, in one run."""
     from scripts.checkov_gate import run_checkov, templates_in
 
     templates: dict[str, Path] = {}
@@ -500,10 +501,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every finding as JSON here")
     parser.add_argument("--app", action="append", help="app:profile (default: sample:dev/prod)")
     parser.add_argument("--no-checkov", action="store_true", help="leave checkov out")
+    parser.add_argument(
+        "--from-json", type=Path, help="render findings collected earlier (--json) instead"
+    )
     args = parser.parse_args(argv)
     positions = load_positions(args.positions)  # fail on a bad positions file before synth
     targets = _parse_targets(args.app or ["sample:dev", "sample:prod"])
-    findings = collect(targets, checkov=not args.no_checkov)
+    if args.from_json:
+        findings = [Finding(**entry) for entry in json.loads(args.from_json.read_text())]
+    else:
+        findings = collect(targets, checkov=not args.no_checkov)
     if args.json:
         args.json.write_text(json.dumps([asdict(f) for f in findings], indent=1) + "\n")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,163 @@
+"""The checkov gate (scripts/checkov_gate.py) on small templates: one checkov run for the module.
+
+checkov runs from its own environment (``make checkov-install``); these tests prove the gate
+reports a failed check per resource, honours ``Metadata: checkov: skip`` entries and rejects
+a skip without a comment.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts.checkov_gate import (
+    CheckovNotInstalledError,
+    CheckResult,
+    checkov_executable,
+    parse_report,
+    run_checkov,
+    templates_in,
+)
+
+ENV_CHECK = "CKV_AWS_173"  # Lambda environment variables encrypted with a customer key
+LOGGING_CHECK = "CKV_AWS_18"  # S3 access logging
+
+
+def _function(metadata=None):
+    resource = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Handler": "index.handler",
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::123456789012:role/fn",
+            "Code": {"ZipFile": "def handler(event, context):\n    return 1\n"},
+            "Environment": {"Variables": {"TABLE": "orders"}},
+        },
+    }
+    if metadata is not None:
+        resource["Metadata"] = metadata
+    return resource
+
+
+def _skip(*entries):
+    return {"checkov": {"skip": [dict(entry) for entry in entries]}}
+
+
+TEMPLATES = {
+    "violating": {"Resources": {"Fn": _function(), "Logs": {"Type": "AWS::S3::Bucket"}}},
+    "skipped": {
+        "Resources": {
+            "Fn": _function(
+                _skip({"id": ENV_CHECK, "comment": "no secrets in the environment (test)"})
+            ),
+            "Logs": {
+                "Type": "AWS::S3::Bucket",
+                "Metadata": _skip({"id": LOGGING_CHECK, "comment": "a log bucket (test)"}),
+            },
+        }
+    },
+    "uncommented": {"Resources": {"Fn": _function(_skip({"id": ENV_CHECK}))}},
+    "encrypted": {
+        "Resources": {
+            "Fn": {
+                **_function(),
+                "Properties": {
+                    **_function()["Properties"],
+                    "KmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+                },
+            }
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def report():
+    try:
+        checkov_executable()
+    except CheckovNotInstalledError as error:
+        pytest.fail(str(error))
+    return run_checkov(TEMPLATES)
+
+
+def _ids(results, template, logical_id):
+    return {r.check_id for r in results if (r.template, r.logical_id) == (template, logical_id)}
+
+
+def test_a_violating_template_fails_per_resource(report):
+    assert ENV_CHECK in _ids(report.failed, "violating", "Fn")
+    assert LOGGING_CHECK in _ids(report.failed, "violating", "Logs")
+    by_resource = report.failed_by_resource("violating")
+    assert ENV_CHECK in by_resource["violating/Fn"]
+    assert "violating/Fn" in report.describe()
+
+
+def test_a_customer_key_satisfies_the_environment_check(report):
+    assert ENV_CHECK not in _ids(report.failed, "encrypted", "Fn")
+
+
+def test_skip_metadata_with_a_comment_is_honoured(report):
+    assert ENV_CHECK not in _ids(report.failed, "skipped", "Fn")
+    assert LOGGING_CHECK not in _ids(report.failed, "skipped", "Logs")
+    (skip,) = [s for s in report.skipped if (s.template, s.check_id) == ("skipped", ENV_CHECK)]
+    assert skip.comment == "no secrets in the environment (test)"
+    assert not [s for s in report.uncommented_skips if s.template == "skipped"]
+
+
+def test_a_skip_without_a_comment_fails_the_gate(report):
+    assert ENV_CHECK not in _ids(report.failed, "uncommented", "Fn")
+    (problem,) = [p for p in report.uncommented_skips if p.template == "uncommented"]
+    assert problem.check_id == ENV_CHECK
+    assert problem in report.problems
+    assert "skipped without a comment" in report.describe()
+
+
+def test_every_template_was_read(report):
+    assert report.resource_count == 6
+
+
+def test_parse_report_reads_a_single_report_and_ignores_other_frameworks():
+    failed = {
+        "check_id": "CKV_AWS_2",
+        "check_name": "Ensure ALB protocol is HTTPS",
+        "resource": "AWS::ElasticLoadBalancingV2::Listener.Http",
+        "file_path": "/dev-OrdersService.template.json",
+        "check_result": {"result": "FAILED"},
+    }
+    output = [
+        {
+            "check_type": "cloudformation",
+            "summary": {"resource_count": 3},
+            "results": {"failed_checks": [failed], "skipped_checks": []},
+        },
+        {"check_type": "secrets", "summary": {"resource_count": 9}, "results": {}},
+    ]
+    parsed = parse_report(output)
+    assert parsed.failed == (
+        CheckResult(
+            template="dev-OrdersService",
+            logical_id="Http",
+            check_id="CKV_AWS_2",
+            check_name="Ensure ALB protocol is HTTPS",
+            resource_type="AWS::ElasticLoadBalancingV2::Listener",
+        ),
+    )
+    assert parsed.resource_count == 3
+    assert parse_report(output[0]).failed == parsed.failed
+
+
+def test_templates_in_names_templates_by_prefix_and_stack(tmp_path):
+    for name in ("OrdersPlatform", "OrdersService"):
+        (tmp_path / f"{name}.template.json").write_text(json.dumps({"Resources": {}}))
+    (tmp_path / "manifest.json").write_text("{}")
+    assert set(templates_in([tmp_path], prefix="dev-")) == {
+        "dev-OrdersPlatform",
+        "dev-OrdersService",
+    }
+
+
+def test_a_missing_checkov_is_reported_with_the_way_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHECKOV", str(tmp_path / "nowhere" / "checkov"))
+    with pytest.raises(CheckovNotInstalledError, match="make checkov-install"):
+        checkov_executable()
