@@ -5,10 +5,12 @@ service constructs that live in any :class:`IPlatformEnvironment`, and the
 :class:`ServiceDashboard` that shows any :class:`IMonitorable`.
 """
 
+from ._contract import CONTRACT_VERSION
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._platform import IPlatformEnvironment
 from ._validation import InvalidPropError, InvalidPropTypeError
+from ._version import __version__
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker, WorkerContainer
@@ -16,9 +18,11 @@ from .deployment import DeploymentStrategy
 from .fargate_service import FargateService
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
+from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
 
 __all__ = [
+    "CONTRACT_VERSION",
     "ApiFrontDoor",
     "CanaryFunction",
     "DecoupledWorker",
@@ -32,8 +36,10 @@ __all__ = [
     "MetricGraph",
     "PlatformEnvironment",
     "Profile",
+    "PublishedPlatformEnvironment",
     "ServiceDashboard",
     "UsagePlanOptions",
     "WorkerContainer",
+    "__version__",
     "asset_code",
 ]

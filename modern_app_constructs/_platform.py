@@ -9,6 +9,7 @@ helpers take (they never import a construct).
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
+from ._contract import stamp_stack
 from .profiles import Profile
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "ResolvedPlatform",
     "find_platform",
     "register_platform",
+    "registered_platforms",
     "resolve_platform",
 ]
 
@@ -82,21 +85,59 @@ class IPlatformEnvironment(Protocol):
         ...
 
 
+# Checked without evaluating them: an attached environment creates its imports on first use.
+_PROTOCOL_MEMBERS = (
+    "vpc",
+    "cluster",
+    "key",
+    "alarm_topic",
+    "profile",
+    "log_retention",
+    "tags",
+    "apply_tags",
+)
+
 # Environments by construct-tree root, so constructs anywhere in an app find theirs without
-# walking the whole tree. Only constructs are registered (the lookup compares stacks).
-_REGISTRY: weakref.WeakKeyDictionary[IConstruct, list[IConstruct]] = weakref.WeakKeyDictionary()
+# walking the whole tree. Only constructs are registered (the lookup compares stacks), each with
+# the name it publishes or attaches to, if any.
+_REGISTRY: weakref.WeakKeyDictionary[IConstruct, list[tuple[IConstruct, str | None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def register_platform(environment: IConstruct) -> None:
-    """Make ``environment`` (a construct implementing the protocol) findable in its app."""
-    if not isinstance(environment, IPlatformEnvironment):
-        raise TypeError(f"{environment.node.path} does not implement IPlatformEnvironment")
-    _REGISTRY.setdefault(environment.node.root, []).append(environment)
+def register_platform(environment: IConstruct, name: str | None = None) -> None:
+    """Make ``environment`` (a construct implementing the protocol) findable in its app.
+
+    Raises:
+        TypeError: ``environment`` does not implement :class:`IPlatformEnvironment`.
+        ValueError: another environment of the same ``name`` is in the same stack.
+    """
+    missing = [
+        member
+        for member in _PROTOCOL_MEMBERS
+        if inspect.getattr_static(environment, member, None) is None
+    ]
+    if missing:
+        raise TypeError(
+            f"{environment.node.path} does not implement IPlatformEnvironment (no {missing})"
+        )
+    entries = _REGISTRY.setdefault(environment.node.root, [])
+    stack = cdk.Stack.of(environment)
+    for other, other_name in entries:
+        if name is not None and other_name == name and cdk.Stack.of(other) is stack:
+            raise ValueError(
+                f"{environment.node.path}: the platform environment '{name}' is already in this "
+                f"stack ({other.node.path}); a stack either owns an environment or attaches to "
+                "it by name, once"
+            )
+    entries.append((environment, name))
 
 
 def registered_platforms(scope: IConstruct) -> list[IConstruct]:
     """Every environment registered in ``scope``'s app, in creation order."""
-    return [env for env in _REGISTRY.get(scope.node.root, []) if env.node.root is scope.node.root]
+    return [
+        env for env, _ in _REGISTRY.get(scope.node.root, []) if env.node.root is scope.node.root
+    ]
 
 
 def find_platform(scope: IConstruct) -> IPlatformEnvironment | None:
@@ -120,8 +161,7 @@ def find_platform(scope: IConstruct) -> IPlatformEnvironment | None:
                 "pass platform= explicitly"
             )
         candidates = local
-    found = candidates[0]
-    assert isinstance(found, IPlatformEnvironment)  # register_platform checked it
+    found: IPlatformEnvironment = candidates[0]  # type: ignore[assignment]  # checked on entry
     return found
 
 
@@ -160,7 +200,11 @@ class ResolvedPlatform:
 def resolve_platform(
     scope: IConstruct, platform: IPlatformEnvironment | None = None
 ) -> ResolvedPlatform:
-    """The environment ``scope`` uses: ``platform`` if given, else the app's, else standalone."""
+    """The environment ``scope`` uses: ``platform`` if given, else the app's, else standalone.
+
+    Also stamps ``scope``'s stack with the library and contract versions (once per stack).
+    """
+    stamp_stack(scope)
     found = platform if platform is not None else find_platform(scope)
     if found is None:
         profile = Profile.from_context(scope)

@@ -15,6 +15,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._logs import create_log_group
@@ -89,9 +90,9 @@ class FargateService(Construct):
         user: the user (``uid`` or ``uid:gid``) the container runs as; ``None`` keeps the
             image's own. Default: ``"1000"`` (not root; listen on a port above 1023).
         enable_execute_command: ECS Exec. Default: False.
-        access_logs: load-balancer access logs to an encrypted, TLS-only bucket. Needs a stack
-            with a concrete region (ELB's log-delivery principal differs by region).
-            Default: True.
+        access_logs: load-balancer access logs to an encrypted, TLS-only bucket; in an
+            env-agnostic stack, who may deliver them (ELB's account or its log-delivery service
+            principal, by region) is chosen at deploy time. Default: True.
         deployment: ``DeploymentStrategy.rolling()``, ``.blue_green()``, ``.canary()``,
             ``.linear()`` or a SAM preset name ECS can honour. Default: rolling.
         response_time_threshold: p99 target response time that rolls back. Default: 2 s.
@@ -191,15 +192,6 @@ class FargateService(Construct):
                 desired,
                 f"allowed: from {minimum} to {maximum} (the capacity bounds)",
             )
-        if access_logs and cdk.Token.is_unresolved(cdk.Stack.of(self).region):
-            raise InvalidPropError(
-                owner,
-                "access_logs",
-                access_logs,
-                "allowed only in a stack with a concrete region (env=cdk.Environment(region=...)):"
-                " who may deliver ALB logs differs by region; or pass access_logs=False",
-            )
-
         # create children
         vpc, cluster = self._network(env)
         self.vpc: ec2.IVpc = vpc
@@ -251,7 +243,9 @@ class FargateService(Construct):
             deletion_protection=profile.deletion_protection,
         )
         if self.access_logs_bucket is not None:
-            self.load_balancer.log_access_logs(self.access_logs_bucket, prefix=construct_id.lower())
+            enable_access_logs(
+                self, self.load_balancer, self.access_logs_bucket, construct_id.lower()
+            )
         self.target_group = self._target_group(
             "TargetGroup", vpc, container_port, health_check_path
         )

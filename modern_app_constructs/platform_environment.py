@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_ec2 as ec2
@@ -10,13 +13,22 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
+from ._contract import (
+    CONTRACT_PARAMETERS,
+    CONTRACT_VERSION,
+    check_environment_name,
+    parameter_path,
+    stamp_stack,
+)
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
 from ._validation import InvalidPropError, check_tag_value
 from .profiles import PROFILE_CONTEXT_KEY, Profile
+from .published_environment import PublishedPlatformEnvironment
 
 __all__ = ["PlatformEnvironment"]
 
@@ -50,6 +62,12 @@ class PlatformEnvironment(Construct):
             where another stack already owns it. Default: ``True``.
         alarm_email_subscriptions: e-mail addresses subscribed to the alarm topic.
             Default: none.
+        name: the name the environment is published under and services attach to (one SSM
+            path segment: letters, digits, ``_ . -``). Default: ``<application>-<profile>``,
+            the application lower-cased with other characters replaced by ``-``.
+        publish: publish the contract as SSM parameters under
+            ``/modern-app-constructs/platform/<name>/`` (see the README's contract table), so
+            that services in other apps attach with :meth:`from_published`. Default: True.
 
     Attributes:
         vpc: the VPC services run in.
@@ -60,6 +78,9 @@ class PlatformEnvironment(Construct):
         log_retention: the retention every log group gets.
         api_gateway_account_role: the API Gateway logging role, if created here.
         tags: the ownership tags, as a mapping.
+        name: the published name.
+        contract_parameters: the published SSM parameters by contract key (empty when
+            ``publish=False``).
     """
 
     def __init__(
@@ -76,6 +97,8 @@ class PlatformEnvironment(Construct):
         container_insights: bool = True,
         create_api_gateway_account: bool = True,
         alarm_email_subscriptions: tuple[str, ...] = (),
+        name: str | None = None,
+        publish: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"PlatformEnvironment '{construct_id}'"
@@ -103,6 +126,17 @@ class PlatformEnvironment(Construct):
         }
         if cost_center is not None:
             self.tags["cost-center"] = cost_center
+        self.name: str = check_environment_name(
+            owner, name if name is not None else _default_name(application, self.profile)
+        )
+        if publish and vpc is not None and not vpc.private_subnets:
+            raise InvalidPropError(
+                owner,
+                "vpc",
+                vpc.node.path,
+                "allowed: a VPC with private subnets with egress (the contract publishes them "
+                "for services), or publish=False",
+            )
 
         # create children
         self.key: kms.Key = self._create_key()
@@ -122,11 +156,49 @@ class PlatformEnvironment(Construct):
             self._create_api_gateway_account() if create_api_gateway_account else None
         )
 
+        self.contract_parameters: dict[str, ssm.StringParameter] = (
+            self._publish_contract() if publish else {}
+        )
+
         # wire + expose
         self.apply_tags(self)
-        register_platform(self)
+        stamp_stack(self)
+        register_platform(self, self.name)
 
     # ------------------------------------------------------------------ lookup
+
+    @staticmethod
+    def from_published(
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        profile: str | Profile | None = None,
+        az_count: int | None = None,
+        public_subnets: bool = True,
+        lookup: bool = False,
+    ) -> PublishedPlatformEnvironment:
+        """Attach to the environment another app published as ``name``.
+
+        Synthesizes without credentials or network (values resolve at deploy time in the
+        account and region the stack deploys to); see :class:`PublishedPlatformEnvironment`
+        for every argument and what is checked when.
+
+        Raises:
+            InvalidPropError: an invalid name, profile or AZ count, ``lookup`` in a stack
+                without a concrete account and region, or (with ``lookup``) a published contract
+                major this library does not support.
+            ValueError: the same stack already owns or attaches to an environment of that name.
+        """
+        return PublishedPlatformEnvironment(
+            scope,
+            construct_id,
+            name=name,
+            profile=profile,
+            az_count=az_count,
+            public_subnets=public_subnets,
+            lookup=lookup,
+        )
 
     @staticmethod
     def try_of(scope: IConstruct) -> IPlatformEnvironment | None:
@@ -282,6 +354,65 @@ class PlatformEnvironment(Construct):
             },
         )
 
+    def _publish_contract(self) -> dict[str, ssm.StringParameter]:
+        """The contract as SSM parameters (README: "The platform contract")."""
+        vpc = self.vpc
+        private = vpc.select_subnets(
+            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, one_per_az=True
+        ).subnets
+        public = (
+            vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC, one_per_az=True).subnets
+            if vpc.public_subnets
+            else []
+        )
+
+        def joined(values: Iterable[str]) -> str:
+            return cdk.Fn.join(",", list(values))
+
+        values: dict[str, str | None] = {
+            "contract-version": CONTRACT_VERSION,
+            "contract-major": CONTRACT_VERSION.split(".", 1)[0],
+            "profile": self.profile.name,
+            "log-retention-days": str(self.profile.log_retention_days),
+            "vpc-id": vpc.vpc_id,
+            "availability-zones": joined(subnet.availability_zone for subnet in private),
+            "az-count": str(len(private)),
+            "private-subnet-ids": joined(subnet.subnet_id for subnet in private),
+            "private-route-table-ids": joined(
+                subnet.route_table.route_table_id for subnet in private
+            ),
+            "public-subnet-ids": joined(subnet.subnet_id for subnet in public) if public else None,
+            "public-route-table-ids": (
+                joined(subnet.route_table.route_table_id for subnet in public) if public else None
+            ),
+            "cluster-name": self.cluster.cluster_name,
+            "cluster-arn": self.cluster.cluster_arn,
+            "key-arn": self.key.key_arn,
+            "alarm-topic-arn": self.alarm_topic.topic_arn,
+            **{f"tag/{tag}": value for tag, value in self.tags.items()},
+        }
+        contract = Construct(self, "Contract")
+        published = {}
+        for parameter in CONTRACT_PARAMETERS:
+            value = values.get(parameter.key)
+            if value is None:
+                continue
+            logical = "".join(
+                part.capitalize() for part in parameter.key.replace("/", "-").split("-")
+            )
+            published[parameter.key] = ssm.StringParameter(
+                contract,
+                logical,
+                parameter_name=parameter_path(self.name, parameter.key),
+                string_value=value,
+                description=(
+                    f"modern-app-constructs platform contract {CONTRACT_VERSION}, environment "
+                    f"'{self.name}': {parameter.meaning.replace('`', '')}"
+                ),
+                tier=ssm.ParameterTier.STANDARD,
+            )
+        return published
+
     def _create_api_gateway_account(self) -> iam.Role:
         role = iam.Role(
             self,
@@ -309,3 +440,9 @@ class PlatformEnvironment(Construct):
         )
         account.node.add_dependency(role)
         return role
+
+
+def _default_name(application: str, profile: Profile) -> str:
+    """``<application>-<profile>``, lower-cased, other characters replaced by ``-``."""
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", application.lower()).strip("-._")
+    return f"{slug}-{profile.name}"

@@ -12,10 +12,36 @@ from constructs import IConstruct
 from ._validation import InvalidPropError
 from .deployment import DeploymentStrategy
 
-__all__ = ["PROFILE_CONTEXT_KEY", "Profile"]
+__all__ = ["PROFILE_CONTEXT_KEY", "RETENTION_DAYS", "Profile"]
 
 #: The context key (``cdk synth -c profile=prod``) that selects the profile.
 PROFILE_CONTEXT_KEY = "profile"
+#: CloudWatch Logs' retention periods in days (``RetentionInDays``); 0 stands for never expire.
+RETENTION_DAYS: dict[str, int] = {
+    "ONE_DAY": 1,
+    "THREE_DAYS": 3,
+    "FIVE_DAYS": 5,
+    "ONE_WEEK": 7,
+    "TWO_WEEKS": 14,
+    "ONE_MONTH": 30,
+    "TWO_MONTHS": 60,
+    "THREE_MONTHS": 90,
+    "FOUR_MONTHS": 120,
+    "FIVE_MONTHS": 150,
+    "SIX_MONTHS": 180,
+    "ONE_YEAR": 365,
+    "THIRTEEN_MONTHS": 400,
+    "EIGHTEEN_MONTHS": 545,
+    "TWO_YEARS": 731,
+    "THREE_YEARS": 1096,
+    "FIVE_YEARS": 1827,
+    "SIX_YEARS": 2192,
+    "SEVEN_YEARS": 2557,
+    "EIGHT_YEARS": 2922,
+    "NINE_YEARS": 3288,
+    "TEN_YEARS": 3653,
+    "INFINITE": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +76,11 @@ class Profile:
 
     DEV: ClassVar[Profile]
     PROD: ClassVar[Profile]
+
+    @property
+    def log_retention_days(self) -> int:
+        """The log retention in days, as CloudWatch Logs counts it (0: never expire)."""
+        return RETENTION_DAYS[self.log_retention.name]
 
     @staticmethod
     def named(name: str) -> Profile:

@@ -1,9 +1,12 @@
 """The "orders" sample service: every construct of the library composed into one app.
 
-Two stacks share one app: the platform stack a platform team owns (``OrdersPlatform``) and the
-orders service stack a service team owns (``OrdersService``). The profile comes from the
-``profile`` context value: ``cdk synth`` gives dev, ``cdk synth -c profile=prod`` gives prod.
-The region comes from the ``region`` context value (``cdk.json``: ``eu-west-1``).
+Two stacks share one app for convenience, but nothing ties them but a name: the platform stack a
+platform team owns (``OrdersPlatform``) publishes its environment as ``orders-<profile>``, and the
+orders service stack a service team owns (``OrdersService``) attaches to it by that name only —
+no object reference, no cross-stack output — so the two could live in separate repositories.
+The profile comes from the ``profile`` context value: ``cdk synth`` gives dev,
+``cdk synth -c profile=prod`` gives prod. The region comes from the ``region`` context value
+(``cdk.json``: ``eu-west-1``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from modern_app_constructs import (
 )
 from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
 
-__all__ = ["OrdersServiceStack", "PlatformStack", "SampleApp", "build"]
+__all__ = ["OrdersServiceStack", "PlatformStack", "SampleApp", "build", "platform_name"]
 
 HERE = Path(__file__).parent
 ORDERS_CODE = HERE / "functions" / "orders"
@@ -36,8 +39,16 @@ FULFILMENT_CODE = HERE / "functions" / "fulfilment"
 CATALOG_SERVICE = HERE / "catalog_service"
 
 
+def platform_name(profile: str) -> str:
+    """The name the orders platform environment is published under in ``profile``."""
+    return f"orders-{profile}"
+
+
 class PlatformStack(cdk.Stack):
-    """The platform team's stack: the shared environment every service deploys into."""
+    """The platform team's stack: the shared environment every service deploys into.
+
+    It publishes the environment's contract as ``orders-<profile>`` (the default name).
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, env: cdk.Environment, description: str
@@ -53,18 +64,23 @@ class PlatformStack(cdk.Stack):
 
 
 class OrdersServiceStack(cdk.Stack):
-    """The orders team's stack: API, canary-deployed function, workers, catalog, dashboard."""
+    """The orders team's stack: API, canary-deployed function, workers, catalog, dashboard.
+
+    It attaches to the published platform environment ``platform_name`` (every construct finds
+    it in this stack); nothing of the environment is created here.
+    """
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        platform: PlatformEnvironment,
-        env: cdk.Environment,
-        description: str,
+        platform_name: str,
+        env: cdk.Environment | None = None,
+        description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
+        platform = PlatformEnvironment.from_published(self, "Platform", name=platform_name)
         orders_topic = sns.Topic(
             self,
             "OrdersTopic",
@@ -156,8 +172,10 @@ def build(app: cdk.App) -> SampleApp:
     service_stack = OrdersServiceStack(
         app,
         "OrdersService",
-        platform=platform_stack.platform,
+        platform_name=platform_stack.platform.name,
         env=env,
         description="Orders sample: API, canary-deployed function, workers, catalog, dashboard",
     )
+    # Only the order of `cdk deploy --all`: the service reads what the platform publishes.
+    service_stack.add_dependency(platform_stack, "reads the platform contract it publishes")
     return SampleApp(platform_stack=platform_stack, service_stack=service_stack)

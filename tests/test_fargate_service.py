@@ -391,16 +391,6 @@ def test_bad_input(kwargs, match):
         build(**kwargs)
 
 
-def test_access_logs_need_a_concrete_region():
-    app = make_app()
-    stack = cdk.Stack(app, "Agnostic")
-    with pytest.raises(
-        ValueError,
-        match=r"invalid access_logs=True; allowed only in a stack with a concrete region",
-    ):
-        FargateService(stack, "S", image=ecs.ContainerImage.from_registry(IMAGE))
-
-
 @pytest.mark.parametrize(
     ("profile", "kwargs"),
     [
