@@ -9,7 +9,6 @@ helpers take (they never import a construct).
 
 from __future__ import annotations
 
-import inspect
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
 from ._contract import stamp_stack
+from ._validation import implements
 from .profiles import Profile
 
 __all__ = [
@@ -85,18 +85,6 @@ class IPlatformEnvironment(Protocol):
         ...
 
 
-# Checked without evaluating them: an attached environment creates its imports on first use.
-_PROTOCOL_MEMBERS = (
-    "vpc",
-    "cluster",
-    "key",
-    "alarm_topic",
-    "profile",
-    "log_retention",
-    "tags",
-    "apply_tags",
-)
-
 # Environments by construct-tree root, so constructs anywhere in an app find theirs without
 # walking the whole tree. Only constructs are registered (the lookup compares stacks), each with
 # the name it publishes or attaches to, if any.
@@ -112,15 +100,8 @@ def register_platform(environment: IConstruct, name: str | None = None) -> None:
         TypeError: ``environment`` does not implement :class:`IPlatformEnvironment`.
         ValueError: another environment of the same ``name`` is in the same stack.
     """
-    missing = [
-        member
-        for member in _PROTOCOL_MEMBERS
-        if inspect.getattr_static(environment, member, None) is None
-    ]
-    if missing:
-        raise TypeError(
-            f"{environment.node.path} does not implement IPlatformEnvironment (no {missing})"
-        )
+    if not implements(environment, IPlatformEnvironment):
+        raise TypeError(f"{environment.node.path} does not implement IPlatformEnvironment")
     entries = _REGISTRY.setdefault(environment.node.root, [])
     stack = cdk.Stack.of(environment)
     for other, other_name in entries:

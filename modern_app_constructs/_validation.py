@@ -7,7 +7,9 @@ they are only known at deploy time.
 
 from __future__ import annotations
 
+import inspect
 import re
+import typing
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,11 +21,11 @@ __all__ = [
     "check_choice",
     "check_int_range",
     "check_tag_value",
-    "check_type",
     "implements",
     "is_token",
 ]
 
+_MISSING = object()
 # What AWS accepts in a tag value (letters, numbers, spaces and _ . : / = + - @).
 _TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
 
@@ -60,6 +62,12 @@ def implements(value: Any, kind: type) -> bool:
     jsii interfaces are protocols that ``isinstance`` refuses; an object implements one when its
     class (or, for an imported resource, one of its delegates) declares it or a sub-interface.
     """
+    if getattr(kind, "_is_runtime_protocol", False):
+        # members looked up without evaluating them: properties may create constructs
+        members = getattr(kind, "__protocol_attrs__", None) or typing._get_protocol_attrs(kind)  # type: ignore[attr-defined]
+        return all(
+            inspect.getattr_static(value, member, _MISSING) is not _MISSING for member in members
+        )
     try:
         return isinstance(value, kind)
     except TypeError:  # a protocol that refuses isinstance: a jsii interface
@@ -74,33 +82,6 @@ def implements(value: Any, kind: type) -> bool:
                 if kind in interface.__mro__:
                     return True
     return False
-
-
-def check_type(
-    owner: str,
-    prop: str,
-    value: Any,
-    kinds: tuple[type, ...],
-    expected: str,
-    *,
-    hint: str | None = None,
-) -> None:
-    """Reject a value that is none of ``kinds`` with an :class:`InvalidPropTypeError`.
-
-    Args:
-        owner: the construct, e.g. ``CanaryFunction 'Api'``.
-        prop: the prop's name.
-        value: the value given.
-        kinds: classes or jsii interfaces that are accepted.
-        expected: what is accepted, in words (``"a cdk.Duration"``).
-        hint: how to make one, e.g. ``"cdk.Duration.seconds(30)"``. Default: none.
-    """
-    if any(implements(value, kind) for kind in kinds):
-        return
-    suffix = f" (e.g. {hint})" if hint else ""
-    raise InvalidPropTypeError(
-        owner, prop, value, f"expected {expected}, got {type(value).__name__}{suffix}"
-    )
 
 
 def is_token(value: Any) -> bool:

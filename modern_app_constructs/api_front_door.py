@@ -37,6 +37,7 @@ from ._routes import (
     service_integration,
     use_vpc_link,
 )
+from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_choice
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker
@@ -73,6 +74,9 @@ class UsagePlanOptions:
     rate_limit: float = 50
     burst_limit: int = 100
     quota_per_day: int = 100_000
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 @jsii.implements(IValidation)
@@ -129,6 +133,7 @@ class ApiFrontDoor(Construct):
         routes: ``(path, method)`` pairs added so far.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -292,6 +297,7 @@ class ApiFrontDoor(Construct):
 
     # ------------------------------------------------------------------ routes
 
+    @check_prop_types
     def add_lambda_route(
         self,
         path: str,
@@ -318,6 +324,7 @@ class ApiFrontDoor(Construct):
         integration = lambda_integration(function)
         return [self._add_method(resource, method, integration, model) for method in plan.methods]
 
+    @check_prop_types
     def add_service_route(
         self,
         path: str,
@@ -370,6 +377,7 @@ class ApiFrontDoor(Construct):
                 added.append(created)
         return added
 
+    @check_prop_types
     def add_queue_route(
         self,
         path: str,

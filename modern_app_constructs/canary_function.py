@@ -21,6 +21,7 @@ from ._lambda import DEFAULT_RUNTIME, asset_code, check_function_overrides, crea
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
 
@@ -96,6 +97,7 @@ class CanaryFunction(Construct):
         smoke_test_function: the built-in pre-traffic hook, when ``smoke_test_event`` is given.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -204,6 +206,7 @@ class CanaryFunction(Construct):
 
     # ------------------------------------------------------------------ public
 
+    @check_prop_types
     def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Watch one more alarm during deployments (rolls back when it fires).
 
@@ -222,6 +225,7 @@ class CanaryFunction(Construct):
         self.deployment_group.add_alarm(alarm)
         self.alarms.append(alarm)
 
+    @check_prop_types
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the function through the alias."""
         return self.alias.grant_invoke(grantee)

@@ -25,7 +25,8 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
-from ._validation import InvalidPropError, check_int_range, check_type
+from ._typecheck import check_field_types, check_prop_types
+from ._validation import InvalidPropError, check_int_range
 from .canary_function import CanaryFunction
 
 __all__ = ["DecoupledWorker", "WorkerContainer"]
@@ -76,6 +77,9 @@ class WorkerContainer:
     max_capacity: int = 4
     environment: Mapping[str, str] = field(default_factory=dict)
     visibility_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 class DecoupledWorker(Construct):
@@ -133,6 +137,7 @@ class DecoupledWorker(Construct):
         alarms: DLQ not empty, oldest message too old, consumer errors.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -281,6 +286,7 @@ class DecoupledWorker(Construct):
 
     # ------------------------------------------------------------------ public
 
+    @check_prop_types
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` publish to the topic and use its key for exactly that.
 
@@ -406,13 +412,6 @@ class DecoupledWorker(Construct):
             raise InvalidPropError(
                 owner, "handler/timeout", handler or timeout, "allowed only with code"
             )
-        check_type(
-            owner,
-            "consumer",
-            consumer,
-            (CanaryFunction, lambda_.IFunction),
-            "a Lambda IFunction or a CanaryFunction",
-        )
         if isinstance(consumer, CanaryFunction):  # subscribe its alias: the worker ships by canary
             return consumer.alias, consumer.function.timeout
         if isinstance(consumer, lambda_.Function):

@@ -23,6 +23,7 @@ from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
 
@@ -109,6 +110,7 @@ class FargateService(Construct):
         green_target_group / test_listener (canary, linear and blue/green only), deployment.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,

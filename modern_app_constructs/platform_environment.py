@@ -26,6 +26,7 @@ from ._contract import (
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
+from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_tag_value
 from .profiles import PROFILE_CONTEXT_KEY, Profile
 from .published_environment import PublishedPlatformEnvironment
@@ -83,6 +84,7 @@ class PlatformEnvironment(Construct):
             ``publish=False``).
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,

@@ -22,7 +22,8 @@ from ._contract import (
     stamp_stack,
 )
 from ._platform import register_platform
-from ._validation import InvalidPropError, check_int_range, check_type
+from ._typecheck import check_prop_types
+from ._validation import InvalidPropError, check_int_range
 from .profiles import PROFILE_CONTEXT_KEY, Profile
 
 __all__ = ["AZ_COUNT_CONTEXT_KEY", "PublishedPlatformEnvironment"]
@@ -77,6 +78,7 @@ class PublishedPlatformEnvironment(Construct):
         contract_rule: the ``Rules`` entry asserting the contract version and shape.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -92,9 +94,6 @@ class PublishedPlatformEnvironment(Construct):
         owner = f"PlatformEnvironment.from_published '{construct_id}'"
         # validate
         self.name = check_environment_name(owner, name)
-        check_type(
-            owner, "profile", profile, (str, Profile, type(None)), "a profile name or Profile"
-        )
         check_int_range(owner, "az_count", az_count, 1, 6)
         stack = cdk.Stack.of(self)
         if lookup and (

@@ -14,7 +14,8 @@ from constructs import Construct
 
 from ._monitoring import PERIOD, IMonitorable, MetricGraph
 from ._platform import IPlatformEnvironment, resolve_platform
-from ._validation import InvalidPropError, check_type
+from ._typecheck import check_prop_types
+from ._validation import InvalidPropError
 
 __all__ = ["FunctionMonitoring", "ServiceDashboard"]
 
@@ -127,6 +128,7 @@ class ServiceDashboard(Construct):
         alarms: every alarm listed in the alarm-status widget.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -165,6 +167,7 @@ class ServiceDashboard(Construct):
         self.dashboard.add_widgets(_AlarmStatus(f"{service_name}: alarms", self.alarms))
         env.apply_tags(self)
 
+    @check_prop_types
     def add(self, *components: IMonitorable | lambda_.IFunction) -> ServiceDashboard:
         """Add a row of graphs for each component and list its alarms; returns ``self``.
 
@@ -173,14 +176,6 @@ class ServiceDashboard(Construct):
                 Lambda ``IFunction``.
         """
         for component in components:
-            check_type(
-                f"ServiceDashboard '{self.node.id}'",
-                "component",
-                component,
-                (IMonitorable, lambda_.IFunction),
-                "an IMonitorable (ApiFrontDoor, CanaryFunction, DecoupledWorker, FargateService "
-                "or your own) or a Lambda IFunction",
-            )
             monitored = (
                 component if isinstance(component, IMonitorable) else FunctionMonitoring(component)
             )
@@ -188,6 +183,7 @@ class ServiceDashboard(Construct):
             self.add_alarms(*monitored.alarms)
         return self
 
+    @check_prop_types
     def add_alarms(self, *alarms: cloudwatch.IAlarm) -> ServiceDashboard:
         """List more alarms in the alarm-status widget (duplicates are ignored)."""
         for alarm in alarms:

@@ -344,7 +344,7 @@ def test_unknown_http_method(api_only):
 @pytest.mark.parametrize(
     ("schema", "match"),
     [
-        ("not a schema", r"request_schema is not a mapping"),
+        ("not a schema", r"invalid request_schema='not a schema'; expected Mapping"),
         ({"type": "string"}, r'the top level needs "type": "object"'),
         (
             {"type": "object", "properties": {"a": {"type": "text"}}},

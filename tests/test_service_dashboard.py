@@ -104,11 +104,11 @@ def test_plain_functions_are_accepted(stack):
 
 def test_unknown_component_is_rejected(stack):
     with pytest.raises(
-        TypeError, match=r"invalid component='nope'; expected an IMonitorable"
+        TypeError, match=r"invalid components='nope'; expected IMonitorable or aws_lambda.IFunction"
     ) as raised:
         ServiceDashboard(stack, "Dashboard", service_name="svc").add("nope")
     assert isinstance(raised.value, InvalidPropError)
-    assert raised.value.prop == "component"
+    assert raised.value.prop == "components"
 
 
 @pytest.mark.parametrize(

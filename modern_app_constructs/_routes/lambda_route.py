@@ -5,7 +5,6 @@ from __future__ import annotations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 
-from .._validation import check_type
 from ..canary_function import CanaryFunction
 
 __all__ = ["lambda_integration", "resolve_lambda_target"]
@@ -14,19 +13,7 @@ __all__ = ["lambda_integration", "resolve_lambda_target"]
 def resolve_lambda_target(
     owner: str, target: CanaryFunction | lambda_.IFunction
 ) -> lambda_.IFunction:
-    """The function API Gateway invokes: a ``CanaryFunction``'s alias, else ``target`` itself.
-
-    Raises:
-        InvalidPropTypeError: ``target`` is neither.
-    """
-    check_type(
-        owner,
-        "target",
-        target,
-        (CanaryFunction, lambda_.IFunction),
-        "a Lambda IFunction or a CanaryFunction",
-        hint="add_lambda_route('/orders', canary) — the canary's alias receives the traffic",
-    )
+    """The function API Gateway invokes: a ``CanaryFunction``'s alias, else ``target`` itself."""
     if isinstance(target, CanaryFunction):
         return target.alias
     return target

@@ -8,7 +8,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .._validation import check_type
 from ..decoupled_worker import DecoupledWorker
 
 __all__ = ["METHOD_RESPONSES", "queue_integration", "resolve_queue_target"]
@@ -23,19 +22,7 @@ METHOD_RESPONSES = ("202", "400", "500")
 
 
 def resolve_queue_target(owner: str, queue: DecoupledWorker | sqs.IQueue) -> sqs.IQueue:
-    """The queue a route sends to: a ``DecoupledWorker``'s queue, else ``queue`` itself.
-
-    Raises:
-        InvalidPropTypeError: ``queue`` is neither.
-    """
-    check_type(
-        owner,
-        "queue",
-        queue,
-        (DecoupledWorker, sqs.IQueue),
-        "an SQS IQueue or a DecoupledWorker",
-        hint="add_queue_route('/orders/bulk', worker)",
-    )
+    """The queue a route sends to: a ``DecoupledWorker``'s queue, else ``queue`` itself."""
     if isinstance(queue, DecoupledWorker):
         return queue.queue
     return queue

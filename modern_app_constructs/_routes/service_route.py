@@ -14,7 +14,6 @@ from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
-from .._validation import check_type
 from ..fargate_service import FargateService
 
 __all__ = ["ServiceTarget", "resolve_service_target", "service_integration", "use_vpc_link"]
@@ -36,12 +35,7 @@ class ServiceTarget:
 
 
 def resolve_service_target(owner: str, service: FargateService) -> ServiceTarget:
-    """The load balancer, listener and VPC of ``service``.
-
-    Raises:
-        InvalidPropTypeError: ``service`` is not a ``FargateService``.
-    """
-    check_type(owner, "service", service, (FargateService,), "a FargateService")
+    """The load balancer, listener and VPC of ``service``."""
     return ServiceTarget(
         load_balancer=service.load_balancer, listener=service.listener, vpc=service.vpc
     )
