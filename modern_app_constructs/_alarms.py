@@ -9,6 +9,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._platform import ResolvedPlatform
+from ._warnings import warn
 
 __all__ = ["create_alarm", "notify"]
 
@@ -53,4 +54,12 @@ def create_alarm(
         alarm_description=f"{description} ({cdk.Names.unique_id(scope)})",
     )
     notify(alarm, platform.alarm_topic)
+    if platform.alarm_topic is None:
+        warn(
+            scope,
+            "alarms-without-actions",
+            "Its alarms notify nobody: no platform environment was given or found, so there "
+            "is no alarm topic. Pass platform= (PlatformEnvironment or from_published), or add "
+            "actions to the alarms yourself (construct.alarms).",
+        )
     return alarm

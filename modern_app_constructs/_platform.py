@@ -20,10 +20,11 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from ._contract import stamp_stack
 from ._validation import implements
+from ._warnings import FLAG_WEAK_REFERENCES, warn_missing_flags
 from .profiles import Profile
 
 __all__ = [
@@ -190,6 +191,8 @@ def resolve_platform(
     if found is None:
         profile = Profile.from_context(scope)
         return ResolvedPlatform(platform=None, profile=profile, log_retention=profile.log_retention)
+    if isinstance(found, Construct) and cdk.Stack.of(found) is not cdk.Stack.of(scope):
+        warn_missing_flags(scope, FLAG_WEAK_REFERENCES)
     return ResolvedPlatform(
         platform=found,
         profile=found.profile,

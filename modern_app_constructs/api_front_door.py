@@ -36,9 +36,11 @@ from ._routes import (
     resolve_service_target,
     service_integration,
     use_vpc_link,
+    warn_if_canary_bypassed,
 )
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_choice
+from ._warnings import warn
 from .canary_function import CanaryFunction
 from .decoupled_worker import DecoupledWorker
 from .fargate_service import FargateService
@@ -294,6 +296,16 @@ class ApiFrontDoor(Construct):
         self.node.add_validation(_HasRoutes(self))
         self._acknowledge(authorization, web_acl_arn)
         env.apply_tags(self)
+        if env.platform is None:
+            warn(
+                self,
+                "execution-logging-without-account-role",
+                "The stage logs executions, which needs the account-level API Gateway "
+                "CloudWatch Logs role (AWS::ApiGateway::Account) in this account and region; "
+                "without a platform environment none is created here and the deployment fails "
+                "where the account has none. Create a PlatformEnvironment (it creates the role "
+                "once per account) or set the role up yourself.",
+            )
 
     # ------------------------------------------------------------------ routes
 
@@ -320,6 +332,7 @@ class ApiFrontDoor(Construct):
         """
         plan = plan_route(self._owner, path, methods, self.routes, request_schema)
         function = resolve_lambda_target(self._owner, target)
+        warn_if_canary_bypassed(self, "target", target)
         resource, model = self._claim(plan)
         integration = lambda_integration(function)
         return [self._add_method(resource, method, integration, model) for method in plan.methods]

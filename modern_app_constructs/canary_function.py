@@ -23,6 +23,7 @@ from ._nag import acknowledge, logical_id_ref
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
+from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn_missing_flags
 from .deployment import DeploymentStrategy
 
 __all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction"]
@@ -203,10 +204,18 @@ class CanaryFunction(Construct):
         )
         self._acknowledge_deployment_role(pre_traffic_hook, post_traffic_hook)
         env.apply_tags(self)
+        warn_missing_flags(self, FLAG_LAMBDA_LAYER_VERSION)
 
     # ------------------------------------------------------------------ public
 
     @check_prop_types
+    def bypassed_by(self, function: object) -> bool:
+        """Whether ``function`` is this canary's own unversioned function or fixed version.
+
+        Traffic sent to either skips the alias, and so the canary deployment and its rollback.
+        """
+        return function is self.function or function is self.version
+
     def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Watch one more alarm during deployments (rolls back when it fires).
 

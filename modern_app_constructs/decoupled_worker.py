@@ -25,6 +25,7 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._routes.lambda_route import warn_if_canary_bypassed
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .canary_function import CanaryFunction
@@ -203,6 +204,7 @@ class DecoupledWorker(Construct):
 
         # resolve defaults
         env = resolve_platform(self, platform)
+        warn_if_canary_bypassed(self, "consumer", consumer)
         if cluster is None and env.platform is not None:
             cluster = env.platform.cluster
         if container is not None and cluster is None:

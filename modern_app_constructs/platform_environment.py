@@ -28,6 +28,7 @@ from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_tag_value
+from ._warnings import FLAG_RESTRICT_DEFAULT_SG, warn_missing_flags
 from .profiles import PROFILE_CONTEXT_KEY, Profile
 from .published_environment import PublishedPlatformEnvironment
 
@@ -144,6 +145,8 @@ class PlatformEnvironment(Construct):
         self.key: kms.Key = self._create_key()
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
         self.vpc: ec2.IVpc = vpc if vpc is not None else self._create_vpc(max_azs)
+        if vpc is None:
+            warn_missing_flags(self, FLAG_RESTRICT_DEFAULT_SG)
         self.cluster: ecs.Cluster = ecs.Cluster(
             self,
             "Cluster",

@@ -4,7 +4,7 @@ Every kind first checks everything it was given (no construct is created), then 
 front door plans a route (path, methods, schema, conflicts) before any kind builds anything.
 """
 
-from .lambda_route import lambda_integration, resolve_lambda_target
+from .lambda_route import lambda_integration, resolve_lambda_target, warn_if_canary_bypassed
 from .paths import HTTP_METHODS, RoutePlan, check_schema, plan_route
 from .queue_route import METHOD_RESPONSES, queue_integration, resolve_queue_target
 from .service_route import (
@@ -28,4 +28,5 @@ __all__ = [
     "resolve_service_target",
     "service_integration",
     "use_vpc_link",
+    "warn_if_canary_bypassed",
 ]
