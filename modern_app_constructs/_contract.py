@@ -31,6 +31,7 @@ __all__ = [
     "ContractParameter",
     "check_contract_version",
     "check_environment_name",
+    "parameter_construct_id",
     "parameter_path",
     "stamp_stack",
 ]
@@ -91,6 +92,11 @@ CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("tag/profile", "ownership tag: the profile"),
     ContractParameter("tag/cost-center", "ownership tag: the cost center", optional=True),
 )
+
+
+def parameter_construct_id(key: str) -> str:
+    """The construct id a contract parameter gets on either side: ``tag/team`` -> ``TagTeam``."""
+    return "".join(part.capitalize() for part in key.replace("/", "-").split("-"))
 
 
 def parameter_path(name: str, key: str) -> str:

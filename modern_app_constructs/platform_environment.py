@@ -20,6 +20,7 @@ from ._contract import (
     CONTRACT_PARAMETERS,
     CONTRACT_VERSION,
     check_environment_name,
+    parameter_construct_id,
     parameter_path,
     stamp_stack,
 )
@@ -402,12 +403,9 @@ class PlatformEnvironment(Construct):
             value = values.get(parameter.key)
             if value is None:
                 continue
-            logical = "".join(
-                part.capitalize() for part in parameter.key.replace("/", "-").split("-")
-            )
             published[parameter.key] = ssm.StringParameter(
                 contract,
-                logical,
+                parameter_construct_id(parameter.key),
                 parameter_name=parameter_path(self.name, parameter.key),
                 string_value=value,
                 description=(

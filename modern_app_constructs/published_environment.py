@@ -18,6 +18,7 @@ from ._contract import (
     SUPPORTED_CONTRACT_MAJORS,
     check_contract_version,
     check_environment_name,
+    parameter_construct_id,
     parameter_path,
     stamp_stack,
 )
@@ -239,10 +240,9 @@ class PublishedPlatformEnvironment(Construct):
     def _value(self, key: str) -> str:
         """The deploy-time value of one contract parameter (a template parameter, made once)."""
         if key not in self._values:
-            logical = "".join(part.capitalize() for part in key.replace("/", "-").split("-"))
             self._values[key] = cdk.CfnParameter(
                 self,
-                logical,
+                parameter_construct_id(key),
                 type="AWS::SSM::Parameter::Value<String>",
                 default=parameter_path(self.name, key),
                 description=(
