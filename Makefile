@@ -12,12 +12,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install checkov-install synth synth-prod test lint typecheck unit snapshots bench \
-	compliance-report clean
+.PHONY: install checkov-install synth synth-prod test lint typecheck unit dist-check snapshots \
+	bench compliance-report docs dist clean
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
-$(INSTALLED): pyproject.toml requirements/constraints.txt
+# __init__.py holds __version__: the installed metadata must follow it
+$(INSTALLED): pyproject.toml requirements/constraints.txt modern_app_constructs/__init__.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check \
 		-c requirements/constraints.txt -e '.[dev,compliance]'
@@ -45,8 +46,8 @@ synth: install
 synth-prod: CDK_ARGS = -c profile=prod
 synth-prod: synth
 
-## test: ruff, mypy and the whole pytest suite
-test: lint typecheck unit
+## test: ruff, mypy, the whole pytest suite, and the wheel installed and used outside the repo
+test: lint typecheck unit dist-check
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
@@ -60,6 +61,10 @@ typecheck: $(INSTALLED)
 
 unit: $(INSTALLED) $(CHECKOV_INSTALLED)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## dist-check: build the wheel, install it into a fresh venv, synthesize an app outside the repo
+dist-check: $(INSTALLED) $(NODE_INSTALLED)
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 ## snapshots: re-record every snapshot on purpose, then read `git diff`
 snapshots: $(INSTALLED) $(CHECKOV_INSTALLED)
@@ -77,6 +82,15 @@ compliance-report: $(INSTALLED) $(CHECKOV_INSTALLED)
 bench: $(INSTALLED)
 	$(PY) -m benchmarks.bench $(BENCH_ARGS)
 
+## docs: regenerate docs/API.md from the signatures and docstrings
+docs: $(INSTALLED)
+	$(PY) scripts/gen_api_docs.py
+
+## dist: build the sdist and the wheel into dist/ (PyPA build, the pinned setuptools, offline)
+dist: $(INSTALLED)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf cdk.out .mypy_cache .ruff_cache
+	rm -rf cdk.out dist build .mypy_cache .ruff_cache
 	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
