@@ -84,7 +84,7 @@ bench: $(INSTALLED)
 
 ## docs: regenerate docs/API.md from the signatures and docstrings
 docs: $(INSTALLED)
-	$(PY) scripts/gen_api_docs.py
+	$(PY) -m scripts.gen_api_docs
 
 ## dist: build the sdist and the wheel into dist/ (PyPA build, the pinned setuptools, offline)
 dist: $(INSTALLED)

@@ -1,6 +1,6 @@
 """Generate docs/API.md from the public API: ``__all__``, signatures and Google-style docstrings.
 
-Usage: ``python scripts/gen_api_docs.py`` (``make docs``) writes docs/API.md;
+Usage: ``python -m scripts.gen_api_docs`` (``make docs``) writes docs/API.md;
 ``--check`` exits 1 when the file differs from what the code says.
 
 Everything is read from the source (``ast``), not from live objects: annotations and defaults
@@ -363,6 +363,18 @@ def _signature(name: str, params: list[Param], returns: str = "") -> str:
     return f"{name}({', '.join(parts)})" + (f" -> {returns}" if returns else "")
 
 
+def entries(cls: type, section: str) -> dict[str, str]:
+    """``section`` entries (Args or Attributes) of ``cls``'s docstring, then of its bases'."""
+    merged: dict[str, str] = {}
+    for base in reversed(_own_classes(cls)):
+        merged.update(
+            parse_docstring(base.__doc__ and inspect.cleandoc(base.__doc__)).entries.get(
+                section, {}
+            )
+        )
+    return merged
+
+
 def render_class(cls: type, exported: set[str]) -> list[str]:
     """The Markdown section for one public class."""
     doc = parse_docstring(inspect.getdoc(cls))
@@ -373,7 +385,8 @@ def render_class(cls: type, exported: set[str]) -> list[str]:
     if doc.body:
         out += [_md(doc.body, exported), ""]
     params = constructor(cls)
-    described = {**doc.entries.get("Attributes", {}), **doc.entries.get("Args", {})}
+    args = entries(cls, "Args")
+    described = {**entries(cls, "Attributes"), **args}
     if params:
         out += [f"**Constructor:** `{_signature(cls.__name__, params)}`", ""]
         out += ["| argument | type | default | description |", "|---|---|---|---|"]
@@ -383,7 +396,7 @@ def render_class(cls: type, exported: set[str]) -> list[str]:
             out.append(f"| `{p.name}` | {_code(p.annotation)} | {default} | {_cell(description)} |")
         out.append("")
     attributes, methods = members(cls)
-    documented = doc.entries.get("Attributes", {})
+    documented = entries(cls, "Attributes")
     if dataclasses.is_dataclass(cls):
         out += ["Every argument is also a read-only attribute.", ""]
         fields = {p.name for p in params or []}
@@ -393,7 +406,7 @@ def render_class(cls: type, exported: set[str]) -> list[str]:
         out += ["**Attributes**", "", "| attribute | type | description |", "|---|---|---|"]
         for name in order:
             member = attributes[name]
-            about = documented.get(name) or member.doc.summary
+            about = documented.get(name) or member.doc.summary or args.get(name, "")
             out.append(f"| `{name}` | {_code(member.annotation)} | {_cell(_md(about, exported))} |")
         out.append("")
     for section, text in doc.text.items():
@@ -490,11 +503,13 @@ def render(package: ModuleType | None = None) -> str:
 
 
 def undocumented_arguments(cls: type) -> list[str]:
-    """Constructor arguments of ``cls`` with no entry in its docstring's Args (or Attributes)."""
-    doc = parse_docstring(inspect.getdoc(cls))
-    documented = {**doc.entries.get("Args", {}), **doc.entries.get("Attributes", {})}
-    if is_construct(cls):
-        documented = doc.entries.get("Args", {})
+    """Constructor arguments of ``cls`` with no entry in its (or its bases') docstring's Args.
+
+    For a class that is not a construct (a dataclass, an error), Attributes count too.
+    """
+    documented = entries(cls, "Args")
+    if not is_construct(cls):
+        documented = {**documented, **entries(cls, "Attributes")}
     return [p.name for p in constructor(cls) or [] if p.name not in documented]
 
 
@@ -517,5 +532,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(OUTPUT.parent.parent))
     raise SystemExit(main())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -52,4 +54,6 @@ def test_snippet_runs_on_its_own(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
     runnable = _lay_out_assets(code, tmp_path)
-    exec(compile(runnable, str(README), "exec"), {"__name__": "readme_snippet"})
+    module = types.ModuleType("readme_snippet")  # a real module, as the user's app.py would be
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(runnable, str(README), "exec"), module.__dict__)
