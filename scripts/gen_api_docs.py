@@ -414,7 +414,8 @@ def render_class(cls: type, exported: set[str]) -> list[str]:
     if methods:
         out += ["**Methods**", ""]
         for method in methods.values():
-            kind = " *(static)*" if "staticmethod" in method.decorators else ""
+            kinds = {"staticmethod": " *(static)*", "classmethod": " *(class method)*"}
+            kind = next((kinds[d] for d in method.decorators if d in kinds), "")
             signature = _code(_signature(method.name, method.params or [], method.annotation))
             out.append(f"- {signature}{kind} — {_md(method.doc.summary, exported)}")
             for p in method.params or []:
