@@ -119,9 +119,19 @@ def _class_def(cls: type) -> tuple[str, ast.ClassDef] | None:
     return (source, found) if found is not None else None
 
 
-def _src(source: str, node: ast.AST | None) -> str:
-    text = ast.get_source_segment(source, node) if node is not None else None
-    return " ".join(text.split()) if text else ""
+@cache
+def _encoded_lines(source: str) -> list[bytes]:
+    return [line.encode() for line in source.splitlines(keepends=True)]
+
+
+def _src(source: str, node: ast.expr | None) -> str:
+    """``node``'s source text on one line (``ast.get_source_segment`` without re-splitting)."""
+    if node is None or node.end_lineno is None or node.end_col_offset is None:
+        return ""
+    lines = _encoded_lines(source)[node.lineno - 1 : node.end_lineno]
+    lines[-1] = lines[-1][: node.end_col_offset]
+    lines[0] = lines[0][node.col_offset :]
+    return " ".join(b"".join(lines).decode().split())
 
 
 def _own_classes(cls: type) -> list[type]:
