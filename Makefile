@@ -17,8 +17,8 @@ export CDK_DISABLE_VERSION_CHECK := 1
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
-# __init__.py holds __version__: the installed metadata must follow it
-$(INSTALLED): pyproject.toml requirements/constraints.txt modern_app_constructs/__init__.py
+# _version.py holds __version__: the installed metadata must follow it
+$(INSTALLED): pyproject.toml requirements/constraints.txt modern_app_constructs/_version.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check \
 		-c requirements/constraints.txt -e '.[dev,compliance]'

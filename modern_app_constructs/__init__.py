@@ -21,10 +21,6 @@ from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
 
-#: The library's version (semantic versioning), written only here: the package metadata reads
-#: it (pyproject ``dynamic = ["version"]``) and a release is tagged ``v<__version__>``.
-__version__ = "0.1.0"
-
 __all__ = [
     "CONTRACT_VERSION",
     "ApiFrontDoor",

@@ -455,9 +455,28 @@ def render_function(func: Any, exported: set[str]) -> list[str]:
     return [*out, ""] if params else out
 
 
-def render_constant(name: str, value: Any) -> list[str]:
-    """The Markdown section for a public constant or type alias."""
-    return [f"### {name}", "", f"`{name} = {value!r}`", ""]
+def render_constant(package: ModuleType, name: str, exported: set[str]) -> list[str]:
+    """The Markdown section for a public constant: its value as written and its ``#:`` comment."""
+    module = package
+    _, init = _module_ast(str(package.__file__))
+    for node in init.body:
+        if isinstance(node, ast.ImportFrom) and name in {a.asname or a.name for a in node.names}:
+            relative = "." * node.level + (node.module or "")
+            module = importlib.import_module(relative, package.__name__)
+    source, tree = _module_ast(str(module.__file__))
+    lines = source.splitlines()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            comment: list[str] = []
+            row = node.lineno - 2
+            while row >= 0 and lines[row].startswith("#:"):
+                comment.insert(0, lines[row][2:].strip())
+                row -= 1
+            out = [f"### {name}", "", _code(f"{name} = {_src(source, value)}"), ""]
+            return [*out, _md(" ".join(comment), exported), ""] if comment else out
+    return [f"### {name}", "", _code(f"{name} = {getattr(package, name)!r}"), ""]
 
 
 def is_construct(obj: Any) -> bool:
@@ -509,7 +528,7 @@ def render(package: ModuleType | None = None) -> str:
             elif inspect.isfunction(obj):
                 out += render_function(obj, exported)
             else:
-                out += render_constant(name, obj)
+                out += render_constant(package, name, exported)
     return "\n".join(out).rstrip() + "\n"
 
 
