@@ -299,6 +299,19 @@ class PlatformEnvironment(Construct):
                     conditions=same_account,
                 )
             )
+        # CodeStar Notifications (pipeline notification rules) publishes to the encrypted alarm
+        # topic through SNS: the condition AWS documents for it.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCodeStarNotificationsToEncryptedTopics",
+                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}
+                },
+            )
+        )
         # SQS and everything else in the account use the key through their IAM policies, which
         # the key's default policy (account root) allows.
         return key
@@ -311,15 +324,19 @@ class PlatformEnvironment(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+        for sid, service in (
+            ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
+            ("AllowCodeStarNotifications", "codestar-notifications.amazonaws.com"),
+        ):
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+                )
             )
-        )
         for index, address in enumerate(email_subscriptions):
             sns.Subscription(
                 self,
