@@ -1,8 +1,9 @@
 """AWS CDK v2 constructs for services that are secure by default and safe to deploy.
 
 The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, the
-service constructs that live in any :class:`IPlatformEnvironment`, and the
-:class:`ServiceDashboard` that shows any :class:`IMonitorable`.
+service constructs that live in any :class:`IPlatformEnvironment`, the
+:class:`ServiceDashboard` that shows any :class:`IMonitorable`, and the
+:class:`ServicePipeline` that ships a service through its :class:`DeploymentStage` list.
 """
 
 from ._contract import CONTRACT_VERSION
@@ -20,12 +21,14 @@ from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
+from .service_pipeline import DeploymentStage, ServicePipeline, StageBuilder
 
 __all__ = [
     "CONTRACT_VERSION",
     "ApiFrontDoor",
     "CanaryFunction",
     "DecoupledWorker",
+    "DeploymentStage",
     "DeploymentStrategy",
     "FargateService",
     "FunctionMonitoring",
@@ -38,6 +41,8 @@ __all__ = [
     "Profile",
     "PublishedPlatformEnvironment",
     "ServiceDashboard",
+    "ServicePipeline",
+    "StageBuilder",
     "UsagePlanOptions",
     "WorkerContainer",
     "__version__",

@@ -1,0 +1,820 @@
+"""ServicePipeline: a service's delivery pipeline on CDK Pipelines.
+
+source -> tests and synth (the repository's own gates) -> self-update -> assets -> each stage in
+order (verified where asked, a manual approval before production).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codestarnotifications as notifications
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import pipelines
+from constructs import Construct, IConstruct
+
+from ._logs import create_log_group
+from ._nag import acknowledge
+from ._platform import IPlatformEnvironment, resolve_platform
+from ._validation import InvalidPropError, InvalidPropTypeError, check_type
+from .profiles import PROFILE_CONTEXT_KEY, Profile
+
+__all__ = ["DeploymentStage", "ServicePipeline", "StageBuilder"]
+
+#: The directory ``npx cdk synth --output`` writes and the pipeline deploys from.
+CLOUD_ASSEMBLY_DIR = "cdk.out"
+
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z]{2}(-[a-z]+)+-\d+:\d{12}:"
+    r"connection/[A-Za-z0-9-]+$"
+)
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,22}$")
+_STAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Names CDK Pipelines gives its own pipeline stages, and ids of the construct's children.
+_RESERVED_STAGE_NAMES = frozenset({"source", "build", "updatepipeline", "assets", "codepipeline"})
+_MIN_WAIVER_REASON = 20
+
+
+@dataclass(frozen=True)
+class DeploymentStage:
+    """One environment the pipeline deploys the service to, in the order given.
+
+    A stage whose profile is production (``"prod"``, or a custom :class:`Profile` named
+    ``prod``) waits for a manual approval before it deploys. Turning that off takes
+    ``approval=False`` *and* an ``approval_waiver_reason``: a bare off switch is rejected, and the
+    reason is written into the pipeline template's metadata for whoever audits it.
+
+    Attributes:
+        name: the stage's name: a letter, then letters, digits and hyphens (at most 64). It
+            names the pipeline stage and prefixes the stage's stack names (``Dev-Orders``).
+        env: the account and region the stage deploys to. The region is required. The account
+            may be left out only when every stage deploys to the pipeline's own account.
+        profile: ``"dev"``, ``"prod"`` or a custom :class:`Profile`. Its name becomes the
+            ``profile`` context value inside the stage, so constructs there deploy the way the
+            profile says (dev all at once, prod by canary), and it decides the approval default.
+            Constructs without a platform environment read only the built-in ``dev`` and
+            ``prod`` from the context: a custom profile reaches them through their platform.
+        verify_commands: shell commands run after the stage deployed (a CodeBuild step in the
+            pipeline's account); the outputs the stage function returns are in their
+            environment, e.g. ``('curl -fsS "$API_URL/health"',)``. A failing command stops the
+            pipeline before the next stage. Default: no verification.
+        approval: a manual approval before the stage deploys. Default: on for a production
+            profile, off otherwise; ``True`` adds one to any stage.
+        approval_waiver_reason: why a production stage deploys without approval; required
+            with ``approval=False`` on a production stage (at least 20 characters), rejected
+            anywhere else. Default: none.
+    """
+
+    name: str
+    env: cdk.Environment
+    profile: str | Profile
+    verify_commands: Sequence[str] = ()
+    approval: bool | None = None
+    approval_waiver_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        owner = f"DeploymentStage {self.name!r}"
+        if not isinstance(self.name, str) or not _STAGE_NAME.match(self.name):
+            raise InvalidPropError(
+                owner,
+                "name",
+                self.name,
+                "allowed: a letter, then letters, digits and hyphens (at most 64 characters)",
+            )
+        if self.name.lower() in _RESERVED_STAGE_NAMES:
+            raise InvalidPropError(
+                owner,
+                "name",
+                self.name,
+                "allowed: any name but Source, Build, UpdatePipeline, Assets and CodePipeline "
+                "(CDK Pipelines uses them)",
+            )
+        check_type(owner, "env", self.env, (cdk.Environment,), "a cdk.Environment")
+        region = self.env.region
+        if region is None or cdk.Token.is_unresolved(region) or not _REGION.match(region):
+            raise InvalidPropError(
+                owner,
+                "env.region",
+                region,
+                "allowed: a region name such as 'eu-west-1' (a pipeline deploys each stage to a "
+                "known region)",
+            )
+        account = self.env.account
+        if account is not None and (
+            cdk.Token.is_unresolved(account) or not _ACCOUNT.match(account)
+        ):
+            raise InvalidPropError(
+                owner,
+                "env.account",
+                account,
+                "allowed: a 12-digit account id, or None for the pipeline's own account",
+            )
+        check_type(owner, "profile", self.profile, (str, Profile), "'dev', 'prod' or a Profile")
+        if isinstance(self.profile, str) and self.profile not in ("dev", "prod"):
+            raise InvalidPropError(
+                owner, "profile", self.profile, "allowed: 'dev', 'prod' or a Profile instance"
+            )
+        if isinstance(self.verify_commands, str) or not all(
+            isinstance(command, str) and command.strip() for command in self.verify_commands
+        ):
+            raise InvalidPropError(
+                owner,
+                "verify_commands",
+                self.verify_commands,
+                "allowed: a sequence of non-empty shell commands",
+            )
+        self._check_approval(owner)
+
+    def _check_approval(self, owner: str) -> None:
+        if self.approval is not None and not isinstance(self.approval, bool):
+            raise InvalidPropError(owner, "approval", self.approval, "allowed: True, False or None")
+        reason = self.approval_waiver_reason
+        if self.approval is False and self.is_production:
+            if not isinstance(reason, str) or len(reason.strip()) < _MIN_WAIVER_REASON:
+                raise InvalidPropError(
+                    owner,
+                    "approval",
+                    False,
+                    "a production stage deploys after a manual approval; to turn it off, say why "
+                    f"in approval_waiver_reason (at least {_MIN_WAIVER_REASON} characters)",
+                )
+        elif reason is not None:
+            raise InvalidPropError(
+                owner,
+                "approval_waiver_reason",
+                reason,
+                "allowed only with approval=False on a production stage (it waives nothing here)",
+            )
+
+    @property
+    def resolved_profile(self) -> Profile:
+        """The stage's :class:`Profile` (a name resolved to the built-in profile)."""
+        return self.profile if isinstance(self.profile, Profile) else Profile.named(self.profile)
+
+    @property
+    def is_production(self) -> bool:
+        """Whether the stage's profile is production (named ``prod``)."""
+        return self.resolved_profile.name == Profile.PROD.name
+
+    @property
+    def requires_approval(self) -> bool:
+        """Whether a manual approval runs before the stage deploys."""
+        return self.approval if self.approval is not None else self.is_production
+
+
+#: What a stage function returns: environment variable name -> stack output, for the stage's
+#: verification commands.
+StageOutputs = Mapping[str, cdk.CfnOutput]
+#: The function that builds the service's stacks into a stage: ``(stage, spec) -> outputs``.
+StageBuilder = Callable[[cdk.Stage, DeploymentStage], StageOutputs | None]
+
+
+@jsii.implements(notifications.INotificationRuleTarget)
+class _PlatformTopicTarget:
+    """The platform's alarm topic as a notification target, leaving its policies alone.
+
+    ``sns.Topic`` as a target would add its own publish statement to the topic's policy (in the
+    platform's stack, unconditioned) and does nothing for an attached topic; the platform
+    publishes the statements CodeStar Notifications needs instead.
+    """
+
+    def __init__(self, topic_arn: str) -> None:
+        self._topic_arn = topic_arn
+
+    def bind_as_notification_rule_target(
+        self, _scope: Construct
+    ) -> notifications.NotificationRuleTargetConfig:
+        return notifications.NotificationRuleTargetConfig(
+            target_type="SNS", target_address=self._topic_arn
+        )
+
+
+class ServicePipeline(Construct):
+    """A service's delivery pipeline: tests and gates, then each stage in order, on CDK Pipelines.
+
+    Every change goes the same way: the source (a CodeConnections repository, or any
+    ``pipelines.CodePipelineSource``) -> **Build** runs the repository's test command and then
+    ``npx cdk synth`` with the CDK CLI the repository pins (so snapshot, cdk-nag and cfn-lint
+    gates stop a bad change before anything deploys) -> **UpdatePipeline** (the pipeline updates
+    itself first) -> **Assets** (Lambda code and container images are published; the CodeBuild
+    projects that build container images run privileged, CDK Pipelines does that on its own)
+    -> each :class:`DeploymentStage` in order, with its verification commands after it and a
+    manual approval before any production stage.
+
+    The service's stacks are built into each stage by ``build_stage(stage, spec)``, a function
+    of the app: it gets the ``cdk.Stage`` (the stage's account, region and ``profile`` context
+    are already set) and the :class:`DeploymentStage`, adds the service's stacks to the stage,
+    and returns the stack outputs its verification commands need, as environment variable name
+    -> ``cdk.CfnOutput`` (or ``None``).
+
+    Artifacts are encrypted with a customer-managed KMS key with rotation, in every case: CDK
+    Pipelines' ``cross_account_keys`` is what creates that key, so it is always on; when stages
+    are in other accounts, the key and bucket policies grant those accounts' deployment roles.
+    Build logs go to a log group with the platform's retention and key. Pipeline failures
+    notify the platform's alarm topic through a CodeStar Notifications rule; the platform
+    publishes the topic and key policy statements that lets CodeStar Notifications deliver
+    (``PlatformEnvironment`` does). Standalone (no platform environment) there is no rule.
+
+    The pipeline is built in the constructor (``pipeline.build_pipeline()``): add stages
+    through ``stages=``, not ``pipeline.add_stage`` afterwards.
+
+    Each account a stage deploys to must be bootstrapped to trust the pipeline's account
+    (``cdk bootstrap --trust <pipeline account> ...``); see the README, "Shipping a service".
+
+    Args:
+        scope: the parent construct (in the pipeline's stack, in the tooling account).
+        construct_id: the construct id.
+        stages: the stages, deployed in this order. At least one, names unique
+            (case-insensitively).
+        build_stage: builds the service's stacks into a stage (see above).
+        connection_arn: the CodeConnections (or CodeStar Connections) connection ARN, e.g.
+            ``arn:aws:codeconnections:eu-west-1:111111111111:connection/<id>``. Together with
+            ``repository``; exactly one of this and ``source``.
+        repository: ``owner/repo`` (GitLab: ``group/subgroup/repo``) of the connection.
+        branch: the branch whose pushes start the pipeline. Default: ``main``.
+        source: any other source, e.g. ``pipelines.CodePipelineSource.s3(bucket, key)`` or
+            ``.code_commit(repository, branch)``. Exactly one of this and ``connection_arn``.
+        test_command: the repository's test command, run before synthesis; a failure stops
+            the pipeline. Default: ``make test``.
+        install_commands: run before the tests: install the toolchain the tests and
+            ``npx cdk`` need. Default: ``npm ci`` (the CDK CLI the repository's
+            ``package.json`` pins).
+        docker_enabled_for_synth: run the Build step privileged, for apps whose synthesis
+            bundles assets in Docker (e.g. ``aws_lambda_nodejs``). Container *images* do not
+            need it: they are built when assets are published. Default: ``False``.
+        notification_events: the pipeline events sent to the alarm topic. Default: a failed
+            pipeline execution.
+        pipeline_name: the CodePipeline pipeline's name. Default: generated.
+        code_build_defaults: options for every CodeBuild project (build image, VPC, timeout);
+            ``logging`` is owned by the construct and rejected. Default: CDK Pipelines'.
+        platform: the :class:`IPlatformEnvironment` of the pipeline's own account and region
+            (alarm topic, key, log retention, tags). Default: the app's platform environment,
+            looked up before the stages are built; standalone otherwise. Pass it explicitly
+            when the app holds several (e.g. ``PlatformEnvironment.from_published(...)`` in the
+            pipeline's stack).
+
+    Attributes:
+        pipeline: the CDK Pipelines ``CodePipeline`` (built).
+        code_pipeline: the underlying ``codepipeline.Pipeline``.
+        synth_step: the Build step (tests, then ``npx cdk synth``).
+        stages: the ``cdk.Stage`` of each stage, by name, in order.
+        deployments: the ``pipelines.StageDeployment`` of each stage, by name.
+        artifact_bucket: the artifact bucket.
+        artifact_key: the customer-managed key (rotation on) that encrypts it.
+        build_log_group: the log group of every CodeBuild project of the pipeline.
+        notification_rule: the rule sending failures to the alarm topic; ``None`` standalone.
+        cross_account: whether a stage deploys to an account other than the pipeline's.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stages: Sequence[DeploymentStage],
+        build_stage: StageBuilder,
+        connection_arn: str | None = None,
+        repository: str | None = None,
+        branch: str = "main",
+        source: pipelines.CodePipelineSource | None = None,
+        test_command: str = "make test",
+        install_commands: Sequence[str] = ("npm ci",),
+        docker_enabled_for_synth: bool = False,
+        notification_events: Sequence[codepipeline.PipelineNotificationEvents] = (
+            codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
+        ),
+        pipeline_name: str | None = None,
+        code_build_defaults: pipelines.CodeBuildOptions | None = None,
+        platform: IPlatformEnvironment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        owner = f"ServicePipeline '{construct_id}'"
+        # validate
+        self._check_stages(owner, stages)
+        if not callable(build_stage):
+            raise InvalidPropTypeError(
+                owner,
+                "build_stage",
+                build_stage,
+                f"expected a function (stage, spec) -> outputs, got {type(build_stage).__name__}",
+            )
+        self._check_source(owner, connection_arn, repository, branch, source)
+        self._check_commands(owner, test_command, install_commands)
+        if not notification_events:
+            raise InvalidPropError(
+                owner, "notification_events", notification_events, "allowed: at least one event"
+            )
+        if code_build_defaults is not None:
+            check_type(
+                owner,
+                "code_build_defaults",
+                code_build_defaults,
+                (pipelines.CodeBuildOptions,),
+                "a pipelines.CodeBuildOptions",
+            )
+            if code_build_defaults.logging is not None:
+                raise InvalidPropError(
+                    owner,
+                    "code_build_defaults",
+                    "logging=...",
+                    "logging is owned by the construct (the platform's retention and key)",
+                )
+        pipeline_account = cdk.Stack.of(self).account
+        accounts = self._resolve_accounts(owner, stages, pipeline_account)
+        self.cross_account: bool = any(account != pipeline_account for account in accounts)
+
+        # resolve defaults (before the stages exist, so their environments are not candidates)
+        env = resolve_platform(self, platform)
+
+        # create children
+        self.build_log_group: logs.LogGroup = create_log_group(self, "BuildLogs", platform=env)
+        self.synth_step: pipelines.ShellStep = pipelines.ShellStep(
+            "Synth",
+            input=self._source(connection_arn, repository, branch, source),
+            install_commands=list(install_commands),
+            commands=[test_command, f"npx cdk synth --output {CLOUD_ASSEMBLY_DIR}"],
+            primary_output_directory=CLOUD_ASSEMBLY_DIR,
+        )
+        self.pipeline: pipelines.CodePipeline = pipelines.CodePipeline(
+            self,
+            "CodePipeline",
+            synth=self.synth_step,
+            pipeline_name=pipeline_name,
+            self_mutation=True,
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            docker_enabled_for_synth=docker_enabled_for_synth,
+            docker_enabled_for_self_mutation=False,
+            code_build_defaults=self._code_build_defaults(code_build_defaults),
+        )
+        self.stages: dict[str, cdk.Stage] = {}
+        self.deployments: dict[str, pipelines.StageDeployment] = {}
+        for spec, account in zip(stages, accounts, strict=True):
+            self._add_stage(owner, spec, account, build_stage)
+        self.pipeline.build_pipeline()
+
+        # wire
+        self.code_pipeline: codepipeline.Pipeline = self.pipeline.pipeline
+        self.artifact_bucket: s3.IBucket = self.code_pipeline.artifact_bucket
+        key = self.artifact_bucket.encryption_key
+        assert key is not None  # cross_account_keys=True creates it
+        self.artifact_key: kms.IKey = key
+        self._record_waivers(stages)
+        self._render_execution_roles_as_sub()
+        self.notification_rule: notifications.INotificationRule | None = None
+        if env.alarm_topic is not None:
+            self.notification_rule = self.code_pipeline.notify_on(
+                "FailureNotifications",
+                _PlatformTopicTarget(env.alarm_topic.topic_arn),
+                events=list(notification_events),
+                detail_type=notifications.DetailType.FULL,
+            )
+            # the topic policy must exist before the rule is validated against it
+            self.notification_rule.node.add_dependency(env.alarm_topic)
+
+        # expose
+        self._acknowledge()
+        env.apply_tags(self)  # tags do not cross into the stages: their stacks have their own
+
+    # -------------------------------------------------------------- validation
+
+    @staticmethod
+    def _check_stages(owner: str, stages: Sequence[DeploymentStage]) -> None:
+        if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence) or not stages:
+            raise InvalidPropError(
+                owner, "stages", stages, "allowed: a non-empty sequence of DeploymentStage"
+            )
+        seen: dict[str, str] = {}
+        for index, spec in enumerate(stages):
+            check_type(owner, f"stages[{index}]", spec, (DeploymentStage,), "a DeploymentStage")
+            folded = spec.name.lower()
+            if folded in seen:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}].name",
+                    spec.name,
+                    f"stage names must be unique (case-insensitively); {seen[folded]!r} is "
+                    "already a stage",
+                )
+            seen[folded] = spec.name
+
+    @staticmethod
+    def _check_source(
+        owner: str,
+        connection_arn: str | None,
+        repository: str | None,
+        branch: str,
+        source: pipelines.CodePipelineSource | None,
+    ) -> None:
+        if source is not None:
+            if connection_arn is not None or repository is not None:
+                raise InvalidPropError(
+                    owner,
+                    "source",
+                    source,
+                    "give either source= or connection_arn= with repository=, not both",
+                )
+            check_type(
+                owner,
+                "source",
+                source,
+                (pipelines.CodePipelineSource,),
+                "a pipelines.CodePipelineSource",
+                hint="pipelines.CodePipelineSource.s3(bucket, key)",
+            )
+            return
+        if connection_arn is None:
+            raise InvalidPropError(
+                owner,
+                "connection_arn",
+                None,
+                "a source is required: connection_arn= with repository= (GitHub, GitLab, "
+                "Bitbucket through CodeConnections), or source= (S3, CodeCommit)",
+            )
+        if not isinstance(connection_arn, str) or (
+            not cdk.Token.is_unresolved(connection_arn)
+            and not _CONNECTION_ARN.match(connection_arn)
+        ):
+            raise InvalidPropError(
+                owner,
+                "connection_arn",
+                connection_arn,
+                "allowed: arn:<partition>:codeconnections|codestar-connections:<region>:"
+                "<account>:connection/<id>",
+            )
+        if not isinstance(repository, str) or not _REPOSITORY.match(repository):
+            raise InvalidPropError(
+                owner,
+                "repository",
+                repository,
+                "allowed: 'owner/repo' (GitLab groups: 'group/subgroup/repo') with connection_arn",
+            )
+        if not isinstance(branch, str) or not branch.strip() or cdk.Token.is_unresolved(branch):
+            raise InvalidPropError(owner, "branch", branch, "allowed: a branch name")
+
+    @staticmethod
+    def _check_commands(owner: str, test_command: str, install_commands: Sequence[str]) -> None:
+        if not isinstance(test_command, str) or not test_command.strip():
+            raise InvalidPropError(
+                owner, "test_command", test_command, "allowed: a non-empty shell command"
+            )
+        if isinstance(install_commands, str) or not all(
+            isinstance(command, str) and command.strip() for command in install_commands
+        ):
+            raise InvalidPropError(
+                owner,
+                "install_commands",
+                install_commands,
+                "allowed: a sequence of non-empty shell commands",
+            )
+
+    @staticmethod
+    def _resolve_accounts(
+        owner: str, stages: Sequence[DeploymentStage], pipeline_account: str
+    ) -> list[str | None]:
+        """Each stage's account; ``None`` is the pipeline's own, when that is not known."""
+        named = [spec.env.account for spec in stages]
+        if cdk.Token.is_unresolved(pipeline_account):
+            for index, account in enumerate(named):
+                if account is not None:
+                    raise InvalidPropError(
+                        owner,
+                        f"stages[{index}].env.account",
+                        account,
+                        "a stage in a named account needs the pipeline's stack in a named "
+                        "account too (Stack(env=cdk.Environment(account=..., region=...))); "
+                        "leave the account out to deploy to the pipeline's own account",
+                    )
+            return [None] * len(stages)
+        if any(account not in (None, pipeline_account) for account in named):
+            for index, account in enumerate(named):
+                if account is None:
+                    raise InvalidPropError(
+                        owner,
+                        f"stages[{index}].env.account",
+                        None,
+                        "the stages span accounts, so each names its account (a stage without "
+                        f"one would deploy to the pipeline's account, {pipeline_account})",
+                    )
+        return [account or pipeline_account for account in named]
+
+    # ---------------------------------------------------------------- builders
+
+    @staticmethod
+    def _source(
+        connection_arn: str | None,
+        repository: str | None,
+        branch: str,
+        source: pipelines.CodePipelineSource | None,
+    ) -> pipelines.CodePipelineSource:
+        if source is not None:
+            return source
+        assert connection_arn is not None  # _check_source
+        assert repository is not None
+        return pipelines.CodePipelineSource.connection(
+            repository, branch, connection_arn=connection_arn, trigger_on_push=True
+        )
+
+    def _code_build_defaults(
+        self, given: pipelines.CodeBuildOptions | None
+    ) -> pipelines.CodeBuildOptions:
+        logging = codebuild.LoggingOptions(
+            cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_log_group)
+        )
+        if given is None:
+            return pipelines.CodeBuildOptions(logging=logging)
+        return pipelines.CodeBuildOptions(
+            build_environment=given.build_environment,
+            cache=given.cache,
+            file_system_locations=given.file_system_locations,
+            partial_build_spec=given.partial_build_spec,
+            role_policy=given.role_policy,
+            security_groups=given.security_groups,
+            subnet_selection=given.subnet_selection,
+            timeout=given.timeout,
+            vpc=given.vpc,
+            logging=logging,
+        )
+
+    def _add_stage(
+        self, owner: str, spec: DeploymentStage, account: str | None, build_stage: StageBuilder
+    ) -> None:
+        stage = cdk.Stage(
+            self, spec.name, env=cdk.Environment(account=account, region=spec.env.region)
+        )
+        # before any child exists: every construct in the stage reads its profile from here
+        stage.node.set_context(PROFILE_CONTEXT_KEY, spec.resolved_profile.name)
+        outputs = build_stage(stage, spec)
+        self._check_outputs(owner, spec, stage, outputs)
+        pre: list[pipelines.Step] = []
+        if spec.requires_approval:
+            pre.append(
+                pipelines.ManualApprovalStep(
+                    "Approve",
+                    comment=f"Deploy this change to {spec.name} "
+                    f"({account or 'the pipeline account'}, {spec.env.region})?",
+                )
+            )
+        post: list[pipelines.Step] = []
+        if spec.verify_commands:
+            post.append(
+                pipelines.ShellStep(
+                    "Verify",
+                    env_from_cfn_outputs=dict(outputs or {}),
+                    commands=list(spec.verify_commands),
+                )
+            )
+        self.stages[spec.name] = stage
+        self.deployments[spec.name] = self.pipeline.add_stage(stage, pre=pre, post=post)
+
+    @staticmethod
+    def _check_outputs(
+        owner: str, spec: DeploymentStage, stage: cdk.Stage, outputs: StageOutputs | None
+    ) -> None:
+        if not any(isinstance(child, cdk.Stack) for child in stage.node.find_all()):
+            raise InvalidPropError(
+                owner,
+                "build_stage",
+                f"stage {spec.name!r} without stacks",
+                "allowed: a function that adds the service's stacks to the stage it is given",
+            )
+        if outputs is None:
+            return
+        if not isinstance(outputs, Mapping):
+            raise InvalidPropTypeError(
+                owner,
+                "build_stage",
+                outputs,
+                "expected it to return None or a mapping of environment variable name -> "
+                f"cdk.CfnOutput, got {type(outputs).__name__}",
+            )
+        for name, output in outputs.items():
+            if not isinstance(name, str) or not _ENV_VAR.match(name):
+                raise InvalidPropError(
+                    owner,
+                    f"build_stage() outputs of stage {spec.name!r}",
+                    name,
+                    "allowed: environment variable names (letters, digits, _)",
+                )
+            check_type(
+                owner,
+                f"build_stage() outputs[{name!r}] of stage {spec.name!r}",
+                output,
+                (cdk.CfnOutput,),
+                "a cdk.CfnOutput of a stack in the stage",
+            )
+
+    def _record_waivers(self, stages: Sequence[DeploymentStage]) -> None:
+        waivers = {
+            spec.name: spec.approval_waiver_reason
+            for spec in stages
+            if spec.is_production and spec.approval is False
+        }
+        if waivers:
+            cfn = self.code_pipeline.node.default_child
+            assert isinstance(cfn, cdk.CfnResource)
+            cfn.add_metadata("modern-app-constructs:approvalWaivers", waivers)
+
+    def _render_execution_roles_as_sub(self) -> None:
+        """Write each CloudFormation action's execution role ARN with ``Fn::Sub``.
+
+        CDK Pipelines renders the bootstrap execution role's ARN as an ``Fn::Join`` over the
+        partition; cfn-lint (1.x, rule E3703) reports that as an error (it relabels its I1022
+        style hint, "prefer Fn::Sub"). The ``Fn::Sub`` form is the same ARN.
+        """
+        cfn = self.code_pipeline.node.default_child
+        assert isinstance(cfn, codepipeline.CfnPipeline)
+        stages = cdk.Stack.of(cfn).resolve(cfn.stages)
+        for stage_index, stage in enumerate(stages):
+            for action_index, action in enumerate(stage.get("actions", [])):
+                role_arn = (action.get("configuration") or {}).get("RoleArn")
+                template = _join_as_sub(role_arn)
+                if template is not None:
+                    cfn.add_property_override(
+                        f"Stages.{stage_index}.Actions.{action_index}.Configuration.RoleArn",
+                        {"Fn::Sub": template},
+                    )
+
+    def _acknowledge(self) -> None:
+        bucket = self.artifact_bucket.node.default_child
+        assert isinstance(bucket, cdk.CfnResource)
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "The artifact bucket holds only the pipeline's transient artifacts, written and read "
+            "by the pipeline's own roles (TLS only, public access blocked, KMS-encrypted); "
+            "CloudTrail data events record access where the account enables them, and a "
+            "server-access-log bucket would need this acknowledgment itself.",
+        )
+        # CDK Pipelines adds its grants up to synthesis: the IAM5 findings are worked out from
+        # the final policies, each one matched to the grant that causes it.
+        cdk.Aspects.of(self.pipeline).add(
+            _AcknowledgePipelineGrants(self.artifact_bucket, self.artifact_key),
+            priority=cdk.AspectPriority.READONLY,
+        )
+
+
+def _join_as_sub(value: object) -> str | None:
+    """An ``Fn::Join`` of strings and pseudo parameters as an ``Fn::Sub`` template, else None."""
+    if not isinstance(value, dict) or set(value) != {"Fn::Join"}:
+        return None
+    delimiter, parts = value["Fn::Join"]
+    rendered: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            rendered.append(part.replace("${", "${!"))
+        elif (
+            isinstance(part, dict) and set(part) == {"Ref"} and str(part["Ref"]).startswith("AWS::")
+        ):
+            rendered.append(f"${{{part['Ref']}}}")
+        else:
+            return None
+    return str(delimiter).join(rendered)
+
+
+# ---------------------------------------------------------------------- cdk-nag IAM5 findings
+
+_SEGMENT = r"(?:<[^>]*>|[^:<>/]*)"
+_GRANT_REASONS = {
+    "artifacts": "CDK Pipelines' grant on the pipeline's own artifact bucket (its ARN and its "
+    "objects): the wildcards are aws-cdk-lib's S3 read/write action groups, for artifacts of "
+    "pipeline executions.",
+    "artifact-key": "CDK Pipelines' grant on the artifact key, that one key's ARN: "
+    "kms:GenerateDataKey* and kms:ReEncrypt* are aws-cdk-lib's encrypt/decrypt action groups.",
+    "project-logs": "CodeBuild's default log group and report groups of this one project, named "
+    "after it (aws-cdk-lib adds them to every project's role); build logs go to the pipeline's "
+    "log group.",
+    "asset-projects": "CDK Pipelines' asset-publishing role serves every asset project of the "
+    "pipeline, which it cannot name in advance: their builds, CodeBuild log groups and report "
+    "groups.",
+    "bootstrap-roles": "Self-mutation assumes the CDK bootstrap roles (deploy, file and image "
+    "publishing) of the pipeline's account, selected by their aws-cdk:bootstrap-role tag; their "
+    "names carry the bootstrap qualifier.",
+    "source-read": "aws-cdk-lib's S3 read action groups, granted to the source action on the "
+    "source bucket and the source object it names (no resource wildcard).",
+    "self-mutation-lookups": "The CDK CLI looks up the pipeline's stack "
+    "(cloudformation:DescribeStacks) and the bootstrap bucket (s3:ListBucket) before it updates "
+    "the pipeline; the update itself goes through the bootstrap deploy role.",
+}
+_PROJECT_LOGS = re.compile(
+    rf"^arn:{_SEGMENT}:(logs:{_SEGMENT}:{_SEGMENT}:log-group:/aws/codebuild/<\w+>(:\*)?"
+    rf"|codebuild:{_SEGMENT}:{_SEGMENT}:report-group/<\w+>-\*)$"
+)
+_ASSET_PROJECTS = re.compile(
+    rf"^arn:{_SEGMENT}:(logs:{_SEGMENT}:{_SEGMENT}:log-group:/aws/codebuild/\*"
+    rf"|codebuild:{_SEGMENT}:{_SEGMENT}:report-group/\*)$"
+)
+_BOOTSTRAP_ROLES = re.compile(rf"^arn:\*:iam::{_SEGMENT}:role/\*$")
+_CODEBUILD_RUN = frozenset(
+    {"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}
+)
+_S3_READ = frozenset({"s3:GetBucket*", "s3:GetObject*", "s3:List*"})
+_SELF_MUTATION_LOOKUPS = frozenset({"cloudformation:DescribeStacks", "s3:ListBucket"})
+
+
+def _flatten(node: object) -> str:
+    """A CloudFormation value as cdk-nag writes it in a granular finding."""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(_flatten(item) for item in items)
+        if "Fn::Sub" in node:
+            return _flatten(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+        if "Ref" in node:
+            return f"<{_flatten(node['Ref'])}>"
+    return repr(node)
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+@jsii.implements(cdk.IAspect)
+class _AcknowledgePipelineGrants:
+    """Acknowledges each cdk-nag IAM5 finding of a CDK Pipelines policy with its cause.
+
+    A finding is acknowledged only when every statement that produces it is one of CDK
+    Pipelines' own grants (``_GRANT_REASONS``); anything else is left for the gate to report.
+    """
+
+    def __init__(self, bucket: s3.IBucket, key: kms.IKey) -> None:
+        self._bucket = bucket
+        self._key = key
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, iam.CfnPolicy):
+            return
+        stack = cdk.Stack.of(node)
+        bucket_arn = _flatten(stack.resolve(self._bucket.bucket_arn))
+        key_arn = _flatten(stack.resolve(self._key.key_arn))
+        source_action = "/Pipeline/Source/" in node.node.path
+        causes: dict[str, set[str | None]] = {}
+        for statement in stack.resolve(node.policy_document).get("Statement", []):
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = [str(action) for action in _as_list(statement.get("Action"))]
+            resources = [_flatten(resource) for resource in _as_list(statement.get("Resource"))]
+            cause = self._cause(statement, actions, resources, bucket_arn, key_arn)
+            if cause is None and source_action and self._reads_source(actions, resources):
+                cause = "source-read"
+            findings = [f"Action::{action}" for action in actions if "*" in action] + [
+                f"Resource::{resource}" for resource in resources if "*" in resource
+            ]
+            for finding in findings:
+                causes.setdefault(finding, set()).add(cause)
+        for finding, found in sorted(causes.items()):
+            if None in found:
+                continue
+            reason = " ".join(_GRANT_REASONS[cause] for cause in sorted(c for c in found if c))
+            acknowledge(node, "AwsSolutions-IAM5", reason, findings=[finding])
+
+    @staticmethod
+    def _reads_source(actions: list[str], resources: list[str]) -> bool:
+        return set(actions) <= _S3_READ and not any("*" in resource for resource in resources)
+
+    @staticmethod
+    def _cause(
+        statement: Mapping[str, object],
+        actions: list[str],
+        resources: list[str],
+        bucket_arn: str,
+        key_arn: str,
+    ) -> str | None:
+        if all(resource in (bucket_arn, f"{bucket_arn}/*") for resource in resources):
+            return "artifacts"
+        if all(resource == key_arn for resource in resources) and all(
+            action.startswith("kms:") for action in actions
+        ):
+            return "artifact-key"
+        if all(_PROJECT_LOGS.match(resource) for resource in resources):
+            return "project-logs"
+        if all(_ASSET_PROJECTS.match(resource) for resource in resources) or (
+            resources == ["*"] and set(actions) <= _CODEBUILD_RUN
+        ):
+            return "asset-projects"
+        if (
+            actions == ["sts:AssumeRole"]
+            and all(_BOOTSTRAP_ROLES.match(resource) for resource in resources)
+            and "aws-cdk:bootstrap-role" in str(statement.get("Condition"))
+        ):
+            return "bootstrap-roles"
+        if resources == ["*"] and set(actions) <= _SELF_MUTATION_LOOKUPS:
+            return "self-mutation-lookups"
+        return None
