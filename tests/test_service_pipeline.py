@@ -1,0 +1,728 @@
+"""ServicePipeline: stage order, gates, keys, notifications, the bad input it rejects, a snapshot.
+
+Two pipelines are synthesized once each (a pipeline synth is the heaviest thing in the suite):
+a cross-account one attached to a platform environment, and a single-account standalone one
+from an S3 source with the production approval waived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import pipelines
+from aws_cdk.assertions import Match, Template
+
+from modern_app_constructs import (
+    DeploymentStage,
+    InvalidPropError,
+    InvalidPropTypeError,
+    PlatformEnvironment,
+    Profile,
+    ServicePipeline,
+)
+from tests.cdk_support import make_app, normalize, synth_compliant
+
+TOOLING = "111111111111"
+DEV_ACCOUNT = "222222222222"
+PROD_ACCOUNT = "333333333333"
+REGION = "eu-west-1"
+CONNECTION = (
+    f"arn:aws:codeconnections:{REGION}:{TOOLING}:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+)
+WAIVER = "Prod is a load-test environment that nobody serves traffic from"
+
+
+def env(account: str | None = TOOLING, region: str | None = REGION) -> cdk.Environment:
+    return cdk.Environment(account=account, region=region)
+
+
+@dataclass
+class ServiceBuilder:
+    """A stage function: one stack with a container image, a file asset and an URL output."""
+
+    asset_dir: Path
+    profiles: dict[str, str]
+
+    def __call__(self, stage: cdk.Stage, spec: DeploymentStage) -> dict[str, cdk.CfnOutput]:
+        stack = cdk.Stack(stage, "Service")
+        self.profiles[spec.name] = Profile.from_context(stack).name
+        image = ecr_assets.DockerImageAsset(stack, "Image", directory=str(self.asset_dir))
+        bundle = s3_assets.Asset(stack, "Bundle", path=str(self.asset_dir / "Dockerfile"))
+        ssm.StringParameter(
+            stack, "Release", string_value=cdk.Fn.join(" ", [image.image_uri, bundle.s3_object_url])
+        )
+        url = cdk.CfnOutput(stack, "ApiUrl", value=f"https://{spec.name.lower()}.example.com/")
+        return {"API_URL": url}
+
+
+@pytest.fixture(scope="module")
+def asset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("service")
+    (directory / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/python:3.13-slim\n")
+    return directory
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """One pipeline app synthesized behind the compliance gates."""
+
+    pipeline: ServicePipeline
+    template: Template
+    raw: dict[str, Any]
+    platform_template: Template | None
+    platform: PlatformEnvironment | None
+    profiles: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def cross_account(asset_dir: Path) -> Synthesized:
+    """Tooling account pipeline -> Dev account (verified) -> approval -> Prod account."""
+    app = make_app()
+    platform_stack = cdk.Stack(app, "Tooling", env=env())
+    platform = PlatformEnvironment(
+        platform_stack, "Platform", team="orders", application="orders", profile="dev"
+    )
+    stack = cdk.Stack(app, "Delivery", env=env())
+    profiles: dict[str, str] = {}
+    pipeline = ServicePipeline(
+        stack,
+        "Pipeline",
+        connection_arn=CONNECTION,
+        repository="acme/orders",
+        stages=[
+            DeploymentStage(
+                "Dev",
+                env(DEV_ACCOUNT),
+                "dev",
+                verify_commands=('curl -fsS "$API_URL/health"',),
+            ),
+            DeploymentStage("Prod", env(PROD_ACCOUNT), "prod"),
+        ],
+        build_stage=ServiceBuilder(asset_dir, profiles),
+        platform=platform,
+    )
+    templates = synth_compliant(app)
+    return Synthesized(
+        pipeline=pipeline,
+        template=Template.from_json(templates["Delivery"]),
+        raw=templates["Delivery"],
+        platform_template=Template.from_json(templates["Tooling"]),
+        platform=platform,
+        profiles=profiles,
+    )
+
+
+@pytest.fixture(scope="module")
+def single_account(asset_dir: Path) -> Synthesized:
+    """Standalone, one account, an S3 source, its own test command, the prod approval waived."""
+    app = make_app()
+    stack = cdk.Stack(app, "Delivery", env=env())
+    bucket = s3.Bucket.from_bucket_name(stack, "Sources", "acme-sources")
+    profiles: dict[str, str] = {}
+    pipeline = ServicePipeline(
+        stack,
+        "Pipeline",
+        source=pipelines.CodePipelineSource.s3(bucket, "orders.zip"),
+        test_command="pytest -q",
+        install_commands=("pip install -r requirements.txt", "npm ci"),
+        stages=[
+            DeploymentStage("Dev", env(account=None), "dev"),
+            DeploymentStage(
+                "Prod", env(account=None), "prod", approval=False, approval_waiver_reason=WAIVER
+            ),
+        ],
+        build_stage=ServiceBuilder(asset_dir, profiles),
+    )
+    templates = synth_compliant(app)
+    return Synthesized(
+        pipeline=pipeline,
+        template=Template.from_json(templates["Delivery"]),
+        raw=templates["Delivery"],
+        platform_template=None,
+        platform=None,
+        profiles=profiles,
+    )
+
+
+def pipeline_stages(synthesized: Synthesized) -> list[dict[str, Any]]:
+    (pipeline,) = synthesized.template.find_resources("AWS::CodePipeline::Pipeline").values()
+    return list(pipeline["Properties"]["Stages"])
+
+
+def stage_actions(synthesized: Synthesized, name: str) -> list[dict[str, Any]]:
+    (stage,) = [s for s in pipeline_stages(synthesized) if s["Name"] == name]
+    return sorted(stage["Actions"], key=lambda action: action["RunOrder"])
+
+
+def stack_output_ref(template: Template, stack_name: str, resource_ref: dict[str, Any]) -> dict:
+    """The ``Fn::GetStackOutput`` a consumer stack uses for ``resource_ref`` of ``stack_name``."""
+    outputs = template.to_json()["Outputs"]
+    (name,) = [key for key, output in outputs.items() if output["Value"] == resource_ref]
+    return {"Fn::GetStackOutput": {"StackName": stack_name, "Region": REGION, "OutputName": name}}
+
+
+def logical_id(construct: Any) -> str:
+    cfn = construct.node.default_child
+    return str(cdk.Stack.of(cfn).resolve(cfn.logical_id))
+
+
+# ------------------------------------------------------------------------------ stage order
+
+
+def test_stages_run_in_order(cross_account):
+    assert [stage["Name"] for stage in pipeline_stages(cross_account)] == [
+        "Source",
+        "Build",
+        "UpdatePipeline",
+        "Assets",
+        "Dev",
+        "Prod",
+    ]
+
+
+def test_dev_deploys_then_verifies(cross_account):
+    actions = stage_actions(cross_account, "Dev")
+    assert [(action["Name"], action["RunOrder"]) for action in actions] == [
+        ("Service.Prepare", 1),
+        ("Service.Deploy", 2),
+        ("Verify", 3),
+    ]
+    assert actions[0]["Configuration"]["StackName"] == "Dev-Service"
+    verify = actions[2]
+    assert verify["ActionTypeId"]["Provider"] == "CodeBuild"
+    # the stage function's output reaches the verification commands
+    assert verify["Configuration"]["EnvironmentVariables"] == (
+        '[{"name":"API_URL","type":"PLAINTEXT","value":"#{DeliveryPipelineDevService5381B988.ApiUrl}"}]'
+    )
+    cross_account.template.has_resource_properties(
+        "AWS::CodeBuild::Project",
+        {
+            "Source": {
+                "BuildSpec": Match.serialized_json(
+                    Match.object_like(
+                        {"phases": {"build": {"commands": ['curl -fsS "$API_URL/health"']}}}
+                    )
+                )
+            }
+        },
+    )
+
+
+def test_manual_approval_before_the_prod_deployment(cross_account):
+    actions = stage_actions(cross_account, "Prod")
+    assert [(action["Name"], action["RunOrder"]) for action in actions] == [
+        ("Approve", 1),
+        ("Service.Prepare", 2),
+        ("Service.Deploy", 3),
+    ]
+    assert actions[0]["ActionTypeId"] == {
+        "Category": "Approval",
+        "Owner": "AWS",
+        "Provider": "Manual",
+        "Version": "1",
+    }
+    assert actions[0]["Configuration"]["CustomData"] == (
+        f"Deploy this change to Prod ({PROD_ACCOUNT}, {REGION})?"
+    )
+    # dev has no approval
+    assert all(
+        a["ActionTypeId"]["Category"] != "Approval" for a in stage_actions(cross_account, "Dev")
+    )
+
+
+def test_stage_profiles_reach_the_constructs_inside(cross_account):
+    assert cross_account.profiles == {"Dev": "dev", "Prod": "prod"}
+
+
+def test_synth_runs_the_tests_then_cdk_synth(cross_account):
+    cross_account.template.has_resource_properties(
+        "AWS::CodeBuild::Project",
+        {
+            "Environment": Match.object_like({"PrivilegedMode": False}),
+            "Source": {
+                "BuildSpec": Match.serialized_json(
+                    {
+                        "version": "0.2",
+                        "phases": {
+                            "install": {"commands": ["npm ci"]},
+                            "build": {"commands": ["make test", "npx cdk synth --output cdk.out"]},
+                        },
+                        "artifacts": {"base-directory": "cdk.out", "files": "**/*"},
+                    }
+                ),
+                "Type": "CODEPIPELINE",
+            },
+        },
+    )
+
+
+def test_test_command_and_install_commands_are_overridable(single_account):
+    single_account.template.has_resource_properties(
+        "AWS::CodeBuild::Project",
+        {
+            "Source": Match.object_like(
+                {
+                    "BuildSpec": Match.serialized_json(
+                        Match.object_like(
+                            {
+                                "phases": {
+                                    "install": {
+                                        "commands": ["pip install -r requirements.txt", "npm ci"]
+                                    },
+                                    "build": {
+                                        "commands": ["pytest -q", "npx cdk synth --output cdk.out"]
+                                    },
+                                }
+                            }
+                        )
+                    )
+                }
+            )
+        },
+    )
+
+
+def test_source_is_the_connection(cross_account):
+    (source,) = stage_actions(cross_account, "Source")
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"] == {
+        "ConnectionArn": CONNECTION,
+        "FullRepositoryId": "acme/orders",
+        "BranchName": "main",
+        "DetectChanges": True,
+    }
+
+
+def test_s3_source(single_account):
+    (source,) = stage_actions(single_account, "Source")
+    assert source["ActionTypeId"]["Provider"] == "S3"
+    assert source["Configuration"]["S3Bucket"] == "acme-sources"
+    assert source["Configuration"]["S3ObjectKey"] == "orders.zip"
+
+
+def test_self_mutation_is_on(cross_account):
+    assert [a["Name"] for a in stage_actions(cross_account, "UpdatePipeline")] == ["SelfMutate"]
+
+
+# ------------------------------------------------------------------------------- docker
+
+
+def privileged_projects(synthesized: Synthesized) -> dict[str, bool]:
+    projects = synthesized.template.find_resources("AWS::CodeBuild::Project")
+    return {
+        lid: bool(project["Properties"]["Environment"].get("PrivilegedMode"))
+        for lid, project in projects.items()
+    }
+
+
+def test_only_container_image_publishing_runs_privileged(cross_account):
+    privileged = privileged_projects(cross_account)
+    assert {lid for lid, on in privileged.items() if on} == {
+        "PipelineCodePipelineAssetsDockerAsset1E8F90081"
+    }
+    assert len(privileged) == 5  # synth, self-mutation, verify, image and file publishing
+
+
+# ------------------------------------------------------------------------- keys and logs
+
+
+def test_artifacts_encrypted_with_a_customer_managed_key_with_rotation(cross_account):
+    key_id = logical_id(cross_account.pipeline.artifact_key)
+    cross_account.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    (pipeline,) = cross_account.template.find_resources("AWS::CodePipeline::Pipeline").values()
+    assert pipeline["Properties"]["ArtifactStore"]["EncryptionKey"] == {
+        "Id": {"Fn::GetAtt": [key_id, "Arn"]},
+        "Type": "KMS",
+    }
+    cross_account.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+                            "SSEAlgorithm": "aws:kms",
+                        }
+                    }
+                ]
+            }
+        },
+    )
+
+
+def deploy_role(account: str) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{REGION}",
+            ],
+        ]
+    }
+
+
+def artifact_key_readers(synthesized: Synthesized) -> Any:
+    key_id = logical_id(synthesized.pipeline.artifact_key)
+    key = synthesized.template.to_json()["Resources"][key_id]
+    (readers,) = [
+        statement["Principal"]["AWS"]
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    ]
+    return readers
+
+
+def test_cross_account_stages_get_the_artifact_key(cross_account):
+    assert cross_account.pipeline.cross_account
+    assert artifact_key_readers(cross_account) == [
+        deploy_role(DEV_ACCOUNT),
+        deploy_role(PROD_ACCOUNT),
+    ]
+    # each stage's change set runs with that account's bootstrap execution role
+    (prepare,) = [a for a in stage_actions(cross_account, "Prod") if a["Name"].endswith("Prepare")]
+    assert prepare["Configuration"]["RoleArn"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:iam::{PROD_ACCOUNT}:role/"
+        f"cdk-hnb659fds-cfn-exec-role-{PROD_ACCOUNT}-{REGION}"
+    }
+
+
+def test_single_account_stages_deploy_to_the_pipeline_account(single_account):
+    assert not single_account.pipeline.cross_account
+    assert artifact_key_readers(single_account) == deploy_role(TOOLING)
+    assert single_account.pipeline.stages["Prod"].account == TOOLING
+
+
+def test_build_logs_kept_per_profile_and_encrypted_with_the_platform_key(cross_account):
+    platform = cross_account.platform
+    assert platform is not None
+    assert cross_account.platform_template is not None
+    log_group_id = logical_id(cross_account.pipeline.build_log_group)
+    cross_account.template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {
+            "RetentionInDays": 30,
+            "KmsKeyId": stack_output_ref(
+                cross_account.platform_template,
+                "Tooling",
+                {"Fn::GetAtt": [logical_id(platform.key), "Arn"]},
+            ),
+        },
+    )
+    projects = cross_account.template.find_resources("AWS::CodeBuild::Project")
+    assert {json_key(project["Properties"]["LogsConfig"]) for project in projects.values()} == {
+        json_key({"CloudWatchLogs": {"GroupName": {"Ref": log_group_id}, "Status": "ENABLED"}})
+    }
+
+
+def json_key(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+# -------------------------------------------------------------------------- notifications
+
+
+def test_failures_notify_the_platform_alarm_topic(cross_account):
+    platform = cross_account.platform
+    assert platform is not None
+    assert cross_account.platform_template is not None
+    topic_ref = {"Ref": logical_id(platform.alarm_topic)}
+    cross_account.template.has_resource_properties(
+        "AWS::CodeStarNotifications::NotificationRule",
+        {
+            "DetailType": "FULL",
+            "EventTypeIds": ["codepipeline-pipeline-pipeline-execution-failed"],
+            "Resource": {
+                "Fn::Join": [
+                    "",
+                    [
+                        f"arn:aws:codepipeline:{REGION}:{TOOLING}:",
+                        {"Ref": logical_id(cross_account.pipeline.code_pipeline)},
+                    ],
+                ]
+            },
+            "Targets": [
+                {
+                    "TargetType": "SNS",
+                    "TargetAddress": stack_output_ref(
+                        cross_account.platform_template, "Tooling", topic_ref
+                    ),
+                }
+            ],
+        },
+    )
+
+
+def test_the_platform_lets_codestar_notifications_deliver(cross_account):
+    platform_template = cross_account.platform_template
+    assert platform_template is not None
+    assert cross_account.platform is not None
+    platform_template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Sid": "AllowCodeStarNotifications",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "codestar-notifications.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": {"Ref": logical_id(cross_account.platform.alarm_topic)},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": TOOLING}},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+    platform_template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Sid": "AllowCodeStarNotificationsToEncryptedTopics",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "codestar-notifications.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {"kms:ViaService": f"sns.{REGION}.amazonaws.com"}
+                            },
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_standalone_pipeline_has_no_notification_rule(single_account):
+    single_account.template.resource_count_is("AWS::CodeStarNotifications::NotificationRule", 0)
+    assert single_account.pipeline.notification_rule is None
+
+
+# ------------------------------------------------------------------------------ approvals
+
+
+def test_waived_prod_approval_is_recorded(single_account):
+    assert [a["Name"] for a in stage_actions(single_account, "Prod")] == ["Prepare", "Deploy"]
+    (pipeline,) = single_account.template.find_resources("AWS::CodePipeline::Pipeline").values()
+    assert pipeline["Metadata"] == {"modern-app-constructs:approvalWaivers": {"Prod": WAIVER}}
+
+
+def test_approval_can_be_added_to_any_stage():
+    staging = DeploymentStage("Staging", env(), "dev", approval=True)
+    assert staging.requires_approval
+    assert not DeploymentStage("Dev", env(), "dev").requires_approval
+    assert DeploymentStage("Prod", env(), Profile.PROD).requires_approval
+
+
+def test_tags_stay_out_of_the_stages(cross_account):
+    stage = cross_account.pipeline.stages["Dev"]
+    (stack,) = [child for child in stage.node.children if isinstance(child, cdk.Stack)]
+    template = Template.from_stack(stack)
+    for resource in template.to_json()["Resources"].values():
+        assert "Tags" not in resource["Properties"]
+
+
+# ----------------------------------------------------------------------------- snapshot
+
+
+def test_snapshot(cross_account, snapshot_json):
+    assert normalize(cross_account.raw) == snapshot_json
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def one_stack(stage: cdk.Stage, spec: DeploymentStage) -> None:
+    stack = cdk.Stack(stage, "Service")
+    ssm.StringParameter(stack, "Release", string_value=spec.name)
+
+
+def build(stack_env: cdk.Environment | None = None, **overrides: Any) -> ServicePipeline:
+    """A pipeline with valid props, except ``overrides``; raises before anything synthesizes."""
+    stack = cdk.Stack(make_app(), "Delivery", env=stack_env if stack_env else env())
+    props: dict[str, Any] = {
+        "connection_arn": CONNECTION,
+        "repository": "acme/orders",
+        "stages": [DeploymentStage("Dev", env(), "dev")],
+        "build_stage": one_stack,
+    }
+    props.update(overrides)
+    return ServicePipeline(stack, "Pipeline", **props)
+
+
+def test_no_stages():
+    with pytest.raises(InvalidPropError, match="non-empty sequence") as error:
+        build(stages=[])
+    assert error.value.prop == "stages"
+
+
+def test_duplicate_stage_names():
+    with pytest.raises(InvalidPropError, match="unique") as error:
+        build(stages=[DeploymentStage("Dev", env(), "dev"), DeploymentStage("dev", env(), "dev")])
+    assert error.value.prop == "stages[1].name"
+
+
+def test_stage_that_is_not_a_deployment_stage():
+    with pytest.raises(InvalidPropTypeError, match="DeploymentStage") as error:
+        build(stages=[{"name": "Dev"}])
+    assert error.value.prop == "stages[0]"
+
+
+@pytest.mark.parametrize("reason", [None, "", "because"])
+def test_prod_approval_off_needs_a_reason(reason):
+    with pytest.raises(InvalidPropError, match="approval_waiver_reason") as error:
+        DeploymentStage("Prod", env(), "prod", approval=False, approval_waiver_reason=reason)
+    assert error.value.prop == "approval"
+
+
+def test_waiver_reason_where_nothing_is_waived():
+    with pytest.raises(InvalidPropError, match="waives nothing") as error:
+        DeploymentStage("Dev", env(), "dev", approval=False, approval_waiver_reason=WAIVER)
+    assert error.value.prop == "approval_waiver_reason"
+
+
+def test_stage_env_without_region():
+    with pytest.raises(InvalidPropError, match="region name") as error:
+        DeploymentStage("Dev", env(region=None), "dev")
+    assert error.value.prop == "env.region"
+
+
+@pytest.mark.parametrize("account", ["12345", cdk.Aws.ACCOUNT_ID])
+def test_stage_env_with_a_bad_account(account):
+    with pytest.raises(InvalidPropError, match="12-digit") as error:
+        DeploymentStage("Dev", env(account=account), "dev")
+    assert error.value.prop == "env.account"
+
+
+def test_stage_without_account_when_stages_span_accounts():
+    stages = [
+        DeploymentStage("Dev", env(DEV_ACCOUNT), "dev"),
+        DeploymentStage("Prod", env(account=None), "prod"),
+    ]
+    with pytest.raises(InvalidPropError, match="span accounts") as error:
+        build(stages=stages)
+    assert error.value.prop == "stages[1].env.account"
+
+
+def test_stage_account_needs_a_pipeline_account():
+    stages = [DeploymentStage("Dev", env(DEV_ACCOUNT), "dev")]
+    with pytest.raises(InvalidPropError, match="pipeline's stack in a named account") as error:
+        build(stack_env=cdk.Environment(), stages=stages)
+    assert error.value.prop == "stages[0].env.account"
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [("Assets", "CDK Pipelines uses them"), ("dev stage", "letters, digits and hyphens")],
+)
+def test_bad_stage_names(name, match):
+    with pytest.raises(InvalidPropError, match=match) as error:
+        DeploymentStage(name, env(), "dev")
+    assert error.value.prop == "name"
+
+
+def test_unknown_profile_name():
+    with pytest.raises(InvalidPropError, match="'dev', 'prod' or a Profile") as error:
+        DeploymentStage("Dev", env(), "staging")
+    assert error.value.prop == "profile"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "https://github.com/acme/orders",
+        f"arn:aws:codecommit:{REGION}:{TOOLING}:orders",
+        f"arn:aws:codeconnections:{REGION}:{TOOLING}:connection/",
+        f"arn:aws:codeconnections:{REGION}:1111:connection/0f1e2d3c",
+    ],
+)
+def test_invalid_connection_arn(arn):
+    with pytest.raises(InvalidPropError, match="codeconnections") as error:
+        build(connection_arn=arn)
+    assert error.value.prop == "connection_arn"
+
+
+def test_legacy_codestar_connections_arn_is_accepted():
+    pipeline = build(
+        connection_arn=f"arn:aws:codestar-connections:{REGION}:{TOOLING}:connection/0f1e2d3c"
+    )
+    assert pipeline.synth_step.id == "Synth"
+
+
+@pytest.mark.parametrize("repository", ["orders", "acme/", "/orders", None])
+def test_invalid_repository(repository):
+    with pytest.raises(InvalidPropError, match="owner/repo") as error:
+        build(repository=repository)
+    assert error.value.prop == "repository"
+
+
+def test_both_source_kinds():
+    bucket_source = pipelines.CodePipelineSource.s3(
+        s3.Bucket.from_bucket_name(cdk.Stack(), "Sources", "acme-sources"), "orders.zip"
+    )
+    with pytest.raises(InvalidPropError, match="not both") as error:
+        build(source=bucket_source)
+    assert error.value.prop == "source"
+
+
+def test_neither_source_kind():
+    with pytest.raises(InvalidPropError, match="a source is required") as error:
+        build(connection_arn=None, repository=None)
+    assert error.value.prop == "connection_arn"
+
+
+def test_empty_test_command():
+    with pytest.raises(InvalidPropError, match="non-empty shell command") as error:
+        build(test_command=" ")
+    assert error.value.prop == "test_command"
+
+
+def test_build_stage_must_be_callable():
+    with pytest.raises(InvalidPropTypeError, match="expected a function") as error:
+        build(build_stage="stacks")
+    assert error.value.prop == "build_stage"
+
+
+def test_build_stage_must_add_a_stack():
+    with pytest.raises(InvalidPropError, match="adds the service's stacks") as error:
+        build(build_stage=lambda stage, spec: None)
+    assert error.value.prop == "build_stage"
+
+
+def test_build_stage_outputs_must_be_stack_outputs():
+    def bad_outputs(stage: cdk.Stage, spec: DeploymentStage) -> Any:
+        one_stack(stage, spec)
+        return {"API_URL": "https://example.com"}
+
+    with pytest.raises(InvalidPropTypeError, match="CfnOutput"):
+        build(build_stage=bad_outputs)
+
+
+def test_build_logs_are_owned_by_the_construct():
+    options = pipelines.CodeBuildOptions(
+        logging=codebuild.LoggingOptions(
+            cloud_watch=codebuild.CloudWatchLoggingOptions(enabled=False)
+        )
+    )
+    with pytest.raises(InvalidPropError, match="owned by the construct") as error:
+        build(code_build_defaults=options)
+    assert error.value.prop == "code_build_defaults"
