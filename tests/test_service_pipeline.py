@@ -38,6 +38,7 @@ REGION = "eu-west-1"
 CONNECTION = (
     f"arn:aws:codeconnections:{REGION}:{TOOLING}:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 )
+TOOLING_PLATFORM = "shop-tooling"
 WAIVER = "Prod is a load-test environment that nobody serves traffic from"
 
 
@@ -85,13 +86,23 @@ class Synthesized:
 
 @pytest.fixture(scope="module")
 def cross_account(asset_dir: Path) -> Synthesized:
-    """Tooling account pipeline -> Dev account (verified) -> approval -> Prod account."""
+    """Tooling account pipeline -> Dev account (verified) -> approval -> Prod account.
+
+    The platform team's stack publishes the tooling account's environment; the pipeline's stack
+    attaches to it by name only, as a service repository would.
+    """
     app = make_app()
     platform_stack = cdk.Stack(app, "Tooling", env=env())
     platform = PlatformEnvironment(
-        platform_stack, "Platform", team="orders", application="orders", profile="dev"
+        platform_stack,
+        "Platform",
+        team="orders",
+        application="orders",
+        profile="dev",
+        name=TOOLING_PLATFORM,
     )
     stack = cdk.Stack(app, "Delivery", env=env())
+    attached = PlatformEnvironment.from_published(stack, "Platform", name=TOOLING_PLATFORM)
     profiles: dict[str, str] = {}
     pipeline = ServicePipeline(
         stack,
@@ -108,7 +119,7 @@ def cross_account(asset_dir: Path) -> Synthesized:
             DeploymentStage("Prod", env(PROD_ACCOUNT), "prod"),
         ],
         build_stage=ServiceBuilder(asset_dir, profiles),
-        platform=platform,
+        platform=attached,
     )
     templates = synth_compliant(app)
     return Synthesized(
@@ -163,11 +174,12 @@ def stage_actions(synthesized: Synthesized, name: str) -> list[dict[str, Any]]:
     return sorted(stage["Actions"], key=lambda action: action["RunOrder"])
 
 
-def stack_output_ref(template: Template, stack_name: str, resource_ref: dict[str, Any]) -> dict:
-    """The ``Fn::GetStackOutput`` a consumer stack uses for ``resource_ref`` of ``stack_name``."""
-    outputs = template.to_json()["Outputs"]
-    (name,) = [key for key, output in outputs.items() if output["Value"] == resource_ref]
-    return {"Fn::GetStackOutput": {"StackName": stack_name, "Region": REGION, "OutputName": name}}
+def published(synthesized: Synthesized, key: str) -> dict[str, str]:
+    """The reference to the template parameter reading one published contract value."""
+    parameters = synthesized.template.to_json()["Parameters"]
+    path = f"/modern-app-constructs/platform/{TOOLING_PLATFORM}/{key}"
+    (name,) = [name for name, p in parameters.items() if p.get("Default") == path]
+    return {"Ref": name}
 
 
 def logical_id(construct: Any) -> str:
@@ -405,20 +417,10 @@ def test_single_account_stages_deploy_to_the_pipeline_account(single_account):
 
 
 def test_build_logs_kept_per_profile_and_encrypted_with_the_platform_key(cross_account):
-    platform = cross_account.platform
-    assert platform is not None
-    assert cross_account.platform_template is not None
     log_group_id = logical_id(cross_account.pipeline.build_log_group)
     cross_account.template.has_resource_properties(
         "AWS::Logs::LogGroup",
-        {
-            "RetentionInDays": 30,
-            "KmsKeyId": stack_output_ref(
-                cross_account.platform_template,
-                "Tooling",
-                {"Fn::GetAtt": [logical_id(platform.key), "Arn"]},
-            ),
-        },
+        {"RetentionInDays": 30, "KmsKeyId": published(cross_account, "key-arn")},
     )
     projects = cross_account.template.find_resources("AWS::CodeBuild::Project")
     assert {json_key(project["Properties"]["LogsConfig"]) for project in projects.values()} == {
@@ -436,10 +438,6 @@ def json_key(value: Any) -> str:
 
 
 def test_failures_notify_the_platform_alarm_topic(cross_account):
-    platform = cross_account.platform
-    assert platform is not None
-    assert cross_account.platform_template is not None
-    topic_ref = {"Ref": logical_id(platform.alarm_topic)}
     cross_account.template.has_resource_properties(
         "AWS::CodeStarNotifications::NotificationRule",
         {
@@ -457,9 +455,7 @@ def test_failures_notify_the_platform_alarm_topic(cross_account):
             "Targets": [
                 {
                     "TargetType": "SNS",
-                    "TargetAddress": stack_output_ref(
-                        cross_account.platform_template, "Tooling", topic_ref
-                    ),
+                    "TargetAddress": published(cross_account, "alarm-topic-arn"),
                 }
             ],
         },
