@@ -59,8 +59,9 @@ class DeploymentStage:
     Attributes:
         name: the stage's name: a letter, then letters, digits and hyphens (at most 64). It
             names the pipeline stage and prefixes the stage's stack names (``Dev-Orders``).
-        env: the account and region the stage deploys to. The region is required. The account
-            may be left out only when every stage deploys to the pipeline's own account.
+        env: the account and region the stage deploys to. The region is required and is the
+            pipeline's own (one pipeline per region). The account may be left out only when
+            every stage deploys to the pipeline's own account.
         profile: ``"dev"``, ``"prod"`` or a custom :class:`Profile`. Its name becomes the
             ``profile`` context value inside the stage, so constructs there deploy the way the
             profile says (dev all at once, prod by canary), and it decides the approval default.
@@ -234,7 +235,8 @@ class ServicePipeline(Construct):
     (``cdk bootstrap --trust <pipeline account> ...``); see the README, "Shipping a service".
 
     Args:
-        scope: the parent construct (in the pipeline's stack, in the tooling account).
+        scope: the parent construct, in the pipeline's stack: a stack with a concrete region
+            (and account, for stages in other accounts), in the tooling account.
         construct_id: the construct id.
         stages: the stages, deployed in this order. At least one, names unique
             (case-insensitively).
@@ -331,9 +333,12 @@ class ServicePipeline(Construct):
                     "logging=...",
                     "logging is owned by the construct (the platform's retention and key)",
                 )
+        self._check_regions(owner, stages)
         pipeline_account = cdk.Stack.of(self).account
         accounts = self._resolve_accounts(owner, stages, pipeline_account)
-        self.cross_account: bool = any(account != pipeline_account for account in accounts)
+        self.cross_account: bool = any(
+            account not in (None, pipeline_account) for account in accounts
+        )
 
         # resolve defaults (before the stages exist, so their environments are not candidates)
         env = resolve_platform(self, platform)
@@ -479,6 +484,27 @@ class ServicePipeline(Construct):
                 install_commands,
                 "allowed: a sequence of non-empty shell commands",
             )
+
+    def _check_regions(self, owner: str, stages: Sequence[DeploymentStage]) -> None:
+        stack = cdk.Stack.of(self)
+        region = stack.region
+        if cdk.Token.is_unresolved(region):
+            raise InvalidPropError(
+                owner,
+                "scope",
+                f"stack {stack.node.path!r} without a region",
+                "allowed: a stack with a concrete region (cdk.Stack(..., env=cdk.Environment("
+                "account=..., region=...))): CDK Pipelines deploys the stages from a known region",
+            )
+        for index, spec in enumerate(stages):
+            if spec.env.region != region:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}].env.region",
+                    spec.env.region,
+                    f"allowed: {region!r}, the pipeline's region (one pipeline per region: "
+                    "CDK Pipelines' cross-region replication stacks are not supported)",
+                )
 
     @staticmethod
     def _resolve_accounts(

@@ -134,9 +134,10 @@ def cross_account(asset_dir: Path) -> Synthesized:
 
 @pytest.fixture(scope="module")
 def single_account(asset_dir: Path) -> Synthesized:
-    """Standalone, one account, an S3 source, its own test command, the prod approval waived."""
+    """Standalone, account-agnostic (one account, whichever deploys it), an S3 source, its own
+    test command, the prod approval waived."""
     app = make_app()
-    stack = cdk.Stack(app, "Delivery", env=env())
+    stack = cdk.Stack(app, "Delivery", env=env(account=None))
     bucket = s3.Bucket.from_bucket_name(stack, "Sources", "acme-sources")
     profiles: dict[str, str] = {}
     pipeline = ServicePipeline(
@@ -412,8 +413,30 @@ def test_cross_account_stages_get_the_artifact_key(cross_account):
 
 def test_single_account_stages_deploy_to_the_pipeline_account(single_account):
     assert not single_account.pipeline.cross_account
-    assert artifact_key_readers(single_account) == deploy_role(TOOLING)
-    assert single_account.pipeline.stages["Prod"].account == TOOLING
+    this_account = {"Ref": "AWS::AccountId"}
+    assert artifact_key_readers(single_account) == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":iam::",
+                this_account,
+                ":role/cdk-hnb659fds-deploy-role-",
+                this_account,
+                f"-{REGION}",
+            ],
+        ]
+    }
+    assert single_account.pipeline.stages["Prod"].account is None
+
+
+def test_env_agnostic_account_with_stages_in_the_pipeline_account():
+    pipeline = build(
+        stack_env=cdk.Environment(region=REGION), stages=[DeploymentStage("Dev", env(None), "dev")]
+    )
+    assert not pipeline.cross_account
+    assert pipeline.stages["Dev"].account is None  # its stacks deploy to the pipeline's account
 
 
 def test_build_logs_kept_per_profile_and_encrypted_with_the_platform_key(cross_account):
@@ -622,8 +645,20 @@ def test_stage_without_account_when_stages_span_accounts():
 def test_stage_account_needs_a_pipeline_account():
     stages = [DeploymentStage("Dev", env(DEV_ACCOUNT), "dev")]
     with pytest.raises(InvalidPropError, match="pipeline's stack in a named account") as error:
-        build(stack_env=cdk.Environment(), stages=stages)
+        build(stack_env=cdk.Environment(region=REGION), stages=stages)
     assert error.value.prop == "stages[0].env.account"
+
+
+def test_pipeline_stack_needs_a_region():
+    with pytest.raises(InvalidPropError, match="concrete region") as error:
+        build(stack_env=cdk.Environment(), stages=[DeploymentStage("Dev", env(None), "dev")])
+    assert error.value.prop == "scope"
+
+
+def test_stage_in_another_region():
+    with pytest.raises(InvalidPropError, match="one pipeline per region") as error:
+        build(stages=[DeploymentStage("Dev", env(region="us-east-1"), "dev")])
+    assert error.value.prop == "stages[0].env.region"
 
 
 @pytest.mark.parametrize(
