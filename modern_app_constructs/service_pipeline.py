@@ -209,8 +209,9 @@ class ServicePipeline(Construct):
     ``pipelines.CodePipelineSource``) -> **Build** runs the repository's test command and then
     ``npx cdk synth`` with the CDK CLI the repository pins (so snapshot, cdk-nag and cfn-lint
     gates stop a bad change before anything deploys) -> **UpdatePipeline** (the pipeline updates
-    itself first) -> **Assets** (Lambda code and container images are published; the CodeBuild
-    projects that build container images run privileged, CDK Pipelines does that on its own)
+    itself first) -> **Assets** (Lambda code and container images are published, on ARM64 build
+    hosts like the library's tasks; the CodeBuild projects that build container images run
+    privileged, CDK Pipelines does that on its own)
     -> each :class:`DeploymentStage` in order, with its verification commands after it and a
     manual approval before any production stage.
 
@@ -261,6 +262,10 @@ class ServicePipeline(Construct):
         pipeline_name: the CodePipeline pipeline's name. Default: generated.
         code_build_defaults: options for every CodeBuild project (build image, VPC, timeout);
             ``logging`` is owned by the construct and rejected. Default: CDK Pipelines'.
+        asset_publishing_code_build_defaults: options for the projects that publish assets
+            (``logging`` rejected). Default: an ARM64 build image (Amazon Linux 2023), so the
+            ARM64 images of ``FargateService`` and ``WorkerContainer`` build natively; pass an
+            x86 ``build_environment`` for x86 images.
         platform: the :class:`IPlatformEnvironment` of the pipeline's own account and region
             (alarm topic, key, log retention, tags). Default: the app's platform environment,
             looked up before the stages are built; standalone otherwise. Pass it explicitly
@@ -299,6 +304,7 @@ class ServicePipeline(Construct):
         ),
         pipeline_name: str | None = None,
         code_build_defaults: pipelines.CodeBuildOptions | None = None,
+        asset_publishing_code_build_defaults: pipelines.CodeBuildOptions | None = None,
         platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -318,21 +324,11 @@ class ServicePipeline(Construct):
             raise InvalidPropError(
                 owner, "notification_events", notification_events, "allowed: at least one event"
             )
-        if code_build_defaults is not None:
-            check_type(
-                owner,
-                "code_build_defaults",
-                code_build_defaults,
-                (pipelines.CodeBuildOptions,),
-                "a pipelines.CodeBuildOptions",
-            )
-            if code_build_defaults.logging is not None:
-                raise InvalidPropError(
-                    owner,
-                    "code_build_defaults",
-                    "logging=...",
-                    "logging is owned by the construct (the platform's retention and key)",
-                )
+        for prop, options in (
+            ("code_build_defaults", code_build_defaults),
+            ("asset_publishing_code_build_defaults", asset_publishing_code_build_defaults),
+        ):
+            self._check_code_build_options(owner, prop, options)
         self._check_regions(owner, stages)
         pipeline_account = cdk.Stack.of(self).account
         accounts = self._resolve_accounts(owner, stages, pipeline_account)
@@ -363,6 +359,9 @@ class ServicePipeline(Construct):
             docker_enabled_for_synth=docker_enabled_for_synth,
             docker_enabled_for_self_mutation=False,
             code_build_defaults=self._code_build_defaults(code_build_defaults),
+            asset_publishing_code_build_defaults=(
+                asset_publishing_code_build_defaults or _native_arm64_image_builds()
+            ),
         )
         self.stages: dict[str, cdk.Stage] = {}
         self.deployments: dict[str, pipelines.StageDeployment] = {}
@@ -505,6 +504,21 @@ class ServicePipeline(Construct):
                     f"allowed: {region!r}, the pipeline's region (one pipeline per region: "
                     "CDK Pipelines' cross-region replication stacks are not supported)",
                 )
+
+    @staticmethod
+    def _check_code_build_options(
+        owner: str, prop: str, options: pipelines.CodeBuildOptions | None
+    ) -> None:
+        if options is None:
+            return
+        check_type(owner, prop, options, (pipelines.CodeBuildOptions,), "a CodeBuildOptions")
+        if options.logging is not None:
+            raise InvalidPropError(
+                owner,
+                prop,
+                "logging=...",
+                "logging is owned by the construct (the platform's retention and key)",
+            )
 
     @staticmethod
     def _resolve_accounts(
@@ -690,6 +704,19 @@ class ServicePipeline(Construct):
             _AcknowledgePipelineGrants(self.artifact_bucket, self.artifact_key),
             priority=cdk.AspectPriority.READONLY,
         )
+
+
+def _native_arm64_image_builds() -> pipelines.CodeBuildOptions:
+    """Asset publishing on ARM64 hosts.
+
+    The library's container tasks are ARM64; building their images on x86 would need emulation
+    for every ``RUN`` step of a Dockerfile.
+    """
+    return pipelines.CodeBuildOptions(
+        build_environment=codebuild.BuildEnvironment(
+            build_image=codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
+        )
+    )
 
 
 def _join_as_sub(value: object) -> str | None:

@@ -337,6 +337,22 @@ def privileged_projects(synthesized: Synthesized) -> dict[str, bool]:
     }
 
 
+def test_assets_are_published_on_arm64_hosts(cross_account):
+    projects = cross_account.template.find_resources("AWS::CodeBuild::Project")
+    environments = {
+        lid: (
+            project["Properties"]["Environment"]["Type"],
+            project["Properties"]["Environment"]["Image"],
+        )
+        for lid, project in projects.items()
+    }
+    arm = ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0")
+    assert {lid for lid, environment in environments.items() if environment == arm} == {
+        "PipelineCodePipelineAssetsDockerAsset1E8F90081",
+        "PipelineCodePipelineAssetsFileAsset1FC6225D0",
+    }
+
+
 def test_only_container_image_publishing_runs_privileged(cross_account):
     privileged = privileged_projects(cross_account)
     assert {lid for lid, on in privileged.items() if on} == {
@@ -748,12 +764,13 @@ def test_build_stage_outputs_must_be_stack_outputs():
         build(build_stage=bad_outputs)
 
 
-def test_build_logs_are_owned_by_the_construct():
+@pytest.mark.parametrize("prop", ["code_build_defaults", "asset_publishing_code_build_defaults"])
+def test_build_logs_are_owned_by_the_construct(prop):
     options = pipelines.CodeBuildOptions(
         logging=codebuild.LoggingOptions(
             cloud_watch=codebuild.CloudWatchLoggingOptions(enabled=False)
         )
     )
     with pytest.raises(InvalidPropError, match="owned by the construct") as error:
-        build(code_build_defaults=options)
-    assert error.value.prop == "code_build_defaults"
+        build(**{prop: options})
+    assert error.value.prop == prop
