@@ -25,7 +25,9 @@ from constructs import Construct, IConstruct
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, resolve_platform
-from ._validation import InvalidPropError, InvalidPropTypeError, check_type
+from ._typecheck import check_field_types, check_prop_types
+from ._validation import InvalidPropError, InvalidPropTypeError
+from ._warnings import warn
 from .profiles import PROFILE_CONTEXT_KEY, Profile
 
 __all__ = ["DeploymentStage", "ServicePipeline", "StageBuilder"]
@@ -86,8 +88,9 @@ class DeploymentStage:
     approval_waiver_reason: str | None = None
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         owner = f"DeploymentStage {self.name!r}"
-        if not isinstance(self.name, str) or not _STAGE_NAME.match(self.name):
+        if not _STAGE_NAME.match(self.name):
             raise InvalidPropError(
                 owner,
                 "name",
@@ -102,7 +105,6 @@ class DeploymentStage:
                 "allowed: any name but Source, Build, UpdatePipeline, Assets and CodePipeline "
                 "(CDK Pipelines uses them)",
             )
-        check_type(owner, "env", self.env, (cdk.Environment,), "a cdk.Environment")
         region = self.env.region
         if region is None or cdk.Token.is_unresolved(region) or not _REGION.match(region):
             raise InvalidPropError(
@@ -122,14 +124,11 @@ class DeploymentStage:
                 account,
                 "allowed: a 12-digit account id, or None for the pipeline's own account",
             )
-        check_type(owner, "profile", self.profile, (str, Profile), "'dev', 'prod' or a Profile")
         if isinstance(self.profile, str) and self.profile not in ("dev", "prod"):
             raise InvalidPropError(
                 owner, "profile", self.profile, "allowed: 'dev', 'prod' or a Profile instance"
             )
-        if isinstance(self.verify_commands, str) or not all(
-            isinstance(command, str) and command.strip() for command in self.verify_commands
-        ):
+        if not all(command.strip() for command in self.verify_commands):
             raise InvalidPropError(
                 owner,
                 "verify_commands",
@@ -139,8 +138,6 @@ class DeploymentStage:
         self._check_approval(owner)
 
     def _check_approval(self, owner: str) -> None:
-        if self.approval is not None and not isinstance(self.approval, bool):
-            raise InvalidPropError(owner, "approval", self.approval, "allowed: True, False or None")
         reason = self.approval_waiver_reason
         if self.approval is False and self.is_production:
             if not isinstance(reason, str) or len(reason.strip()) < _MIN_WAIVER_REASON:
@@ -285,6 +282,7 @@ class ServicePipeline(Construct):
         cross_account: whether a stage deploys to an account other than the pipeline's.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -311,13 +309,6 @@ class ServicePipeline(Construct):
         owner = f"ServicePipeline '{construct_id}'"
         # validate
         self._check_stages(owner, stages)
-        if not callable(build_stage):
-            raise InvalidPropTypeError(
-                owner,
-                "build_stage",
-                build_stage,
-                f"expected a function (stage, spec) -> outputs, got {type(build_stage).__name__}",
-            )
         self._check_source(owner, connection_arn, repository, branch, source)
         self._check_commands(owner, test_command, install_commands)
         if not notification_events:
@@ -378,7 +369,15 @@ class ServicePipeline(Construct):
         self._record_waivers(stages)
         self._render_execution_roles_as_sub()
         self.notification_rule: notifications.INotificationRule | None = None
-        if env.alarm_topic is not None:
+        if env.alarm_topic is None:
+            warn(
+                self,
+                "alarms-without-actions",
+                "Pipeline failures notify nobody: no platform environment was given or found, so "
+                "there is no alarm topic. Pass platform= (PlatformEnvironment or from_published), "
+                "or add a notification rule yourself (code_pipeline.notify_on).",
+            )
+        else:
             self.notification_rule = self.code_pipeline.notify_on(
                 "FailureNotifications",
                 _PlatformTopicTarget(env.alarm_topic.topic_arn),
@@ -396,13 +395,12 @@ class ServicePipeline(Construct):
 
     @staticmethod
     def _check_stages(owner: str, stages: Sequence[DeploymentStage]) -> None:
-        if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence) or not stages:
+        if not stages:
             raise InvalidPropError(
                 owner, "stages", stages, "allowed: a non-empty sequence of DeploymentStage"
             )
         seen: dict[str, str] = {}
         for index, spec in enumerate(stages):
-            check_type(owner, f"stages[{index}]", spec, (DeploymentStage,), "a DeploymentStage")
             folded = spec.name.lower()
             if folded in seen:
                 raise InvalidPropError(
@@ -430,14 +428,6 @@ class ServicePipeline(Construct):
                     source,
                     "give either source= or connection_arn= with repository=, not both",
                 )
-            check_type(
-                owner,
-                "source",
-                source,
-                (pipelines.CodePipelineSource,),
-                "a pipelines.CodePipelineSource",
-                hint="pipelines.CodePipelineSource.s3(bucket, key)",
-            )
             return
         if connection_arn is None:
             raise InvalidPropError(
@@ -447,9 +437,8 @@ class ServicePipeline(Construct):
                 "a source is required: connection_arn= with repository= (GitHub, GitLab, "
                 "Bitbucket through CodeConnections), or source= (S3, CodeCommit)",
             )
-        if not isinstance(connection_arn, str) or (
-            not cdk.Token.is_unresolved(connection_arn)
-            and not _CONNECTION_ARN.match(connection_arn)
+        if not cdk.Token.is_unresolved(connection_arn) and not _CONNECTION_ARN.match(
+            connection_arn
         ):
             raise InvalidPropError(
                 owner,
@@ -465,18 +454,16 @@ class ServicePipeline(Construct):
                 repository,
                 "allowed: 'owner/repo' (GitLab groups: 'group/subgroup/repo') with connection_arn",
             )
-        if not isinstance(branch, str) or not branch.strip() or cdk.Token.is_unresolved(branch):
+        if not branch.strip() or cdk.Token.is_unresolved(branch):
             raise InvalidPropError(owner, "branch", branch, "allowed: a branch name")
 
     @staticmethod
     def _check_commands(owner: str, test_command: str, install_commands: Sequence[str]) -> None:
-        if not isinstance(test_command, str) or not test_command.strip():
+        if not test_command.strip():
             raise InvalidPropError(
                 owner, "test_command", test_command, "allowed: a non-empty shell command"
             )
-        if isinstance(install_commands, str) or not all(
-            isinstance(command, str) and command.strip() for command in install_commands
-        ):
+        if not all(command.strip() for command in install_commands):
             raise InvalidPropError(
                 owner,
                 "install_commands",
@@ -511,7 +498,6 @@ class ServicePipeline(Construct):
     ) -> None:
         if options is None:
             return
-        check_type(owner, prop, options, (pipelines.CodeBuildOptions,), "a CodeBuildOptions")
         if options.logging is not None:
             raise InvalidPropError(
                 owner,
@@ -648,13 +634,14 @@ class ServicePipeline(Construct):
                     name,
                     "allowed: environment variable names (letters, digits, _)",
                 )
-            check_type(
-                owner,
-                f"build_stage() outputs[{name!r}] of stage {spec.name!r}",
-                output,
-                (cdk.CfnOutput,),
-                "a cdk.CfnOutput of a stack in the stage",
-            )
+            if not isinstance(output, cdk.CfnOutput):
+                raise InvalidPropTypeError(
+                    owner,
+                    f"build_stage() outputs[{name!r}] of stage {spec.name!r}",
+                    output,
+                    f"expected a cdk.CfnOutput of a stack in the stage, got "
+                    f"{type(output).__name__}",
+                )
 
     def _record_waivers(self, stages: Sequence[DeploymentStage]) -> None:
         waivers = {

@@ -19,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import pipelines
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from modern_app_constructs import (
     DeploymentStage,
@@ -550,6 +550,10 @@ def test_the_platform_lets_codestar_notifications_deliver(cross_account):
 def test_standalone_pipeline_has_no_notification_rule(single_account):
     single_account.template.resource_count_is("AWS::CodeStarNotifications::NotificationRule", 0)
     assert single_account.pipeline.notification_rule is None
+    warnings = Annotations.from_stack(single_account.pipeline.node.scope).find_warning(
+        "*", Match.string_like_regexp("Pipeline failures notify nobody")
+    )
+    assert [warning.id for warning in warnings] == ["/Delivery/Pipeline"]
 
 
 # ------------------------------------------------------------------------------ approvals
@@ -619,7 +623,13 @@ def test_duplicate_stage_names():
 def test_stage_that_is_not_a_deployment_stage():
     with pytest.raises(InvalidPropTypeError, match="DeploymentStage") as error:
         build(stages=[{"name": "Dev"}])
-    assert error.value.prop == "stages[0]"
+    assert error.value.prop == "stages"
+
+
+def test_stage_field_of_the_wrong_type():
+    with pytest.raises(InvalidPropTypeError, match=r"cdk\.Environment") as error:
+        DeploymentStage("Dev", {"region": REGION}, "dev")  # type: ignore[arg-type]
+    assert error.value.prop == "env"
 
 
 @pytest.mark.parametrize("reason", [None, "", "because"])
@@ -744,7 +754,7 @@ def test_empty_test_command():
 
 
 def test_build_stage_must_be_callable():
-    with pytest.raises(InvalidPropTypeError, match="expected a function") as error:
+    with pytest.raises(InvalidPropTypeError, match="expected Callable") as error:
         build(build_stage="stacks")
     assert error.value.prop == "build_stage"
 
