@@ -123,14 +123,17 @@ def registered_platforms(scope: IConstruct) -> list[IConstruct]:
 
 
 def find_platform(scope: IConstruct) -> IPlatformEnvironment | None:
-    """The environment ``scope`` lives in, or ``None`` when the app has none.
+    """The environment ``scope`` lives in, or ``None`` when its app (or stage) has none.
 
-    The one in ``scope``'s own stack wins; otherwise the single one in the app.
+    The one in ``scope``'s own stack wins; otherwise the single one in ``scope``'s
+    ``cdk.Stage`` (the app, or a pipeline stage).
 
     Raises:
         ValueError: when the app has several and none is in ``scope``'s stack.
     """
-    candidates = registered_platforms(scope)
+    # A cdk.Stage (a pipeline stage) is its own deployment: look only inside scope's stage.
+    stage = cdk.Stage.of(scope)
+    candidates = [env for env in registered_platforms(scope) if cdk.Stage.of(env) is stage]
     if not candidates:
         return None
     if len(candidates) > 1:

@@ -1,12 +1,19 @@
 """The "orders" sample service: every construct of the library composed into one app.
 
-Two stacks share one app for convenience, but nothing ties them but a name: the platform stack a
-platform team owns (``OrdersPlatform``) publishes its environment as ``orders-<profile>``, and the
-orders service stack a service team owns (``OrdersService``) attaches to it by that name only —
-no object reference, no cross-stack output — so the two could live in separate repositories.
-The profile comes from the ``profile`` context value: ``cdk synth`` gives dev,
-``cdk synth -c profile=prod`` gives prod. The region comes from the ``region`` context value
-(``cdk.json``: ``eu-west-1``).
+Three stacks share one app for convenience, and nothing ties them but names:
+
+- ``OrdersPlatform``: the platform team's environment, published as ``orders-<profile>``;
+- ``OrdersService``: the orders team's service, attached to that environment by name only — no
+  object reference, no cross-stack output — so the two could live in separate repositories;
+- ``OrdersPipeline``: the orders team's delivery pipeline (in the dev account), which deploys
+  ``OrdersService`` to the dev account (then verifies it) and, after a manual approval, to the
+  prod account, each stage attached to the environment published there.
+
+The profile of the laptop stacks comes from the ``profile`` context value: ``cdk synth`` gives
+dev, ``cdk synth -c profile=prod`` gives prod; the pipeline's stages set their own. The region
+comes from the ``region`` context value (``cdk.json``: ``eu-west-1``); the pipeline's accounts,
+repository and connection from the ``orders:*`` context values (``cdk.json`` holds placeholders:
+see the README).
 """
 
 from __future__ import annotations
@@ -24,14 +31,24 @@ from modern_app_constructs import (
     ApiFrontDoor,
     CanaryFunction,
     DecoupledWorker,
+    DeploymentStage,
     FargateService,
     PlatformEnvironment,
     ServiceDashboard,
+    ServicePipeline,
     asset_code,
 )
 from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
 
-__all__ = ["OrdersServiceStack", "PlatformStack", "SampleApp", "build", "platform_name"]
+__all__ = [
+    "PIPELINE_CONTEXT",
+    "OrdersPipelineStack",
+    "OrdersServiceStack",
+    "PlatformStack",
+    "SampleApp",
+    "build",
+    "platform_name",
+]
 
 HERE = Path(__file__).parent
 ORDERS_CODE = HERE / "functions" / "orders"
@@ -147,17 +164,90 @@ class OrdersServiceStack(cdk.Stack):
         )
 
 
+#: The context values the pipeline reads (``cdk.json`` holds placeholders; ``-c key=value``).
+PIPELINE_CONTEXT = {
+    "connection_arn": "orders:connectionArn",
+    "repository": "orders:repository",
+    "branch": "orders:branch",
+    "dev_account": "orders:devAccount",
+    "prod_account": "orders:prodAccount",
+}
+#: The stage's check that the API is up and refuses an unsigned request (IAM authorization).
+VERIFY_API = 'test "$(curl -s -o /dev/null -w %{http_code} -X POST "${API_URL}orders")" = 403'
+
+
+def build_service_stage(stage: cdk.Stage, spec: DeploymentStage) -> dict[str, cdk.CfnOutput]:
+    """The orders service in one pipeline stage, attached to that account's environment."""
+    service = OrdersServiceStack(
+        stage,
+        "OrdersService",
+        platform_name=platform_name(spec.resolved_profile.name),
+        description=f"Orders sample, {spec.name} stage of the pipeline",
+    )
+    return {"API_URL": cdk.CfnOutput(service, "ApiUrl", value=service.api.url)}
+
+
+class OrdersPipelineStack(cdk.Stack):
+    """The orders team's delivery pipeline: dev (verified), approval, prod.
+
+    It lives in the dev account (the tooling account of this sample), where it also attaches to
+    the published ``orders-dev`` environment for its logs and failure notifications.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        region: str,
+        connection_arn: str,
+        repository: str,
+        branch: str,
+        dev_account: str,
+        prod_account: str,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=cdk.Environment(account=dev_account, region=region),
+            description="Orders sample: delivery pipeline (tests and gates, dev, approval, prod)",
+        )
+        self.pipeline = ServicePipeline(
+            self,
+            "Pipeline",
+            connection_arn=connection_arn,
+            repository=repository,
+            branch=branch,
+            stages=[
+                DeploymentStage(
+                    "Dev",
+                    cdk.Environment(account=dev_account, region=region),
+                    "dev",
+                    verify_commands=(VERIFY_API,),
+                ),
+                DeploymentStage(
+                    "Prod", cdk.Environment(account=prod_account, region=region), "prod"
+                ),
+            ],
+            build_stage=build_service_stage,
+            platform=PlatformEnvironment.from_published(
+                self, "Platform", name=platform_name("dev")
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class SampleApp:
     """The stacks of the sample app, as built into an ``App``."""
 
     platform_stack: PlatformStack
     service_stack: OrdersServiceStack
+    pipeline_stack: OrdersPipelineStack
 
     @property
     def stacks(self) -> tuple[cdk.Stack, ...]:
-        """Every stack of the sample, in deployment order."""
-        return (self.platform_stack, self.service_stack)
+        """Every top-level stack of the sample, in deployment order."""
+        return (self.platform_stack, self.service_stack, self.pipeline_stack)
 
 
 def build(app: cdk.App) -> SampleApp:
@@ -177,5 +267,12 @@ def build(app: cdk.App) -> SampleApp:
         description="Orders sample: API, canary-deployed function, workers, catalog, dashboard",
     )
     # Only the order of `cdk deploy --all`: the service reads what the platform publishes.
-    service_stack.add_dependency(platform_stack, "reads the platform contract it publishes")
-    return SampleApp(platform_stack=platform_stack, service_stack=service_stack)
+    service_stack.add_stack_dependency(platform_stack, "reads the platform contract it publishes")
+    context = {key: app.node.try_get_context(name) for key, name in PIPELINE_CONTEXT.items()}
+    missing = sorted(PIPELINE_CONTEXT[key] for key, value in context.items() if not value)
+    if missing:
+        raise ValueError(f"the sample's pipeline needs the context values {missing} (cdk.json)")
+    pipeline_stack = OrdersPipelineStack(app, "OrdersPipeline", region=env.region or "", **context)
+    return SampleApp(
+        platform_stack=platform_stack, service_stack=service_stack, pipeline_stack=pipeline_stack
+    )

@@ -34,7 +34,7 @@ def test_cfn_lint_reports_no_error(sample):
 
 
 def test_every_stack_is_gated(sample):
-    assert set(sample.templates) == {"OrdersPlatform", "OrdersService"}
+    assert set(sample.templates) == {"OrdersPlatform", "OrdersService", "OrdersPipeline"}
 
 
 def test_cdk_nag_gate_fails_on_a_deliberate_violation(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.cdk_support import normalize
 
-STACKS = ("OrdersPlatform", "OrdersService")
+STACKS = ("OrdersPlatform", "OrdersService", "OrdersPipeline")
 
 
 @pytest.mark.parametrize("stack_name", STACKS)

@@ -435,3 +435,16 @@ def test_helpers_never_import_a_construct():
     for helper in ("_logs", "_lambda", "_alarms", "_platform", "_monitoring", "_fargate"):
         imported = {name.rsplit(".", 1)[-1] for name in _imports(PACKAGE / f"{helper}.py")}
         assert not imported & constructs, helper
+
+
+def test_a_construct_in_a_stage_does_not_find_an_environment_outside_it():
+    app = make_app()
+    outside = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
+    stage = cdk.Stage(app, "Dev")
+    stack = cdk.Stack(stage, "Svc")
+    worker = DecoupledWorker(stack, "Lonely", code=CODE, handler="index.handler")
+    assert worker.key is not outside.key  # standalone: a key of its own
+    attached = PlatformEnvironment.from_published(stack, "Platform", name="shop-dev")
+    found = DecoupledWorker(stack, "Attached", code=CODE, handler="index.handler")
+    assert found.key is attached.key
+    assert PlatformEnvironment.of(found) is attached
