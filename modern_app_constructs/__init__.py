@@ -2,13 +2,16 @@
 
 The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, the
 service constructs that live in any :class:`IPlatformEnvironment`, the
-:class:`ServiceDashboard` that shows any :class:`IMonitorable`, and the
-:class:`ServicePipeline` that ships a service through its :class:`DeploymentStage` list.
+:class:`ServiceDashboard` that shows any :class:`IMonitorable`, the :class:`ServicePipeline`
+that ships a service through its :class:`DeploymentStage` list, and :func:`acknowledge` for
+reviewed cdk-nag findings. Test support for apps built with them:
+:mod:`modern_app_constructs.testing`.
 """
 
 from ._contract import CONTRACT_VERSION
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
+from ._nag import acknowledge
 from ._platform import IPlatformEnvironment
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
@@ -46,5 +49,6 @@ __all__ = [
     "UsagePlanOptions",
     "WorkerContainer",
     "__version__",
+    "acknowledge",
     "asset_code",
 ]

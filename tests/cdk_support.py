@@ -1,87 +1,155 @@
-"""Shared test support: Apps built with cdk.json's context, synthesis, normalisation, linting."""
+"""Shared test support: the app + platform builder, references, role statements.
+
+Apps come from :func:`modern_app_constructs.testing.app_for_tests` (cdk.json's context, as
+``cdk synth`` gives it); the compliance gates and template snapshots from the same module.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from modern_app_constructs import PlatformEnvironment
+from modern_app_constructs.testing import app_for_tests, assert_compliant, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
 PROFILES = ("dev", "prod")
+ENV = cdk.Environment(region="eu-west-1")
 
 
-@cache
-def _cdk_json_context() -> dict[str, Any]:
-    return dict(json.loads(CDK_JSON.read_text())["context"])
+@dataclass(frozen=True)
+class ServiceApp:
+    """An app with a service stack and, unless asked otherwise, a platform stack beside it.
 
-
-def cdk_context(**overrides: Any) -> dict[str, Any]:
-    """Exactly the context ``cdk synth`` gives the app (cdk.json's), plus ``overrides``."""
-    context = dict(_cdk_json_context())
-    context.update(overrides)
-    return context
-
-
-def make_app(*, outdir: str | None = None, **context: Any) -> cdk.App:
-    """An App with cdk.json's feature flags and context (a bare ``App()`` would ignore them)."""
-    return cdk.App(context=cdk_context(**context), outdir=outdir)
-
-
-def make_stack(
-    app: cdk.App | None = None, stack_id: str = "TestStack", **context: Any
-) -> cdk.Stack:
-    """A stack in a new App built by :func:`make_app`."""
-    return cdk.Stack(app or make_app(**context), stack_id)
-
-
-_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-_VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]+")
-
-
-def normalize(template: dict[str, Any]) -> dict[str, Any]:
-    """Scrub the true noise from a template: asset hashes and Lambda version logical ids.
-
-    Both change with every byte of handler code; a separate test proves that a code change
-    does produce a new version.
+    Attributes:
+        app: the App, with cdk.json's context.
+        stack: the service stack (``Service``), where the construct under test goes.
+        platform: the ``PlatformEnvironment`` in its own stack (``Platform``), or ``None``.
     """
-    text = json.dumps(template, sort_keys=True)
-    text = _ASSET_HASH.sub("<asset-hash>", text)
-    text = _VERSION_ID.sub(r"\1<hash>", text)
-    return dict(json.loads(text))
+
+    app: cdk.App
+    stack: cdk.Stack
+    platform: PlatformEnvironment | None
+
+    @property
+    def platform_stack(self) -> cdk.Stack:
+        """The stack the platform lives in."""
+        assert self.platform is not None, "built with platform=False"
+        return cdk.Stack.of(self.platform)
+
+    def template(self) -> Template:
+        """The service stack's template (synthesizes the app on first use)."""
+        return Template.from_stack(self.stack)
+
+    def alarm_topic_ref(self) -> dict[str, Any]:
+        """The platform alarm topic exactly as the service template references it."""
+        assert self.platform is not None, "built with platform=False"
+        return self.platform_ref(ref(self.platform.alarm_topic))
+
+    def key_arn_ref(self) -> dict[str, Any]:
+        """The platform key's ARN exactly as the service template references it."""
+        assert self.platform is not None, "built with platform=False"
+        return self.platform_ref(get_att(self.platform.key))
+
+    def platform_ref(self, value: dict[str, Any]) -> dict[str, Any]:
+        """How the service template reads ``value`` (an expression of the platform stack).
+
+        The platform is in another stack: cdk.json's weak cross-stack references make that an
+        ``Fn::GetStackOutput`` of the platform stack's output whose value it is.
+        """
+        platform_stack = self.platform_stack
+        outputs = Template.from_stack(platform_stack).find_outputs("*", {"Value": value})
+        (output_name,) = outputs
+        return {
+            "Fn::GetStackOutput": {
+                "OutputName": output_name,
+                "Region": self.stack.resolve(platform_stack.region),
+                "StackName": platform_stack.stack_name,
+            }
+        }
 
 
-def lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east-1",)) -> list[str]:
-    """cfn-lint errors (not warnings) for ``template``, one line each."""
-    from cfnlint.api import ManualArgs, lint
+def service_app(
+    profile: str = "dev",
+    *,
+    env: cdk.Environment | None = None,
+    platform: bool = True,
+    cfn_lint: bool = False,
+    **context: Any,
+) -> ServiceApp:
+    """An app (``profile`` in its context) with a ``Platform`` and a ``Service`` stack.
 
-    matches = lint(
-        json.dumps(template),
-        config=ManualArgs(regions=list(regions), include_checks=["I"]),
-    )
+    Args:
+        profile: the ``profile`` context value.
+        env: both stacks' environment. Default: environment-agnostic.
+        platform: whether to create the ``PlatformEnvironment``. Default: yes.
+        cfn_lint: build the app for :func:`assert_compliant` (cfn-lint instead of the
+            built-in validation).
+        **context: more context values.
+    """
+    app = app_for_tests(profile=profile, cfn_lint=cfn_lint, **context)
+    environment = None
+    if platform:
+        environment = PlatformEnvironment(
+            cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
+        )
+    return ServiceApp(app=app, stack=cdk.Stack(app, "Service", env=env), platform=environment)
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of ``construct``'s CloudFormation resource (or of a ``CfnElement``)."""
+    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    assert isinstance(element, cdk.CfnElement), f"{construct.node.path} has no resource"
+    stack = cdk.Stack.of(element)
+    return str(stack.resolve(stack.get_logical_id(element)))
+
+
+def ref(construct: IConstruct) -> dict[str, str]:
+    """``{"Ref": <logical id>}`` of ``construct``'s CloudFormation resource."""
+    return {"Ref": logical_id(construct)}
+
+
+def get_att(construct: IConstruct, attribute: str = "Arn") -> dict[str, list[str]]:
+    """``{"Fn::GetAtt": [<logical id>, attribute]}`` of ``construct``'s resource."""
+    return {"Fn::GetAtt": [logical_id(construct), attribute]}
+
+
+def role_statements(template: Template, owner: IConstruct) -> list[dict[str, Any]]:
+    """Every statement of the policies attached to ``owner`` (a role, or a construct's role)."""
+    role = owner if isinstance(owner, iam.Role) else owner.role  # type: ignore[attr-defined]
     return [
-        f"{match.rule.id} {'/'.join(str(p) for p in match.path)}: {match.message}"
-        for match in matches
-        if match.rule.id.startswith("E")
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if ref(role) in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
 
+def actions(statement: dict[str, Any]) -> list[str]:
+    """A statement's actions as a list (IAM allows a single string)."""
+    action = statement["Action"]
+    return list(action) if isinstance(action, list) else [action]
+
+
+def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    """Every resource of ``resource_type`` by logical id (``find_resources`` with a name)."""
+    return dict(template.find_resources(resource_type))
+
+
+# Transitional names, removed once every test module uses the builders above.
+def make_app(*, outdir: str | None = None, **context: Any) -> cdk.App:
+    return app_for_tests(ROOT, outdir=outdir, **context)
+
+
 def synth_compliant(app: cdk.App) -> dict[str, dict[str, Any]]:
-    """Synthesize ``app`` behind both compliance gates and return its templates by stack name.
+    return assert_compliant(app)
 
-    cdk-nag AwsSolutions is attached as a validation plugin (an unacknowledged error makes
-    ``synth()`` raise ``ValidationFailed``); every template must then be free of cfn-lint errors.
-    """
-    from cdk_nag import AwsSolutionsChecks
 
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    assembly = app.synth()
-    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
-    problems = {name: lint_errors(template) for name, template in templates.items()}
-    assert not any(problems.values()), json.dumps(problems, indent=1)
-    return templates
+__all__ = ["make_app", "normalize", "synth_compliant"]

@@ -1,4 +1,4 @@
-"""Session fixtures: the sample app is synthesized once per profile, with cdk-nag attached."""
+"""Session fixtures: the sample app is synthesized once per profile, behind both gates."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
-from cdk_nag import AwsSolutionsChecks
-from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.cdk_support import PROFILES, make_app
+from modern_app_constructs.testing import (
+    app_for_tests,
+    assert_compliant,
+    template_snapshot,  # noqa: F401 (a fixture)
+)
+from tests.cdk_support import PROFILES
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -27,22 +29,15 @@ class SynthesizedSample:
 
 
 def synth_sample(profile: str, outdir: Path) -> SynthesizedSample:
-    """Synthesize the sample app in ``profile`` with cdk-nag AwsSolutions as a gate.
+    """Synthesize the sample app in ``profile`` behind cdk-nag AwsSolutions and cfn-lint.
 
-    Any unacknowledged cdk-nag error makes ``synth()`` raise (and write a validation report
-    into ``outdir``).
+    Any unacknowledged finding fails the synthesis (the validation report stays in ``outdir``).
     """
     from sample_app.app import build
 
-    app = make_app(outdir=str(outdir), profile=profile)
-    sample = build(app)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    assembly = app.synth()
-    templates = {
-        stack.stack_name: assembly.get_stack_by_name(stack.stack_name).template
-        for stack in sample.stacks
-    }
-    return SynthesizedSample(profile=profile, templates=templates, outdir=outdir)
+    app = app_for_tests(outdir=outdir, cfn_lint=True, profile=profile)
+    build(app)
+    return SynthesizedSample(profile=profile, templates=assert_compliant(app), outdir=outdir)
 
 
 @pytest.fixture(scope="session", params=PROFILES)
@@ -53,6 +48,6 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def snapshot_json(snapshot: Any) -> Any:
-    """Syrupy snapshots stored as readable JSON files."""
-    return snapshot.use_extension(JSONSnapshotExtension)
+def snapshot_json(request: pytest.FixtureRequest) -> Any:
+    """Transitional name of ``template_snapshot``."""
+    return request.getfixturevalue("template_snapshot")

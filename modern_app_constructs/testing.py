@@ -1,0 +1,475 @@
+"""Test support for CDK apps built with modern-app-constructs (install the ``testing`` extra).
+
+``pip install "modern-app-constructs[testing]"`` brings pytest, syrupy, cdk-nag and cfn-lint.
+What a service team's test suite needs, in one place:
+
+- :func:`app_for_tests`: an ``App`` with the project's own ``cdk.json`` context (a bare
+  ``App()`` ignores its feature flags and synthesizes different templates);
+- :func:`assert_compliant`: one synthesis behind cdk-nag (AwsSolutions plus the packs you name)
+  and cfn-lint, a readable error listing every unacknowledged finding, and the templates by
+  stack name so the rest of the suite reuses that one synthesis;
+- :func:`normalize` and the ``template_snapshot`` fixture: whole-template syrupy snapshots as
+  readable JSON with only true noise scrubbed (asset hashes, Lambda version logical ids).
+
+A typical ``tests/conftest.py``::
+
+    import pytest
+    from modern_app_constructs.testing import app_for_tests, assert_compliant
+    from modern_app_constructs.testing import template_snapshot  # noqa: F401 (the fixture)
+
+    from my_service.app import build
+
+
+    @pytest.fixture(scope="session")
+    def templates():
+        app = app_for_tests(cfn_lint=True)  # cfn-lint instead of the built-in validation
+        build(app)
+        return assert_compliant(app)
+
+and a test module::
+
+    @pytest.mark.parametrize("stack", ["Platform", "Service"])
+    def test_snapshot(templates, stack, template_snapshot):
+        assert templates[stack] == template_snapshot
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+try:
+    import pytest
+    from syrupy.extensions.json import JSONSnapshotExtension
+except ImportError as error:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "modern_app_constructs.testing needs the 'testing' extra: "
+        "pip install 'modern-app-constructs[testing]'"
+    ) from error
+
+if TYPE_CHECKING:
+    from syrupy.assertion import SnapshotAssertion
+    from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
+
+__all__ = [
+    "ComplianceError",
+    "Finding",
+    "TemplateSnapshotExtension",
+    "app_for_tests",
+    "assert_compliant",
+    "cdk_json_context",
+    "find_cdk_json",
+    "normalize",
+    "template_snapshot",
+]
+
+Template = dict[str, Any]
+NagPackFactory = Callable[[IConstruct], cdk.IPolicyValidationPlugin]
+
+_REPORT_FILES = ("validation-report.json", "policy-validation-report.json")
+_FAILING_SEVERITIES = frozenset({"error", "fatal", ""})
+_DEFAULT_LINT_REGION = "us-east-1"
+
+
+# --- Apps with the project's cdk.json context -------------------------------------------------
+
+
+def find_cdk_json(start: str | Path) -> Path:
+    """The nearest ``cdk.json`` at or above ``start`` (a directory, a file, or cdk.json itself).
+
+    Raises:
+        FileNotFoundError: no ``cdk.json`` in ``start`` or any directory above it.
+    """
+    here = Path(start).resolve()
+    if here.is_file() and here.name == "cdk.json":
+        return here
+    directory = here if here.is_dir() else here.parent
+    for candidate in (directory, *directory.parents):
+        cdk_json = candidate / "cdk.json"
+        if cdk_json.is_file():
+            return cdk_json
+    raise FileNotFoundError(
+        f"no cdk.json in {directory} or any directory above it; app_for_tests() reads the "
+        "context `cdk synth` would use from the project's cdk.json: pass path= to the project "
+        "(or to its cdk.json)"
+    )
+
+
+def cdk_json_context(cdk_json: str | Path) -> dict[str, Any]:
+    """The context ``cdk synth`` gives an app of the project whose ``cdk.json`` this is.
+
+    ``cdk.json``'s ``context`` over ``cdk.context.json`` beside it (cached lookups), as the CDK
+    CLI merges them.
+    """
+    path = Path(cdk_json)
+    context: dict[str, Any] = {}
+    cached = path.with_name("cdk.context.json")
+    if cached.is_file():
+        context.update(json.loads(cached.read_text()))
+    context.update(json.loads(path.read_text()).get("context", {}))
+    return context
+
+
+def app_for_tests(
+    path: str | Path | None = None,
+    *,
+    outdir: str | Path | None = None,
+    cfn_lint: bool = False,
+    **context: Any,
+) -> cdk.App:
+    """An ``App`` with the project's ``cdk.json`` context (its feature flags), plus ``context``.
+
+    A bare ``App()`` in a test ignores ``cdk.json``: its templates differ from what
+    ``cdk synth`` deploys. This one finds the nearest ``cdk.json`` above the calling test file
+    (or above ``path``) and builds the App with that context.
+
+    Args:
+        path: where to look for ``cdk.json`` (a directory, a file in the project, or the
+            ``cdk.json`` itself). Default: the directory of the file that calls this function.
+        outdir: the cloud assembly directory. Default: a new temporary directory.
+        cfn_lint: lint every synthesis of this app with cfn-lint (an error fails the
+            synthesis, reported with its construct path) *instead of* aws-cdk-lib's built-in
+            CloudFormation validation, which costs ~3 s per process. Use it for the app you
+            hand to :func:`assert_compliant`. Default: ``False`` (the built-in validation, as
+            ``cdk synth`` runs it).
+        **context: context values over ``cdk.json``'s, like ``cdk synth -c key=value``.
+
+    Raises:
+        FileNotFoundError: no ``cdk.json`` at or above the starting directory.
+    """
+    start = Path(path) if path is not None else Path(sys._getframe(1).f_code.co_filename)
+    settings = {**cdk_json_context(find_cdk_json(start)), **context}
+    app = cdk.App(
+        context=settings,
+        outdir=None if outdir is None else str(outdir),
+        builtin_cloud_formation_validation=not cfn_lint,
+    )
+    if cfn_lint:
+        _state(app).attach_lint()
+    return app
+
+
+# --- Normalisation and snapshots --------------------------------------------------------------
+
+_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+_VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]+")
+
+
+def normalize(template: Mapping[str, Any]) -> Template:
+    """Scrub the true noise from a template: asset hashes and Lambda version logical ids.
+
+    Both change with every byte of handler code; keep a separate test proving that a code
+    change does produce a new version (the canary mechanism). Keys come out sorted.
+    """
+    text = json.dumps(template, sort_keys=True)
+    text = _ASSET_HASH.sub("<asset-hash>", text)
+    text = _VERSION_ID.sub(r"\1<hash>", text)
+    return dict(json.loads(text))
+
+
+class TemplateSnapshotExtension(JSONSnapshotExtension):
+    """Syrupy extension: one readable JSON file per snapshot of a template, normalised.
+
+    Compares a template (a dict, or an ``aws_cdk.assertions.Template``) after
+    :func:`normalize`; re-record on purpose with ``pytest --snapshot-update`` and read the diff.
+    """
+
+    def serialize(
+        self,
+        data: SerializableData,
+        *,
+        exclude: PropertyFilter | None = None,
+        include: PropertyFilter | None = None,
+        matcher: PropertyMatcher | None = None,
+    ) -> SerializedData:
+        """The normalised template as indented JSON with sorted keys."""
+        if isinstance(data, cdk.assertions.Template):
+            data = data.to_json()
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"template_snapshot compares CloudFormation templates (a dict or an "
+                f"aws_cdk.assertions.Template), got {type(data).__name__}"
+            )
+        return super().serialize(normalize(data), exclude=exclude, include=include, matcher=matcher)
+
+
+@pytest.fixture
+def template_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Syrupy's ``snapshot`` storing normalised templates (:class:`TemplateSnapshotExtension`).
+
+    Make it available with ``from modern_app_constructs.testing import template_snapshot`` in
+    ``conftest.py``. One file per test (``__snapshots__/<module>/<test>.json``); name further
+    snapshots in the same test with ``template_snapshot(name="Service")``.
+    """
+    return snapshot.use_extension(TemplateSnapshotExtension)
+
+
+# --- Compliance gates -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One unacknowledged error in a validation report.
+
+    Attributes:
+        plugin: the rule pack or tool that reported it (``AwsSolutions``, ``cfn-lint``, ...).
+        rule: the rule id, e.g. ``AwsSolutions-SQS4`` or ``E3034``.
+        path: the construct path of the offending resource (with its logical id when known).
+        description: what is wrong.
+    """
+
+    plugin: str
+    rule: str
+    path: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.plugin}) at {self.path}: {self.description}"
+
+
+class ComplianceError(AssertionError):
+    """An app failed a compliance gate: cdk-nag or cfn-lint reported unacknowledged errors.
+
+    Attributes:
+        findings: every unacknowledged error, in report order.
+        report: the validation report the synthesis wrote.
+    """
+
+    def __init__(self, findings: Iterable[Finding], report: Path | None) -> None:
+        self.findings = tuple(findings)
+        self.report = report
+        lines = [f"{len(self.findings)} unacknowledged finding(s):"]
+        lines += [f"  - {finding}" for finding in self.findings]
+        lines.append(
+            "Fix the resource, or acknowledge a cdk-nag finding you accept, on the construct "
+            "that causes it: modern_app_constructs.acknowledge(construct, rule, reason)."
+        )
+        if report is not None:
+            lines.append(f"Full report: {report}")
+        super().__init__("\n".join(lines))
+
+
+def assert_compliant(
+    app: cdk.App,
+    packs: Iterable[NagPackFactory] = (),
+    *,
+    lint_region: str | None = None,
+) -> dict[str, Template]:
+    """Synthesize ``app`` once behind cdk-nag and cfn-lint; return its templates by stack name.
+
+    cdk-nag's ``AwsSolutionsChecks`` and every pack in ``packs`` are attached as validation
+    plugins, and so is cfn-lint (unless :func:`app_for_tests` with ``cfn_lint=True`` already
+    did): all of them run in the one synthesis. Any unacknowledged cdk-nag error or cfn-lint
+    error raises :class:`ComplianceError` listing each finding with its construct path.
+    Reuse the returned templates for snapshots and assertions (``Template.from_json``)
+    instead of synthesizing again.
+
+    Args:
+        app: an app that has not been through this function before.
+        packs: more cdk-nag packs, as classes (or any callable taking the app and returning a
+            validation plugin), e.g. ``(cdk_nag.ServerlessChecks,)``.
+        lint_region: the region cfn-lint checks resource types and values against. Default:
+            each stack's own region, ``us-east-1`` for an environment-agnostic stack.
+
+    Raises:
+        ComplianceError: a gate reported an unacknowledged error.
+        ValueError: ``app`` went through ``assert_compliant`` before.
+    """
+    from cdk_nag import AwsSolutionsChecks
+
+    state = _state(app)
+    if state.gated:
+        raise ValueError(
+            "assert_compliant() already ran on this app: reuse the templates it returned"
+        )
+    state.gated = True
+    factories = [AwsSolutionsChecks, *(p for p in packs if p is not AwsSolutionsChecks)]
+    plugins = [factory(app) for factory in factories]
+    lint = state.attach_lint(region=lint_region, before=plugins)
+    runs = lint.runs
+    try:
+        assembly = app.synth()
+        if lint.runs == runs:
+            # The app had been synthesized before (e.g. by Template.from_stack): the gates
+            # only run in a new synthesis.
+            assembly = app.synth(force=True)
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        report = _report_path(app.outdir)
+        findings = _failures(report) if report else []
+        raise ComplianceError(findings or [_unreadable(error)], report) from None
+    return {
+        artifact.stack_name: json.loads(
+            (Path(assembly.directory) / artifact.template_file).read_text()
+        )
+        for artifact in assembly.stacks_recursively
+    }
+
+
+def _report_path(outdir: str) -> Path | None:
+    for name in _REPORT_FILES:
+        report = Path(outdir) / name
+        if report.is_file():
+            return report
+    return None
+
+
+def _failures(report: Path) -> list[Finding]:
+    findings = []
+    for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        if plugin.get("conclusion") != "failure":
+            continue
+        for violation in plugin.get("violations", []):
+            if str(violation.get("severity", "")).lower() not in _FAILING_SEVERITIES:
+                continue
+            for construct in violation.get("violatingConstructs", []) or [{}]:
+                resource = construct.get("cloudFormationResource") or {}
+                path = construct.get("constructPath", "?")
+                if resource.get("logicalId"):
+                    path += f" ({resource['logicalId']})"
+                for location in resource.get("propertyPaths", []):
+                    path += f" [{location}]"
+                findings.append(
+                    Finding(
+                        plugin=plugin.get("pluginName", "?"),
+                        rule=violation.get("ruleName", "?"),
+                        path=path,
+                        description=violation.get("description", ""),
+                    )
+                )
+    return findings
+
+
+def _unreadable(error: RuntimeError) -> Finding:
+    return Finding(plugin="synthesis", rule="ValidationFailed", path="-", description=str(error))
+
+
+# --- cfn-lint as a validation plugin ----------------------------------------------------------
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class _CfnLintPlugin:
+    """cfn-lint over every template of a synthesis; its errors are violations in the report.
+
+    cfn-lint is imported in a background thread from the moment the plugin exists, so the
+    import overlaps with building and synthesizing the app.
+    """
+
+    def __init__(self) -> None:
+        self.region: str | None = None
+        self.runs = 0
+        self._warm = threading.Thread(target=_import_cfn_lint, daemon=True)
+        self._warm.start()
+
+    @property
+    def name(self) -> str:
+        return "cfn-lint"
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self.runs += 1
+        self._warm.join()
+        violations = []
+        for stack in context.stack_templates:
+            region = self.region or _concrete(stack.region) or _DEFAULT_LINT_REGION
+            text = Path(stack.template_path).read_text()
+            for rule, description, path in _lint(text, region):
+                if path[:1] == ["Resources"] and len(path) > 1:
+                    resource = cdk.PolicyViolatingResource(
+                        resource_logical_id=path[1],
+                        template_path=stack.template_path,
+                        locations=["/".join(path[2:]) or "/"],
+                    )
+                else:
+                    resource = cdk.PolicyViolatingResource(
+                        construct_path=stack.stack_construct_path,
+                        locations=["/".join(path) or "/"],
+                    )
+                violations.append(
+                    cdk.PolicyViolation(
+                        rule_name=rule,
+                        description=description,
+                        severity="error",
+                        violating_resources=[resource],
+                    )
+                )
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+
+
+def _import_cfn_lint() -> None:
+    import cfnlint.api  # noqa: F401
+
+
+def _lint(template: str, region: str) -> list[tuple[str, str, list[str]]]:
+    """cfn-lint errors (not warnings) of a template: (rule id, message, path) each."""
+    from cfnlint.api import ManualArgs, lint
+
+    return [
+        (match.rule.id, match.message, [str(part) for part in match.path])
+        for match in lint(template, config=ManualArgs(regions=[region]))
+        if match.rule.id.startswith("E")
+    ]
+
+
+def _concrete(value: str | None) -> str | None:
+    return value if value and not cdk.Token.is_unresolved(value) else None
+
+
+@dataclass
+class _AppState:
+    """What this module attached to one app."""
+
+    app: weakref.ref[cdk.App]
+    lint: _CfnLintPlugin | None = None
+    gated: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach_lint(
+        self,
+        *,
+        region: str | None = None,
+        before: Iterable[cdk.IPolicyValidationPlugin] = (),
+    ) -> _CfnLintPlugin:
+        """The app's cfn-lint plugin (attached once), after the ``before`` plugins."""
+        app = self.app()
+        if app is None:  # pragma: no cover - the caller holds the app
+            raise RuntimeError("the app is gone")
+        validations = cdk.Validations.of(app)
+        plugins = list(before)
+        with self._lock:
+            if self.lint is None:
+                self.lint = _CfnLintPlugin()
+                plugins.append(self.lint)
+            if region is not None:
+                self.lint.region = region
+        if plugins:
+            validations.add_plugins(*plugins)
+        return self.lint
+
+
+_STATES: weakref.WeakKeyDictionary[cdk.App, _AppState] = weakref.WeakKeyDictionary()
+
+
+def _state(app: cdk.App) -> _AppState:
+    if app not in _STATES:
+        _STATES[app] = _AppState(app=weakref.ref(app))
+    return _STATES[app]
