@@ -15,9 +15,10 @@ A typical ``tests/conftest.py``::
 
     import pytest
     from modern_app_constructs.testing import app_for_tests, assert_compliant
-    from modern_app_constructs.testing import template_snapshot  # noqa: F401 (the fixture)
 
     from my_service.app import build
+
+    pytest_plugins = ["modern_app_constructs.testing"]  # the template_snapshot fixture
 
 
     @pytest.fixture(scope="session")
@@ -31,6 +32,10 @@ and a test module::
     @pytest.mark.parametrize("stack", ["Platform", "Service"])
     def test_snapshot(templates, stack, template_snapshot):
         assert templates[stack] == template_snapshot
+
+Register the ``template_snapshot`` fixture with ``pytest_plugins =
+["modern_app_constructs.testing"]`` in the top ``conftest.py``. (PYTEST_DONT_REWRITE: this
+module raises its own errors; pytest need not rewrite its asserts.)
 """
 
 from __future__ import annotations
@@ -208,7 +213,7 @@ class TemplateSnapshotExtension(JSONSnapshotExtension):
 def template_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Syrupy's ``snapshot`` storing normalised templates (:class:`TemplateSnapshotExtension`).
 
-    Make it available with ``from modern_app_constructs.testing import template_snapshot`` in
+    Make it available with ``pytest_plugins = ["modern_app_constructs.testing"]`` in the top
     ``conftest.py``. One file per test (``__snapshots__/<module>/<test>.json``); name further
     snapshots in the same test with ``template_snapshot(name="Service")``.
     """

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Template
 from constructs import IConstruct
 
 from modern_app_constructs import PlatformEnvironment
-from modern_app_constructs.testing import app_for_tests, assert_compliant, normalize
+from modern_app_constructs.testing import app_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
@@ -143,13 +143,6 @@ def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[
     return dict(template.find_resources(resource_type))
 
 
-# Transitional names, removed once every test module uses the builders above.
-def make_app(*, outdir: str | None = None, **context: Any) -> cdk.App:
-    return app_for_tests(ROOT, outdir=outdir, **context)
-
-
-def synth_compliant(app: cdk.App) -> dict[str, dict[str, Any]]:
-    return assert_compliant(app)
-
-
-__all__ = ["make_app", "normalize", "synth_compliant"]
+def make_app(**context: Any) -> cdk.App:
+    """An App with this repository's cdk.json context (``app_for_tests`` at the root)."""
+    return app_for_tests(ROOT, **context)

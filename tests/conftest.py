@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 
-from modern_app_constructs.testing import (
-    app_for_tests,
-    assert_compliant,
-    template_snapshot,  # noqa: F401 (a fixture)
-)
+from modern_app_constructs.testing import app_for_tests, assert_compliant
 from tests.cdk_support import PROFILES
 
+pytest_plugins = ["modern_app_constructs.testing"]  # the template_snapshot fixture
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
@@ -45,9 +42,3 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """The sample app, synthesized once per profile for the whole session."""
     profile = request.param
     return synth_sample(profile, tmp_path_factory.mktemp(f"sample-{profile}"))
-
-
-@pytest.fixture
-def snapshot_json(request: pytest.FixtureRequest) -> Any:
-    """Transitional name of ``template_snapshot``."""
-    return request.getfixturevalue("template_snapshot")

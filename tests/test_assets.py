@@ -7,11 +7,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from modern_app_constructs import asset_code
-from tests.cdk_support import make_app
+from modern_app_constructs.testing import app_for_tests
 
 
 def s3_key(source) -> str:
-    stack = cdk.Stack(make_app(), "Assets")
+    stack = cdk.Stack(app_for_tests(), "Assets")
     lambda_.Function(
         stack,
         "Fn",

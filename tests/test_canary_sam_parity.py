@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from modern_app_constructs import CanaryFunction
-from tests.cdk_support import make_app
+from modern_app_constructs.testing import app_for_tests
 
 CODE = "def handler(event, context):\n    return {}\n"
 ALARM = {
@@ -92,7 +92,7 @@ def monkeypatch_module():
 
 @pytest.fixture(scope="module")
 def ours():
-    app = make_app()
+    app = app_for_tests()
     stack = cdk.Stack(app, "Service")
 
     def function(name):

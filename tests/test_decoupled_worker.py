@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import pytest
@@ -14,19 +15,22 @@ from aws_cdk.assertions import Match, Template
 from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
-    PlatformEnvironment,
+    InvalidPropError,
     WorkerContainer,
 )
-from tests.cdk_support import make_app, normalize, synth_compliant
+from modern_app_constructs.testing import app_for_tests, assert_compliant
+from tests.cdk_support import (
+    ServiceApp,
+    actions,
+    get_att,
+    logical_id,
+    ref,
+    role_statements,
+    service_app,
+)
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
-
-
-def with_platform(profile="dev"):
-    app = make_app(profile=profile)
-    PlatformEnvironment(cdk.Stack(app, "Platform"), "Platform", team="t", application="a")
-    return app, cdk.Stack(app, "Service")
 
 
 def worker(stack, construct_id="Worker", **kwargs):
@@ -35,9 +39,20 @@ def worker(stack, construct_id="Worker", **kwargs):
     return DecoupledWorker(stack, construct_id, **kwargs)
 
 
+@dataclass(frozen=True)
+class Fanout:
+    """Two workers on one topic (the first creates it), synthesized once behind the gates."""
+
+    built: ServiceApp
+    template: Template
+    first: DecoupledWorker
+    second: DecoupledWorker
+
+
 @pytest.fixture(scope="module")
-def fanout():
-    app, stack = with_platform()
+def fanout() -> Fanout:
+    built = service_app(cfn_lint=True)
+    stack = built.stack
     first = worker(
         stack,
         "Fulfilment",
@@ -55,29 +70,39 @@ def fanout():
             "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderCancelled"])
         },
     )
-    return app, stack, Template.from_stack(stack), first, second
+    templates = assert_compliant(built.app)
+    return Fanout(built, Template.from_json(templates["Service"]), first, second)
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """A worker without a platform, synthesized once behind the gates."""
+
+    template: Template
+    worker: DecoupledWorker
 
 
 @pytest.fixture(scope="module")
-def standalone():
-    stack = cdk.Stack(make_app(), "Standalone")
-    created = worker(stack)
-    return Template.from_stack(stack), created
+def standalone() -> Standalone:
+    app = app_for_tests(cfn_lint=True)
+    created = worker(cdk.Stack(app, "Standalone"))
+    return Standalone(Template.from_json(assert_compliant(app)["Standalone"]), created)
 
 
 def test_topic_and_queues_use_the_platform_key(fanout):
-    _, _, template, first, _ = fanout
+    template = fanout.template
     template.resource_count_is("AWS::KMS::Key", 0)
     template.resource_count_is("AWS::SNS::Topic", 1)
-    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    platform_key = fanout.built.key_arn_ref()
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": platform_key})
     queues = template.find_resources("AWS::SQS::Queue")
     assert len(queues) == 4
     for queue in queues.values():
-        assert "KmsMasterKeyId" in queue["Properties"]
+        assert queue["Properties"]["KmsMasterKeyId"] == platform_key
 
 
 def test_standalone_worker_has_its_own_rotating_key_that_sns_may_use(standalone):
-    template, created = standalone
+    template = standalone.template
     template.has_resource_properties(
         "AWS::KMS::Key",
         {
@@ -96,11 +121,14 @@ def test_standalone_worker_has_its_own_rotating_key_that_sns_may_use(standalone)
             },
         },
     )
-    assert created.key is not None
+    (key_id,) = template.find_resources("AWS::KMS::Key")
+    assert logical_id(standalone.worker.key) == key_id
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["KmsMasterKeyId"] == get_att(standalone.worker.key)
 
 
 def test_subscriptions_carry_filter_policies_and_raw_delivery(fanout):
-    _, _, template, _, _ = fanout
+    template = fanout.template
     template.resource_count_is("AWS::SNS::Subscription", 2)
     template.has_resource_properties(
         "AWS::SNS::Subscription",
@@ -116,7 +144,7 @@ def test_subscriptions_carry_filter_policies_and_raw_delivery(fanout):
 
 
 def test_queue_policy_allows_only_the_topic_and_https(fanout):
-    _, _, template, _, _ = fanout
+    template = fanout.template
     template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
         {
@@ -136,7 +164,7 @@ def test_queue_policy_allows_only_the_topic_and_https(fanout):
                                 "Principal": {"Service": "sns.amazonaws.com"},
                                 "Action": "sqs:SendMessage",
                                 "Condition": {
-                                    "ArnEquals": {"aws:SourceArn": {"Ref": Match.any_value()}}
+                                    "ArnEquals": {"aws:SourceArn": ref(fanout.first.topic)}
                                 },
                             }
                         ),
@@ -148,7 +176,7 @@ def test_queue_policy_allows_only_the_topic_and_https(fanout):
 
 
 def test_topic_is_https_only(fanout):
-    _, _, template, _, _ = fanout
+    template = fanout.template
     template.has_resource_properties(
         "AWS::SNS::TopicPolicy",
         {
@@ -169,8 +197,8 @@ def test_topic_is_https_only(fanout):
 
 
 def test_redrive_and_redrive_allow_policies(fanout):
-    _, stack, template, first, _ = fanout
-    dlq_id = stack.resolve(stack.get_logical_id(first.dead_letter_queue.node.default_child))
+    template = fanout.template
+    dlq_id = logical_id(fanout.first.dead_letter_queue)
     template.has_resource_properties(
         "AWS::SQS::Queue",
         {
@@ -186,24 +214,21 @@ def test_redrive_and_redrive_allow_policies(fanout):
 
 
 def test_visibility_timeout_is_six_times_the_consumer_timeout(fanout):
-    _, stack, template, first, second = fanout
-    queues = template.find_resources("AWS::SQS::Queue")
-    first_id = stack.resolve(stack.get_logical_id(first.queue.node.default_child))
-    second_id = stack.resolve(stack.get_logical_id(second.queue.node.default_child))
+    queues = fanout.template.find_resources("AWS::SQS::Queue")
+    first_id, second_id = logical_id(fanout.first.queue), logical_id(fanout.second.queue)
     assert queues[first_id]["Properties"]["VisibilityTimeout"] == 120
     assert queues[second_id]["Properties"]["VisibilityTimeout"] == 180
 
 
 def test_event_source_reports_batch_item_failures(fanout):
-    _, _, template, _, _ = fanout
-    template.has_resource_properties(
+    fanout.template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
     )
 
 
 def test_batching_options_pass_through():
-    app, stack = with_platform()
+    stack = service_app().stack
     worker(stack, batch_size=100, max_batching_window=cdk.Duration.seconds(20), max_concurrency=5)
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
@@ -215,22 +240,22 @@ def test_batching_options_pass_through():
     )
 
 
-def test_alarms(fanout):
-    _, _, template, first, _ = fanout
-    assert len(first.alarms) == 3
+def test_alarms_notify_the_platform_topic(fanout):
+    assert len(fanout.first.alarms) == 3
+    topic = fanout.built.alarm_topic_ref()
     for metric, threshold in (
         ("ApproximateNumberOfMessagesVisible", 1),
         ("ApproximateAgeOfOldestMessage", 300),
         ("Errors", 1),
     ):
-        template.has_resource_properties(
+        fanout.template.has_resource_properties(
             "AWS::CloudWatch::Alarm",
-            {"MetricName": metric, "Threshold": threshold, "AlarmActions": [Match.any_value()]},
+            {"MetricName": metric, "Threshold": threshold, "AlarmActions": [topic]},
         )
 
 
 def test_canary_function_consumer_subscribes_its_alias():
-    app, stack = with_platform()
+    stack = service_app().stack
     canary = CanaryFunction(
         stack, "Canary", code=CODE, handler="index.handler", timeout=cdk.Duration.seconds(40)
     )
@@ -239,38 +264,34 @@ def test_canary_function_consumer_subscribes_its_alias():
     template = Template.from_stack(stack)
     (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
     function_name = json.dumps(mapping["Properties"]["FunctionName"])
-    alias_id = stack.resolve(stack.get_logical_id(canary.alias.node.default_child))
-    assert alias_id in function_name
+    assert logical_id(canary.alias) in function_name
     assert ":live" in function_name
     template.has_resource_properties("AWS::SQS::Queue", {"VisibilityTimeout": 240})
 
 
 def test_grant_publish_includes_the_key():
-    app, stack = with_platform()
-    first = worker(stack)
+    built = service_app()
+    first = worker(built.stack)
     role = cdk.aws_iam.Role(
-        stack, "Publisher", assumed_by=cdk.aws_iam.ServicePrincipal("lambda.amazonaws.com")
+        built.stack, "Publisher", assumed_by=cdk.aws_iam.ServicePrincipal("lambda.amazonaws.com")
     )
     first.grant_publish(role)
-    statements = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
-    actions = [
-        s["Action"]
-        for p in statements.values()
-        if "Publisher" in str(p["Properties"]["Roles"])
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    statements = role_statements(built.template(), role)
+    assert [actions(s) for s in statements] == [
+        ["sns:Publish"],
+        ["kms:Decrypt", "kms:GenerateDataKey"],
     ]
-    assert "sns:Publish" in actions
-    assert ["kms:Decrypt", "kms:GenerateDataKey"] in actions
+    assert statements[0]["Resource"] == ref(first.topic)
 
 
 def test_container_consumer_scales_on_queue_depth():
-    app, stack = with_platform()
+    stack = service_app().stack
     created = worker(
         stack,
         container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE), max_capacity=6),
     )
     assert created.consumer is None
-    assert created.processor is not None
+    assert isinstance(created.processor, ecs.FargateService)
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
@@ -280,7 +301,7 @@ def test_container_consumer_scales_on_queue_depth():
                 Match.object_like(
                     {
                         "ReadonlyRootFilesystem": True,
-                        "Environment": [{"Name": "QUEUE_URL", "Value": Match.any_value()}],
+                        "Environment": [{"Name": "QUEUE_URL", "Value": ref(created.queue)}],
                     }
                 )
             ],
@@ -307,15 +328,36 @@ def test_container_consumer_scales_on_queue_depth():
 
 
 def test_fifo_topic_gets_a_fifo_queue():
-    app, stack = with_platform()
+    stack = service_app().stack
     topic = sns.Topic(stack, "Fifo", fifo=True, content_based_deduplication=True)
     worker(stack, topic=topic)
     Template.from_stack(stack).has_resource_properties("AWS::SQS::Queue", {"FifoQueue": True})
 
 
 def bad(**kwargs):
-    app, stack = with_platform()
-    worker(stack, **kwargs)
+    worker(service_app().stack, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "prop", "value"),
+    [
+        ({"visibility_timeout": cdk.Duration.seconds(60)}, "visibility_timeout", "1 minute"),
+        ({"visibility_timeout": cdk.Duration.hours(13)}, "visibility_timeout", "13 hours"),
+        ({"batch_size": 50}, "batch_size", 50),
+        ({"batch_size": 0}, "batch_size", 0),
+        ({"max_batching_window": cdk.Duration.minutes(6)}, "max_batching_window", "6 minutes"),
+        ({"max_concurrency": 1}, "max_concurrency", 1),
+        ({"max_receive_count": 0}, "max_receive_count", 0),
+        ({"max_receive_count": 1001}, "max_receive_count", 1001),
+        ({"code": CODE, "handler": None}, "handler", None),
+        ({"age_alarm_threshold": cdk.Duration.seconds(10)}, "age_alarm_threshold", "10 seconds"),
+        ({"queue_overrides": {"enforce_ssl": False}}, "queue_overrides", {"enforce_ssl": False}),
+    ],
+)
+def test_bad_input(kwargs, prop, value):
+    with pytest.raises(InvalidPropError) as error:
+        bad(**kwargs)
+    assert (error.value.prop, error.value.value) == (prop, value)
 
 
 @pytest.mark.parametrize(
@@ -323,118 +365,9 @@ def bad(**kwargs):
     [
         (
             {"visibility_timeout": cdk.Duration.seconds(60)},
-            r"invalid visibility_timeout='1 minute'; allowed: at least 6x .*\(180 seconds\)",
+            r"DecoupledWorker 'Worker': invalid visibility_timeout='1 minute'; allowed: at least "
+            r"6x .*\(180 seconds\)",
         ),
-        ({"visibility_timeout": cdk.Duration.hours(13)}, r"at most 12 hours"),
-        (
-            {"batch_size": 50},
-            r"invalid batch_size=50; allowed: at most 10 without max_batching_window",
-        ),
-        ({"batch_size": 0}, r"invalid batch_size=0"),
-        ({"max_batching_window": cdk.Duration.minutes(6)}, r"invalid max_batching_window"),
-        ({"max_concurrency": 1}, r"invalid max_concurrency=1; allowed: an integer from 2 to 1000"),
-        (
-            {"max_receive_count": 0},
-            r"invalid max_receive_count=0; allowed: an integer from 1 to 1000",
-        ),
-        ({"max_receive_count": 1001}, r"invalid max_receive_count=1001"),
-        ({"code": CODE, "handler": None}, r"invalid handler=None"),
-        ({"age_alarm_threshold": cdk.Duration.seconds(10)}, r"invalid age_alarm_threshold"),
-    ],
-)
-def test_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        bad(**kwargs)
-
-
-def test_both_or_neither_consumer_and_code_rejected():
-    app, stack = with_platform()
-    function = lambda_.Function(
-        stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
-    )
-    with pytest.raises(ValueError, match=r"exactly one of consumer"):
-        DecoupledWorker(stack, "Both", consumer=function, code=CODE, handler="index.handler")
-    with pytest.raises(
-        ValueError, match=r"invalid consumer/code/container=None; allowed: exactly one"
-    ):
-        DecoupledWorker(stack, "Neither")
-
-
-def test_fifo_topic_with_standard_queue_rejected():
-    app, stack = with_platform()
-    topic = sns.Topic(stack, "Fifo", fifo=True)
-    with pytest.raises(ValueError, match=r"invalid fifo=False; .*FIFO topic needs a FIFO queue"):
-        worker(stack, topic=topic, fifo=False)
-
-
-def test_fifo_batch_size_limit():
-    app, stack = with_platform()
-    with pytest.raises(
-        ValueError, match=r"invalid batch_size=20; allowed: an integer from 1 to 10"
-    ):
-        worker(stack, fifo=True, batch_size=20, max_batching_window=cdk.Duration.seconds(1))
-
-
-def test_imported_consumer_needs_an_explicit_visibility_timeout():
-    app, stack = with_platform()
-    imported = lambda_.Function.from_function_arn(
-        stack, "Imported", "arn:aws:lambda:us-east-1:111122223333:function:x"
-    )
-    with pytest.raises(ValueError, match=r"invalid visibility_timeout=None; .*imported function"):
-        DecoupledWorker(stack, "W", consumer=imported)
-    DecoupledWorker(stack, "Ok", consumer=imported, visibility_timeout=cdk.Duration.minutes(5))
-
-
-def test_container_without_cluster_rejected():
-    stack = cdk.Stack(make_app(), "Alone")
-    with pytest.raises(ValueError, match=r"invalid cluster=None"):
-        DecoupledWorker(
-            stack, "W", container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE))
-        )
-
-
-def test_compliance_with_platform_all_consumer_kinds():
-    app, stack = with_platform("prod")
-    first = worker(stack, "Code")
-    canary = CanaryFunction(stack, "Canary", code=CODE, handler="index.handler")
-    worker(stack, "ViaCanary", consumer=canary, topic=first.topic)
-    worker(
-        stack, "Container", container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE))
-    )
-    synth_compliant(app)
-
-
-def test_compliance_standalone():
-    app = make_app()
-    worker(cdk.Stack(app, "Alone"))
-    synth_compliant(app)
-
-
-def test_snapshot(fanout, snapshot_json):
-    _, _, template, _, _ = fanout
-    assert normalize(template.to_json()) == snapshot_json
-
-
-def test_snapshot_standalone(standalone, snapshot_json):
-    template, _ = standalone
-    assert normalize(template.to_json()) == snapshot_json
-
-
-def test_queue_and_function_overrides():
-    app, stack = with_platform()
-    worker(
-        stack,
-        queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
-        function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
-    )
-    template = Template.from_stack(stack)
-    template.has_resource_properties("AWS::SQS::Queue", {"DelaySeconds": 5})
-    template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
         (
             {"queue_overrides": {"enforce_ssl": False}},
             r"invalid queue_overrides=.*\['enforce_ssl'\] \(enforce_ssl: HTTPS only\)",
@@ -445,15 +378,101 @@ def test_queue_and_function_overrides():
         ),
     ],
 )
-def test_overriding_what_safety_owns_is_rejected(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_input_messages(kwargs, match):
+    with pytest.raises(InvalidPropError, match=match):
         bad(**kwargs)
 
 
-def test_function_overrides_need_a_new_function():
-    app, stack = with_platform()
+def test_both_or_neither_consumer_and_code_rejected():
+    stack = service_app().stack
     function = lambda_.Function(
         stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
     )
-    with pytest.raises(ValueError, match=r"invalid function_overrides=.*allowed only with code"):
+    with pytest.raises(InvalidPropError) as error:
+        DecoupledWorker(stack, "Both", consumer=function, code=CODE, handler="index.handler")
+    assert (error.value.prop, error.value.value) == (
+        "consumer/code/container",
+        ["consumer", "code"],
+    )
+    with pytest.raises(InvalidPropError) as error:
+        DecoupledWorker(stack, "Neither")
+    assert (error.value.prop, error.value.value) == ("consumer/code/container", None)
+
+
+def test_fifo_topic_with_standard_queue_rejected():
+    stack = service_app().stack
+    topic = sns.Topic(stack, "Fifo", fifo=True)
+    with pytest.raises(InvalidPropError, match=r"FIFO topic needs a FIFO queue") as error:
+        worker(stack, topic=topic, fifo=False)
+    assert (error.value.prop, error.value.value) == ("fifo", False)
+
+
+def test_fifo_batch_size_limit():
+    stack = service_app().stack
+    with pytest.raises(InvalidPropError, match=r"allowed: an integer from 1 to 10") as error:
+        worker(stack, fifo=True, batch_size=20, max_batching_window=cdk.Duration.seconds(1))
+    assert (error.value.prop, error.value.value) == ("batch_size", 20)
+
+
+def test_imported_consumer_needs_an_explicit_visibility_timeout():
+    stack = service_app().stack
+    imported = lambda_.Function.from_function_arn(
+        stack, "Imported", "arn:aws:lambda:us-east-1:111122223333:function:x"
+    )
+    with pytest.raises(InvalidPropError, match=r"imported function") as error:
+        DecoupledWorker(stack, "W", consumer=imported)
+    assert (error.value.prop, error.value.value) == ("visibility_timeout", None)
+    ok = DecoupledWorker(stack, "Ok", consumer=imported, visibility_timeout=cdk.Duration.minutes(5))
+    assert ok.consumer is imported
+
+
+def test_container_without_cluster_rejected():
+    stack = cdk.Stack(app_for_tests(), "Alone")
+    with pytest.raises(InvalidPropError) as error:
+        DecoupledWorker(
+            stack, "W", container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE))
+        )
+    assert (error.value.prop, error.value.value) == ("cluster", None)
+
+
+def test_compliance_with_platform_all_consumer_kinds():
+    built = service_app("prod", cfn_lint=True)
+    first = worker(built.stack, "Code")
+    canary = CanaryFunction(built.stack, "Canary", code=CODE, handler="index.handler")
+    worker(built.stack, "ViaCanary", consumer=canary, topic=first.topic)
+    worker(
+        built.stack,
+        "Container",
+        container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE)),
+    )
+    assert set(assert_compliant(built.app)) == {"Platform", "Service"}
+
+
+def test_snapshot(fanout, template_snapshot):
+    assert fanout.template == template_snapshot
+
+
+def test_snapshot_standalone(standalone, template_snapshot):
+    assert standalone.template == template_snapshot
+
+
+def test_queue_and_function_overrides():
+    built = service_app()
+    worker(
+        built.stack,
+        queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
+        function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
+    )
+    template = built.template()
+    template.has_resource_properties("AWS::SQS::Queue", {"DelaySeconds": 5})
+    template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
+
+
+def test_function_overrides_need_a_new_function():
+    stack = service_app().stack
+    function = lambda_.Function(
+        stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+    )
+    with pytest.raises(InvalidPropError, match=r"allowed only with code") as error:
         DecoupledWorker(stack, "W", consumer=function, function_overrides={"description": "x"})
+    assert (error.value.prop, error.value.value) == ("function_overrides", {"description": "x"})

@@ -46,30 +46,30 @@ def test_instances_of_the_strategy_pass_through():
 
 
 @pytest.mark.parametrize(
-    ("factory", "args", "match"),
+    ("factory", "args", "prop", "value"),
     [
-        (
-            DeploymentStrategy.canary,
-            (0, 5),
-            r"invalid percentage=0; allowed: an integer from 1 to 99",
-        ),
-        (DeploymentStrategy.linear, (100, 5), r"invalid percentage=100"),
-        (
-            DeploymentStrategy.canary,
-            (10, 2.5),
-            r"invalid interval_minutes=2.5; allowed: a whole number",
-        ),
-        (DeploymentStrategy.linear, (10, 0), r"invalid interval_minutes=0"),
-        (DeploymentStrategy.canary, (10, 2881), r"invalid interval_minutes=2881"),
-        (DeploymentStrategy.linear, (10, True), r"invalid interval_minutes=True"),
-        (DeploymentStrategy.canary, (10, "5"), r"invalid interval_minutes='5'"),
-        (DeploymentStrategy.canary, (10.5, 5), r"invalid percentage=10.5"),
-        (DeploymentStrategy.blue_green, (-1,), r"invalid bake_minutes=-1"),
+        (DeploymentStrategy.canary, (0, 5), "percentage", 0),
+        (DeploymentStrategy.linear, (100, 5), "percentage", 100),
+        (DeploymentStrategy.canary, (10, 2.5), "interval_minutes", 2.5),
+        (DeploymentStrategy.linear, (10, 0), "interval_minutes", 0),
+        (DeploymentStrategy.canary, (10, 2881), "interval_minutes", 2881),
+        (DeploymentStrategy.linear, (10, True), "interval_minutes", True),
+        (DeploymentStrategy.canary, (10, "5"), "interval_minutes", "5"),
+        (DeploymentStrategy.canary, (10.5, 5), "percentage", 10.5),
+        (DeploymentStrategy.blue_green, (-1,), "bake_minutes", -1),
     ],
 )
-def test_bad_steps(factory, args, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_steps(factory, args, prop, value):
+    with pytest.raises(InvalidPropError) as error:
         factory(*args)
+    assert (error.value.prop, error.value.value) == (prop, value)
+
+
+def test_bad_step_message():
+    with pytest.raises(
+        InvalidPropError, match=r"invalid interval_minutes=2.5; allowed: a whole number"
+    ):
+        DeploymentStrategy.canary(10, 2.5)
 
 
 @pytest.mark.parametrize("name", ["Fast", "canary10percent5minutes", "", None, 5])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import pytest
@@ -10,46 +11,75 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
-from modern_app_constructs import DeploymentStrategy, FargateService, PlatformEnvironment
-from tests.cdk_support import make_app, normalize, synth_compliant
+from modern_app_constructs import DeploymentStrategy, FargateService, InvalidPropError
+from modern_app_constructs.testing import app_for_tests, assert_compliant
+from tests.cdk_support import ENV, ServiceApp, get_att, logical_id, ref, service_app
 
-ENV = cdk.Environment(region="eu-west-1")
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c"
 
 
-def build(profile="dev", *, platform=True, **kwargs):
-    app = make_app(profile=profile)
-    if platform:
-        PlatformEnvironment(
-            cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a"
-        )
-    stack = cdk.Stack(app, "Service", env=ENV)
+@dataclass(frozen=True)
+class Built:
+    """A FargateService ``Catalog`` in the service stack (``eu-west-1``) of a ServiceApp."""
+
+    built: ServiceApp
+    service: FargateService
+
+    @property
+    def stack(self) -> cdk.Stack:
+        return self.built.stack
+
+
+def build(profile="dev", *, platform=True, cfn_lint=False, **kwargs) -> Built:
+    built = service_app(profile, env=ENV, platform=platform, cfn_lint=cfn_lint)
     if kwargs.pop("with_certificate", False):
-        kwargs["certificate"] = acm.Certificate.from_certificate_arn(stack, "Cert", CERT)
+        kwargs["certificate"] = acm.Certificate.from_certificate_arn(built.stack, "Cert", CERT)
     service = FargateService(
-        stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE), **kwargs
+        built.stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE), **kwargs
     )
-    return app, stack, service
+    return Built(built, service)
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """A built FargateService and its service template, from one synthesis behind the gates."""
+
+    built: Built
+    template: Template
+
+    @property
+    def service(self) -> FargateService:
+        return self.built.service
+
+    @property
+    def stack(self) -> cdk.Stack:
+        return self.built.stack
+
+
+def gated(profile="dev", **kwargs) -> Synthesized:
+    """Build, then synthesize once through ``assert_compliant`` (cdk-nag + cfn-lint)."""
+    built = build(profile, cfn_lint=True, **kwargs)
+    templates = assert_compliant(built.built.app)
+    return Synthesized(built, Template.from_json(templates["Service"]))
 
 
 @pytest.fixture(scope="module")
-def dev():
-    app, stack, service = build()
-    return Template.from_stack(stack), service, stack
+def dev() -> Synthesized:
+    return gated()
 
 
 @pytest.fixture(scope="module")
-def prod():
-    app, stack, service = build("prod")
-    return Template.from_stack(stack), service
+def prod() -> Synthesized:
+    return gated("prod")
 
 
 def test_private_subnets_no_public_ip_arm64(dev):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::ECS::Service",
         {
@@ -71,7 +101,7 @@ def test_private_subnets_no_public_ip_arm64(dev):
 
 
 def test_internal_load_balancer_by_default(dev):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"}
     )
@@ -90,7 +120,7 @@ def test_internal_load_balancer_by_default(dev):
 
 
 def test_health_checks_on_target_group_and_container(dev):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {"HealthCheckPath": "/health", "TargetType": "ip", "Port": 8080},
@@ -117,7 +147,7 @@ def test_health_checks_on_target_group_and_container(dev):
 
 
 def test_read_only_root_with_writable_tmp_and_logs(dev):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
@@ -142,7 +172,7 @@ def test_read_only_root_with_writable_tmp_and_logs(dev):
 
 
 def test_access_logs_bucket_is_encrypted_and_tls_only(dev):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::S3::Bucket",
         {
@@ -174,7 +204,7 @@ def test_access_logs_bucket_is_encrypted_and_tls_only(dev):
 
 
 def test_circuit_breaker_and_alarm_rollback(dev):
-    template, service, stack = dev
+    template, service = dev.template, dev.service
     (ecs_service,) = template.find_resources("AWS::ECS::Service").values()
     config = ecs_service["Properties"]["DeploymentConfiguration"]
     assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
@@ -182,15 +212,16 @@ def test_circuit_breaker_and_alarm_rollback(dev):
     assert config["Alarms"]["Rollback"] is True
     assert len(config["Alarms"]["AlarmNames"]) == 3
     assert config["MinimumHealthyPercent"] == 100
+    topic = dev.built.built.alarm_topic_ref()
     for metric in ("HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "TargetResponseTime"):
         template.has_resource_properties(
-            "AWS::CloudWatch::Alarm", {"MetricName": metric, "AlarmActions": [Match.any_value()]}
+            "AWS::CloudWatch::Alarm", {"MetricName": metric, "AlarmActions": [topic]}
         )
     assert len(service.alarms) == 3
 
 
 def test_ecs_exec_off_and_no_managed_policies(dev):
-    template, _, _ = dev
+    template = dev.template
     (ecs_service,) = template.find_resources("AWS::ECS::Service").values()
     assert ecs_service["Properties"].get("EnableExecuteCommand") in (None, False)
     for role in template.find_resources("AWS::IAM::Role").values():
@@ -198,7 +229,7 @@ def test_ecs_exec_off_and_no_managed_policies(dev):
 
 
 def test_scaling_policies(dev, prod):
-    template, _, _ = dev
+    template = dev.template
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 1, "MaxCapacity": 4}
     )
@@ -227,7 +258,7 @@ def test_scaling_policies(dev, prod):
             )
         },
     )
-    prod_template, _ = prod
+    prod_template = prod.template
     prod_template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 2})
     prod_template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 8}
@@ -235,7 +266,7 @@ def test_scaling_policies(dev, prod):
 
 
 def test_prod_has_deletion_protection(prod):
-    template, _ = prod
+    template = prod.template
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         {
@@ -247,9 +278,8 @@ def test_prod_has_deletion_protection(prod):
 
 
 @pytest.fixture(scope="module")
-def public_https():
-    _, stack, _ = build(public=True, with_certificate=True)
-    return Template.from_stack(stack)
+def public_https() -> Template:
+    return gated(public=True, with_certificate=True).template
 
 
 def test_public_with_certificate_redirects_to_https(public_https):
@@ -299,8 +329,9 @@ def test_public_with_certificate_redirects_to_https(public_https):
     ],
 )
 def test_ecs_native_traffic_shifting(deployment, strategy, extra):
-    _, stack, service = build(deployment=deployment)
-    template = Template.from_stack(stack)
+    built = build(deployment=deployment)
+    service = built.service
+    template = built.built.template()
     template.has_resource_properties(
         "AWS::ECS::Service",
         {
@@ -310,7 +341,7 @@ def test_ecs_native_traffic_shifting(deployment, strategy, extra):
                     {
                         "AdvancedConfiguration": Match.object_like(
                             {
-                                "AlternateTargetGroupArn": Match.any_value(),
+                                "AlternateTargetGroupArn": ref(service.green_target_group),
                                 "ProductionListenerRule": Match.any_value(),
                                 "TestListenerRule": Match.any_value(),
                             }
@@ -321,123 +352,127 @@ def test_ecs_native_traffic_shifting(deployment, strategy, extra):
         },
     )
     template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2)
-    assert service.green_target_group is not None
-    assert service.test_listener is not None
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener", {"Port": 9000, "Protocol": "HTTP"}
+    )
+    assert isinstance(service.green_target_group, elbv2.ApplicationTargetGroup)
+    (test_listener,) = template.find_resources(
+        "AWS::ElasticLoadBalancingV2::Listener", {"Properties": {"Port": 9000}}
+    )
+    assert logical_id(service.test_listener) == test_listener
 
 
 def test_image_asset_synthesizes_without_docker(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/python:3.13-slim\n")
-    app = make_app()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
+    built = service_app(env=ENV)
     FargateService(
-        stack,
+        built.stack,
         "Asset",
         image=ecs.ContainerImage.from_asset(
             str(tmp_path), platform=ecr_assets.Platform.LINUX_ARM64
         ),
     )
-    template = Template.from_stack(stack)
+    template = built.template()
     (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
     image = str(task["Properties"]["ContainerDefinitions"][0]["Image"])
     assert "container-assets" in image
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "prop", "value"),
+    [
+        ({"cpu": 300}, "cpu", 300),
+        ({"cpu": 256, "memory_limit_mib": 4096}, "memory_limit_mib", 4096),
+        ({"cpu": 1024, "memory_limit_mib": 1024}, "memory_limit_mib", 1024),
+        ({"container_port": 0}, "container_port", 0),
+        ({"container_port": 70000}, "container_port", 70000),
+        ({"health_check_path": "health"}, "health_check_path", "health"),
+        ({"min_capacity": 5, "max_capacity": 2}, "min_capacity", 5),
+        ({"desired_count": 9, "min_capacity": 1, "max_capacity": 4}, "desired_count", 9),
+        ({"with_certificate": True}, "certificate", "a certificate with public=False"),
+        ({"deployment": "AllAtOnce"}, "deployment", "AllAtOnce"),
+        (
+            {"deployment": DeploymentStrategy.linear(2, 1)},
+            "deployment",
+            "Linear2PercentEvery1Minute",
+        ),
+        (
+            {"deployment": "Linear10PercentEvery77Minutes"},
+            "deployment",
+            "Linear10PercentEvery77Minutes",
+        ),
+        ({"cpu_target_percent": 95}, "cpu_target_percent", 95),
+        ({"user": "root; rm"}, "user", "root; rm"),
+    ],
+)
+def test_bad_input(kwargs, prop, value):
+    with pytest.raises(InvalidPropError) as error:
+        build(**kwargs)
+    assert (error.value.prop, error.value.value) == (prop, value)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"cpu": 300}, r"invalid cpu=300; allowed: one of \[256, 512"),
-        (
-            {"cpu": 256, "memory_limit_mib": 4096},
-            r"invalid memory_limit_mib=4096; allowed with cpu=256: 512 to 2048",
-        ),
         (
             {"cpu": 1024, "memory_limit_mib": 1024},
-            r"invalid memory_limit_mib=1024; allowed with cpu=1024: 2048 to 8192 in steps of 1024",
+            r"FargateService 'Catalog': invalid memory_limit_mib=1024; allowed with cpu=1024: "
+            r"2048 to 8192 in steps of 1024",
         ),
-        ({"container_port": 0}, r"invalid container_port=0; allowed: an integer from 1 to 65535"),
-        ({"container_port": 70000}, r"invalid container_port=70000"),
-        (
-            {"health_check_path": "health"},
-            r"invalid health_check_path='health'; allowed: a URL path starting with '/'",
-        ),
-        (
-            {"min_capacity": 5, "max_capacity": 2},
-            r"invalid min_capacity=5; allowed: at most max_capacity \(2\)",
-        ),
-        (
-            {"desired_count": 9, "min_capacity": 1, "max_capacity": 4},
-            r"invalid desired_count=9; allowed: from 1 to 4",
-        ),
-        ({"with_certificate": True}, r"invalid certificate=.*allowed only with public=True"),
         (
             {"deployment": "AllAtOnce"},
             r"invalid deployment='AllAtOnce'; allowed for ECS: rolling, blue_green",
         ),
-        (
-            {"deployment": DeploymentStrategy.linear(2, 1)},
-            r"allowed for ECS linear: 3 to 99 percent",
-        ),
-        (
-            {"deployment": "Linear10PercentEvery77Minutes"},
-            r"invalid deployment='Linear10PercentEvery77Minutes'",
-        ),
-        ({"cpu_target_percent": 95}, r"invalid cpu_target_percent=95"),
-        ({"user": "root; rm"}, r"invalid user='root; rm'"),
     ],
 )
-def test_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_input_messages(kwargs, match):
+    with pytest.raises(InvalidPropError, match=match):
         build(**kwargs)
 
 
 @pytest.mark.parametrize(
-    ("profile", "kwargs"),
+    "kwargs",
     [
-        ("prod", {}),
-        ("dev", {"public": True, "with_certificate": True, "environment": {"LOG_LEVEL": "info"}}),
-        ("dev", {"deployment": DeploymentStrategy.blue_green()}),
-        ("dev", {"deployment": "Canary10Percent5Minutes", "enable_execute_command": True}),
-        ("dev", {"platform": False}),
+        {"public": True, "with_certificate": True, "environment": {"LOG_LEVEL": "info"}},
+        {"deployment": "Canary10Percent5Minutes", "enable_execute_command": True},
     ],
 )
-def test_compliance(profile, kwargs):
-    platform = kwargs.pop("platform", True)
-    app, _, _ = build(profile, platform=platform, **kwargs)
-    synth_compliant(app)
+def test_compliance(kwargs):
+    """The gated fixtures cover dev, prod, public HTTPS, blue/green and standalone."""
+    built = build(cfn_lint=True, **kwargs)
+    assert set(assert_compliant(built.built.app)) == {"Platform", "Service"}
 
 
-def test_snapshot(dev, snapshot_json):
-    template, _, _ = dev
-    assert normalize(template.to_json()) == snapshot_json
+def test_snapshot(dev, template_snapshot):
+    assert dev.template == template_snapshot
 
 
-def test_snapshot_public_https(public_https, snapshot_json):
-    assert normalize(public_https.to_json()) == snapshot_json
+def test_snapshot_public_https(public_https, template_snapshot):
+    assert public_https == template_snapshot
 
 
-def test_snapshot_blue_green(blue_green, snapshot_json):
-    template, _ = blue_green
-    assert normalize(template.to_json()) == snapshot_json
+def test_snapshot_blue_green(blue_green, template_snapshot):
+    assert blue_green.template == template_snapshot
 
 
 def test_service_overrides():
-    _, stack, _ = build(service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)})
-    Template.from_stack(stack).has_resource_properties(
+    built = build(service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)})
+    built.built.template().has_resource_properties(
         "AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": 120}
     )
     with pytest.raises(
-        ValueError, match=r"invalid service_overrides=.*\['assign_public_ip', 'circuit_breaker'\]"
-    ):
+        InvalidPropError, match=r"\['assign_public_ip', 'circuit_breaker'\]"
+    ) as error:
         build(service_overrides={"assign_public_ip": True, "circuit_breaker": None})
+    assert error.value.prop == "service_overrides"
 
 
 def test_tasks_spread_over_two_azs(dev):
     """The service's two private subnets are the platform's, one per AZ."""
-    template, _, stack = dev
+    template = dev.template
     (service,) = template.find_resources("AWS::ECS::Service").values()
     subnets = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
-    platform = Template.from_stack(stack.node.scope.node.find_child("Platform")).to_json()
+    platform = Template.from_stack(dev.built.built.platform_stack).to_json()
     azs = set()
     for subnet in subnets:
         output = platform["Outputs"][subnet["Fn::GetStackOutput"]["OutputName"]]
@@ -449,41 +484,29 @@ def test_tasks_spread_over_two_azs(dev):
 
 
 def test_security_groups_reference_each_other(dev):
-    template, service, stack = dev
+    template, service = dev.template, dev.service
+    (lb_group,) = service.load_balancer.connections.security_groups
+    (service_group,) = service.connections.security_groups
+    assert logical_id(service_group).startswith("CatalogServiceSecurityGroup")
     template.has_resource_properties(
         "AWS::EC2::SecurityGroupIngress",
         {
             "FromPort": 8080,
             "ToPort": 8080,
             "IpProtocol": "tcp",
-            "SourceSecurityGroupId": {
-                "Fn::GetAtt": [
-                    Match.string_like_regexp("CatalogLoadBalancerSecurityGroup"),
-                    "GroupId",
-                ]
-            },
-            "GroupId": {
-                "Fn::GetAtt": [Match.string_like_regexp("CatalogServiceSecurityGroup"), "GroupId"]
-            },
+            "SourceSecurityGroupId": get_att(lb_group, "GroupId"),
+            "GroupId": get_att(service_group, "GroupId"),
         },
     )
     for rule in template.find_resources("AWS::EC2::SecurityGroupIngress").values():
         assert "CidrIp" not in rule["Properties"]
     # internal and not opened: only what the app allows (e.g. an API front door's VPC link)
-    (lb_group,) = [
-        group
-        for logical_id, group in template.find_resources("AWS::EC2::SecurityGroup").items()
-        if "LoadBalancer" in logical_id
-    ]
-    assert "SecurityGroupIngress" not in lb_group["Properties"]
-    (group,) = service.connections.security_groups
-    logical_id, attribute = stack.resolve(group.security_group_id)["Fn::GetAtt"]
-    assert logical_id.startswith("CatalogServiceSecurityGroup")
-    assert attribute == "GroupId"
+    groups = template.find_resources("AWS::EC2::SecurityGroup")
+    assert "SecurityGroupIngress" not in groups[logical_id(lb_group)]["Properties"]
 
 
 def test_deployment_alarms_are_the_generated_alarms(dev):
-    template, service, stack = dev
+    template, service, stack = dev.template, dev.service, dev.stack
     (ecs_service,) = template.find_resources("AWS::ECS::Service").values()
     names = ecs_service["Properties"]["DeploymentConfiguration"]["Alarms"]["AlarmNames"]
     alarm_ids = set(template.find_resources("AWS::CloudWatch::Alarm"))
@@ -492,13 +515,21 @@ def test_deployment_alarms_are_the_generated_alarms(dev):
 
 
 def test_exposes_children_and_metrics(dev):
-    _, service, stack = dev
+    service = dev.service
     assert isinstance(service.load_balancer, elbv2.ApplicationLoadBalancer)
     assert isinstance(service.listener, elbv2.ApplicationListener)
     assert isinstance(service.target_group, elbv2.ApplicationTargetGroup)
     assert isinstance(service.service, ecs.FargateService)
     assert service.container.container_port == 8080
-    assert service.access_logs_bucket is not None
+    assert isinstance(service.access_logs_bucket, s3.Bucket)
+    dev.template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [{"Key": "access_logs.s3.bucket", "Value": ref(service.access_logs_bucket)}]
+            )
+        },
+    )
     assert service.green_target_group is None
     assert service.test_listener is None
     assert service.deployment == DeploymentStrategy.rolling()
@@ -516,9 +547,8 @@ def test_exposes_children_and_metrics(dev):
 
 
 def test_options_turn_hardening_off_only_when_asked():
-    app = make_app()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
+    built = service_app(env=ENV)
+    stack = built.stack
     secret = secretsmanager.Secret.from_secret_name_v2(stack, "Db", "catalog/db")
     FargateService(
         stack,
@@ -533,7 +563,7 @@ def test_options_turn_hardening_off_only_when_asked():
         environment={"LOG_LEVEL": "debug"},
         secrets={"DB_PASSWORD": ecs.Secret.from_secrets_manager(secret, "password")},
     )
-    template = Template.from_stack(stack)
+    template = built.template()
     (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
     (container,) = task["Properties"]["ContainerDefinitions"]
     assert container["HealthCheck"]["Command"] == ["CMD", "python", "-c", "print('ok')"]
@@ -554,8 +584,7 @@ def test_options_turn_hardening_off_only_when_asked():
 
 
 def test_standalone_creates_its_own_compliant_network():
-    app, stack, service = build(platform=False)
-    template = Template.from_stack(stack)
+    template = gated(platform=False).template
     template.resource_count_is("AWS::EC2::VPC", 1)
     template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
     template.has_resource_properties(
@@ -567,13 +596,12 @@ def test_standalone_creates_its_own_compliant_network():
 
 
 @pytest.fixture(scope="module")
-def blue_green():
-    _, stack, service = build(deployment=DeploymentStrategy.blue_green(10))
-    return Template.from_stack(stack), service
+def blue_green() -> Synthesized:
+    return gated(deployment=DeploymentStrategy.blue_green(10))
 
 
 def test_blue_green_builds_green_group_production_rule_and_test_listener(blue_green):
-    template, service = blue_green
+    template, service = blue_green.template, blue_green.service
     weighted = {
         "Type": "forward",
         "ForwardConfig": {

@@ -7,14 +7,14 @@ from collections import Counter
 import pytest
 
 from benchmarks.raw_cdk.orders import build
-from tests.cdk_support import make_app, synth_compliant
+from modern_app_constructs.testing import app_for_tests, assert_compliant
 
 
 @pytest.fixture(scope="module")
 def raw_templates(tmp_path_factory):
-    app = make_app(outdir=str(tmp_path_factory.mktemp("raw")))
+    app = app_for_tests(outdir=tmp_path_factory.mktemp("raw"), cfn_lint=True)
     build(app)
-    return synth_compliant(app)
+    return assert_compliant(app)
 
 
 def resource_types(template):

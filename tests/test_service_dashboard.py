@@ -14,10 +14,9 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     InvalidPropError,
-    PlatformEnvironment,
     ServiceDashboard,
 )
-from tests.cdk_support import make_app
+from tests.cdk_support import service_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -70,10 +69,8 @@ def test_sample_dashboard_has_a_row_per_construct(sample):
 
 
 @pytest.fixture
-def stack():
-    app = make_app()
-    PlatformEnvironment(cdk.Stack(app, "Platform"), "Platform", team="t", application="a")
-    return cdk.Stack(app, "Service")
+def stack() -> cdk.Stack:
+    return service_app().stack
 
 
 def test_alarms_added_after_registration_are_listed(stack):
@@ -112,16 +109,23 @@ def test_unknown_component_is_rejected(stack):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "prop", "value"),
     [
-        ({"service_name": ""}, r"invalid service_name=''"),
-        (
-            {"service_name": "orders service"},
-            r"invalid service_name='orders service'; allowed: 1 to 255",
-        ),
-        ({"service_name": "ok", "dashboard_name": "a/b"}, r"invalid dashboard_name='a/b'"),
+        ({"service_name": ""}, "service_name", ""),
+        ({"service_name": "orders service"}, "service_name", "orders service"),
+        ({"service_name": "ok", "dashboard_name": "a/b"}, "dashboard_name", "a/b"),
     ],
 )
-def test_bad_names(stack, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_names(stack, kwargs, prop, value):
+    with pytest.raises(InvalidPropError) as error:
         ServiceDashboard(stack, "Dashboard", **kwargs)
+    assert (error.value.prop, error.value.value) == (prop, value)
+
+
+def test_bad_name_message(stack):
+    with pytest.raises(
+        InvalidPropError,
+        match=r"ServiceDashboard 'Dashboard': invalid service_name='orders service'; "
+        r"allowed: 1 to 255",
+    ):
+        ServiceDashboard(stack, "Dashboard", service_name="orders service")
