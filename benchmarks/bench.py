@@ -49,7 +49,7 @@ SAMPLE_USER_CODE = (ROOT / "sample_app" / "app.py",)
 RAW_USER_CODE = tuple(sorted((ROOT / "benchmarks" / "raw_cdk").glob("*.py")))
 CONSUMER = ROOT / "benchmarks" / "consumer"
 CONSUMER_SUITES = {"library": "tests_library", "plain": "tests_plain"}
-SAMPLE_ONLY_CONTEXT = frozenset({"profile", "region"})
+CDK_JSON_SAMPLE_ONLY = frozenset({"profile", "region"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _consumer_project(workdir: Path) -> Path:
         CONSUMER, project, ignore=shutil.ignore_patterns("__pycache__", "__snapshots__")
     )
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    flags = {key: value for key, value in context.items() if key not in SAMPLE_ONLY_CONTEXT}
+    flags = {key: value for key, value in context.items() if key not in CDK_JSON_SAMPLE_ONLY}
     cdk_json = {"app": "python3 app.py", "context": flags}
     (project / "cdk.json").write_text(json.dumps(cdk_json, indent=2) + "\n")
     return project
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or ["empty_app", *SCENARIOS.keys() - {"empty_app"}, "consumer"]
     ordered = [n for n in ["empty_app", "sample_dev", "sample_prod", "raw_cdk_dev"] if n in names]
     ordered += sorted(n for n in names if n in CONSTRUCT_SCENARIOS)
-    timings = [asdict(timing) for timing in time_scenarios(ordered, args.repeat)]
+    timings = [asdict(timing) for timing in time_scenarios(ordered, args.repeat)] if ordered else []
     consumer = "consumer" in names and not args.skip_consumer
     results: dict[str, Any] = {
         "commit": _commit(),

@@ -40,13 +40,14 @@ module raises its own errors; pytest need not rewrite its asserts.)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,7 @@ __all__ = [
     "template_snapshot",
 ]
 
-Template = dict[str, Any]
+TemplateJson = dict[str, Any]
 NagPackFactory = Callable[[IConstruct], cdk.IPolicyValidationPlugin]
 
 _REPORT_FILES = ("validation-report.json", "policy-validation-report.json")
@@ -171,7 +172,7 @@ _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 _VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]+")
 
 
-def normalize(template: Mapping[str, Any]) -> Template:
+def normalize(template: Mapping[str, Any]) -> TemplateJson:
     """Scrub the true noise from a template: asset hashes and Lambda version logical ids.
 
     Both change with every byte of handler code; keep a separate test proving that a code
@@ -270,7 +271,7 @@ def assert_compliant(
     packs: Iterable[NagPackFactory] = (),
     *,
     lint_region: str | None = None,
-) -> dict[str, Template]:
+) -> dict[str, TemplateJson]:
     """Synthesize ``app`` once behind cdk-nag and cfn-lint; return its templates by stack name.
 
     cdk-nag's ``AwsSolutionsChecks`` and every pack in ``packs`` are attached as validation
@@ -368,8 +369,8 @@ def _unreadable(error: RuntimeError) -> Finding:
 class _CfnLintPlugin:
     """cfn-lint over every template of a synthesis; its errors are violations in the report.
 
-    cfn-lint is imported in a background thread from the moment the plugin exists, so the
-    import overlaps with building and synthesizing the app.
+    cfn-lint and its rules load in a background thread from the moment the plugin exists, so
+    the loading overlaps with building and synthesizing the app.
     """
 
     def __init__(self) -> None:
@@ -421,16 +422,31 @@ class _CfnLintPlugin:
 
 
 def _import_cfn_lint() -> None:
-    import cfnlint.api  # noqa: F401
+    _cfn_lint_rules()
+
+
+@functools.cache
+def _cfn_lint_rules() -> Any:
+    """cfn-lint's rules, loaded once per process (loading them costs more than most lints)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=[_DEFAULT_LINT_REGION])).rules
 
 
 def _lint(template: str, region: str) -> list[tuple[str, str, list[str]]]:
     """cfn-lint errors (not warnings) of a template: (rule id, message, path) each."""
-    from cfnlint.api import ManualArgs, lint
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import run_template_by_data
 
+    data, matches = decode_str(template)
+    if not matches:
+        config = ConfigMixIn(regions=[region])
+        matches = list(run_template_by_data(data, config, _cfn_lint_rules()))
     return [
         (match.rule.id, match.message, [str(part) for part in match.path])
-        for match in lint(template, config=ManualArgs(regions=[region]))
+        for match in matches
         if match.rule.id.startswith("E")
     ]
 
@@ -446,7 +462,6 @@ class _AppState:
     app: weakref.ref[cdk.App]
     lint: _CfnLintPlugin | None = None
     gated: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attach_lint(
         self,
@@ -458,16 +473,14 @@ class _AppState:
         app = self.app()
         if app is None:  # pragma: no cover - the caller holds the app
             raise RuntimeError("the app is gone")
-        validations = cdk.Validations.of(app)
         plugins = list(before)
-        with self._lock:
-            if self.lint is None:
-                self.lint = _CfnLintPlugin()
-                plugins.append(self.lint)
-            if region is not None:
-                self.lint.region = region
+        if self.lint is None:
+            self.lint = _CfnLintPlugin()
+            plugins.append(self.lint)
+        if region is not None:
+            self.lint.region = region
         if plugins:
-            validations.add_plugins(*plugins)
+            cdk.Validations.of(app).add_plugins(*plugins)
         return self.lint
 
 
