@@ -103,7 +103,8 @@ def test_function_defaults(dev_default):
         },
     )
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"RetentionInDays": 30, "KmsKeyId": Match.any_value()}
+        "AWS::Logs::LogGroup",
+        {"RetentionInDays": 30, "KmsKeyId": dev_default.built.built.key_arn_ref()},
     )
 
 
@@ -378,8 +379,19 @@ def test_smoke_test_expected_status_codes_reach_the_hook():
     )
 
 
+@dataclass(frozen=True)
+class UserHooks:
+    """A CanaryFunction with the user's own pre- and post-traffic hooks."""
+
+    template: Template
+    stack: cdk.Stack
+    canary: CanaryFunction
+    pre: lambda_.Function
+    post: lambda_.Function
+
+
 @pytest.fixture(scope="module")
-def user_hooks():
+def user_hooks() -> UserHooks:
     app = app_for_tests()
     stack = cdk.Stack(app, "S")
 
@@ -401,11 +413,11 @@ def user_hooks():
         pre_traffic_hook=pre,
         post_traffic_hook=post,
     )
-    return Template.from_stack(stack), stack, canary, pre, post
+    return UserHooks(Template.from_stack(stack), stack, canary, pre, post)
 
 
 def test_user_hooks_are_wired(user_hooks):
-    template, stack, _, pre, post = user_hooks
+    template, pre, post = user_hooks.template, user_hooks.pre, user_hooks.post
     alias = next(iter(template.find_resources("AWS::Lambda::Alias").values()))
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
     assert update["BeforeAllowTrafficHook"] == ref(pre)
@@ -413,8 +425,8 @@ def test_user_hooks_are_wired(user_hooks):
 
 
 def test_user_hooks_may_report_only_to_this_deployment_group(user_hooks):
-    template, stack, canary, pre, post = user_hooks
-    for hook in (pre, post):
+    template, canary = user_hooks.template, user_hooks.canary
+    for hook in (user_hooks.pre, user_hooks.post):
         report = [
             s
             for s in role_statements(template, hook)
@@ -430,10 +442,10 @@ def test_user_hooks_may_report_only_to_this_deployment_group(user_hooks):
 
 
 def test_deployment_role_invokes_only_the_hooks(user_hooks):
-    template, stack, canary, pre, post = user_hooks
-    (statement,) = role_statements(template, canary.deployment_group)
+    (statement,) = role_statements(user_hooks.template, user_hooks.canary.deployment_group)
     assert statement["Action"] == "lambda:InvokeFunction"
-    hook_arns = [stack.resolve(hook.function_arn) for hook in (pre, post)]
+    hooks = (user_hooks.pre, user_hooks.post)
+    hook_arns = [user_hooks.stack.resolve(hook.function_arn) for hook in hooks]
     expected = [arn for h in hook_arns for arn in (h, {"Fn::Join": ["", [h, ":*"]]})]
     assert sorted(map(json.dumps, statement["Resource"])) == sorted(map(json.dumps, expected))
 

@@ -167,7 +167,7 @@ def test_read_only_root_with_writable_tmp_and_logs(dev):
         },
     )
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"RetentionInDays": 30, "KmsKeyId": Match.any_value()}
+        "AWS::Logs::LogGroup", {"RetentionInDays": 30, "KmsKeyId": dev.built.built.key_arn_ref()}
     )
 
 
