@@ -301,8 +301,11 @@ def assert_compliant(
         )
     state.gated = True
     factories = [AwsSolutionsChecks, *(p for p in packs if p is not AwsSolutionsChecks)]
+    # cfn-lint first (it lints in the background while cdk-nag runs), its results last
+    lint = state.attach_lint(region=lint_region)
+    lint.deferred = True
     plugins = [factory(app) for factory in factories]
-    lint = state.attach_lint(region=lint_region, before=plugins)
+    cdk.Validations.of(app).add_plugins(*plugins, _CfnLintResults(lint))
     runs = lint.runs
     try:
         assembly = app.synth()
@@ -365,18 +368,28 @@ def _unreadable(error: RuntimeError) -> Finding:
 # --- cfn-lint as a validation plugin ----------------------------------------------------------
 
 
+# (rule id, message, template path, stack construct path, path inside the template)
+_LintFinding = tuple[str, str, str, str, list[str]]
+# (template path, stack construct path, region)
+_LintTarget = tuple[str, str, str]
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class _CfnLintPlugin:
     """cfn-lint over every template of a synthesis; its errors are violations in the report.
 
     cfn-lint and its rules load in a background thread from the moment the plugin exists, so
-    the loading overlaps with building and synthesizing the app.
+    the loading overlaps with building and synthesizing the app. Under :func:`assert_compliant`
+    the plugin runs first and lints in a background thread while cdk-nag runs on the Node side;
+    :class:`_CfnLintResults`, attached after the cdk-nag packs, reports what it found.
     """
 
     def __init__(self) -> None:
         self.region: str | None = None
         self.runs = 0
-        self._warm = threading.Thread(target=_import_cfn_lint, daemon=True)
+        self.deferred = False
+        self._pending: _Background | None = None
+        self._warm = threading.Thread(target=_cfn_lint_rules, daemon=True)
         self._warm.start()
 
     @property
@@ -393,36 +406,101 @@ class _CfnLintPlugin:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         self.runs += 1
+        targets = [
+            (
+                stack.template_path,
+                stack.stack_construct_path,
+                self.region or _concrete(stack.region) or _DEFAULT_LINT_REGION,
+            )
+            for stack in context.stack_templates
+        ]
+        if self.deferred:
+            self._pending = _Background(lambda: self._lint(targets))
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
+        return _lint_report(self._lint(targets))
+
+    def results(self) -> cdk.PolicyValidationPluginReport:
+        """The findings of the deferred lint of the current synthesis."""
+        pending, self._pending = self._pending, None
+        return _lint_report(pending.result() if pending is not None else [])
+
+    def _lint(self, targets: list[_LintTarget]) -> list[_LintFinding]:
         self._warm.join()
-        violations = []
-        for stack in context.stack_templates:
-            region = self.region or _concrete(stack.region) or _DEFAULT_LINT_REGION
-            text = Path(stack.template_path).read_text()
-            for rule, description, path in _lint(text, region):
-                if path[:1] == ["Resources"] and len(path) > 1:
-                    resource = cdk.PolicyViolatingResource(
-                        resource_logical_id=path[1],
-                        template_path=stack.template_path,
-                        locations=["/".join(path[2:]) or "/"],
-                    )
-                else:
-                    resource = cdk.PolicyViolatingResource(
-                        construct_path=stack.stack_construct_path,
-                        locations=["/".join(path) or "/"],
-                    )
-                violations.append(
-                    cdk.PolicyViolation(
-                        rule_name=rule,
-                        description=description,
-                        severity="error",
-                        violating_resources=[resource],
-                    )
-                )
-        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+        return [
+            (rule, description, template_path, construct_path, path)
+            for template_path, construct_path, region in targets
+            for rule, description, path in _lint(Path(template_path).read_text(), region)
+        ]
 
 
-def _import_cfn_lint() -> None:
-    _cfn_lint_rules()
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class _CfnLintResults:
+    """Reports what a deferred :class:`_CfnLintPlugin` found (attached after cdk-nag)."""
+
+    def __init__(self, lint: _CfnLintPlugin) -> None:
+        self._lint = lint
+
+    @property
+    def name(self) -> str:
+        return "cfn-lint"
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        return self._lint.results()
+
+
+class _Background:
+    """A function running in a thread; ``result()`` waits for it and re-raises its error."""
+
+    def __init__(self, function: Callable[[], list[_LintFinding]]) -> None:
+        self._function = function
+        self._result: list[_LintFinding] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._function()
+        except BaseException as error:  # re-raised in the caller's thread
+            self._error = error
+
+    def result(self) -> list[_LintFinding]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def _lint_report(findings: list[_LintFinding]) -> cdk.PolicyValidationPluginReport:
+    violations = []
+    for rule, description, template_path, construct_path, path in findings:
+        if path[:1] == ["Resources"] and len(path) > 1:
+            resource = cdk.PolicyViolatingResource(
+                resource_logical_id=path[1],
+                template_path=template_path,
+                locations=["/".join(path[2:]) or "/"],
+            )
+        else:
+            resource = cdk.PolicyViolatingResource(
+                construct_path=construct_path, locations=["/".join(path) or "/"]
+            )
+        violations.append(
+            cdk.PolicyViolation(
+                rule_name=rule,
+                description=description,
+                severity="error",
+                violating_resources=[resource],
+            )
+        )
+    return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
 @functools.cache
@@ -463,24 +541,16 @@ class _AppState:
     lint: _CfnLintPlugin | None = None
     gated: bool = False
 
-    def attach_lint(
-        self,
-        *,
-        region: str | None = None,
-        before: Iterable[cdk.IPolicyValidationPlugin] = (),
-    ) -> _CfnLintPlugin:
-        """The app's cfn-lint plugin (attached once), after the ``before`` plugins."""
+    def attach_lint(self, *, region: str | None = None) -> _CfnLintPlugin:
+        """The app's cfn-lint plugin (attached once)."""
         app = self.app()
         if app is None:  # pragma: no cover - the caller holds the app
             raise RuntimeError("the app is gone")
-        plugins = list(before)
         if self.lint is None:
             self.lint = _CfnLintPlugin()
-            plugins.append(self.lint)
+            cdk.Validations.of(app).add_plugins(self.lint)
         if region is not None:
             self.lint.region = region
-        if plugins:
-            cdk.Validations.of(app).add_plugins(*plugins)
         return self.lint
 
 
