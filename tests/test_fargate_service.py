@@ -16,7 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from modern_app_constructs import DeploymentStrategy, FargateService, InvalidPropError
-from modern_app_constructs.testing import app_for_tests, assert_compliant
+from modern_app_constructs.testing import assert_compliant
 from tests.cdk_support import ENV, ServiceApp, get_att, logical_id, ref, service_app
 
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
