@@ -18,7 +18,8 @@ from modern_app_constructs import (
     PlatformEnvironment,
     ServiceDashboard,
 )
-from tests.cdk_support import make_app, synth_compliant
+from modern_app_constructs.testing import assert_compliant
+from tests.cdk_support import make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -26,7 +27,7 @@ IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3
 
 @pytest.fixture(scope="module", params=["standalone", "with-platform"])
 def agnostic(request):
-    app = make_app()
+    app = make_app(cfn_lint=True)
     if request.param == "with-platform":
         PlatformEnvironment(cdk.Stack(app, "Platform"), "Platform", team="t", application="a")
     stack = cdk.Stack(app, "Service")  # no env: account and region are deploy-time values
@@ -38,7 +39,7 @@ def agnostic(request):
     api.add_queue_route("/jobs", worker)
     api.add_service_route("/svc", service)
     ServiceDashboard(stack, "Dash", service_name="svc").add(api, canary, worker, service)
-    return synth_compliant(app)["Service"]
+    return assert_compliant(app)["Service"]
 
 
 def test_every_construct_synthesizes_on_defaults_under_the_gates(agnostic):

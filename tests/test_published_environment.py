@@ -29,7 +29,8 @@ from modern_app_constructs import (
     __version__,
 )
 from modern_app_constructs._contract import CONTRACT_PARAMETERS, CONTRACT_VERSION
-from tests.cdk_support import ROOT, make_app, synth_compliant
+from modern_app_constructs.testing import assert_compliant
+from tests.cdk_support import ROOT, make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -191,7 +192,7 @@ class Service:
 
 
 def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
-    app = make_app()
+    app = make_app(cfn_lint=True)
     stack = cdk.Stack(app, "Checkout", env=env)
     platform = PlatformEnvironment.from_published(stack, "Platform", name="shop-prod", **attach)
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
@@ -202,7 +203,7 @@ def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
     api.add_queue_route("/jobs", worker)
     api.add_service_route("/svc", service)
     ServiceDashboard(stack, "Dash", service_name="checkout").add(api, canary, worker, service)
-    return Service(app, stack, platform, synth_compliant(app))
+    return Service(app, stack, platform, assert_compliant(app))
 
 
 @pytest.fixture(scope="module")
