@@ -64,6 +64,31 @@ app.synth()
 """
 
 
+#: A service team's own gate and snapshot, with the test support the wheel ships.
+CONSUMER_CONFTEST = """
+import aws_cdk as cdk
+import pytest
+
+from modern_app_constructs import CanaryFunction, DecoupledWorker, asset_code
+from modern_app_constructs.testing import app_for_tests, assert_compliant
+
+pytest_plugins = ["modern_app_constructs.testing"]
+
+
+@pytest.fixture(scope="session")
+def templates():
+    app = app_for_tests(cfn_lint=True)  # cdk init's cdk.json, found above this file
+    stack = cdk.Stack(app, "Checkout")
+    CanaryFunction(stack, "Orders", code=asset_code("handlers"), handler="orders.handler")
+    DecoupledWorker(stack, "Intake", code=asset_code("handlers"), handler="intake.handler")
+    return assert_compliant(app)
+"""
+CONSUMER_TEST = """
+def test_checkout(templates, template_snapshot):
+    assert templates["Checkout"] == template_snapshot
+"""
+
+
 def _env() -> dict[str, str]:
     """This process's environment without what would let the repository leak into the app."""
     env = {
@@ -104,7 +129,7 @@ def wheel(dist: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def consumer_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel (and cdk-nag) installed under the project's constraints."""
+    """A fresh venv with the wheel and its testing extra installed under the constraints."""
     venv = tmp_path_factory.mktemp("consumer-venv")
     _run(sys.executable, "-m", "venv", venv, cwd=venv)
     python = venv / "bin" / "python"
@@ -118,8 +143,7 @@ def consumer_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         "--disable-pip-version-check",
         "-c",
         CONSTRAINTS,
-        wheel,
-        "cdk-nag",
+        f"{wheel}[testing]",  # cdk-nag, and what modern_app_constructs.testing needs
         cwd=venv,
     )
     return python
@@ -202,3 +226,26 @@ def test_a_service_app_outside_the_repository_synthesizes_under_cdk_nag(consumer
     # the built-in smoke test's handler is shipped in the wheel and staged from site-packages
     assert any((asset / "smoke_test_hook.py").is_file() for asset in out.glob("asset.*"))
     assert (out / "validation-report.json").is_file()  # cdk-nag ran (and found nothing open)
+
+
+def test_the_shipped_test_support_gates_and_snapshots_a_service_app(consumer_python, tmp_path):
+    app_dir = tmp_path / "checkout"
+    app_dir.mkdir()
+    _run(CDK_CLI, "init", "app", "--language", "python", "--generate-only", cwd=app_dir)
+    (app_dir / "handlers").mkdir()
+    for name in ("orders", "intake"):
+        (app_dir / "handlers" / f"{name}.py").write_text(
+            "def handler(event, context):\n    return {'statusCode': 200}\n"
+        )
+    (app_dir / "conftest.py").write_text(CONSUMER_CONFTEST)
+    (app_dir / "gates").mkdir()
+    (app_dir / "gates" / "test_checkout.py").write_text(CONSUMER_TEST)
+    pytest_args = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "gates")
+
+    _run(consumer_python, *pytest_args, "--snapshot-update", cwd=app_dir)
+    (snapshot,) = (app_dir / "gates" / "__snapshots__").rglob("*.json")
+    template = json.loads(snapshot.read_text())
+    assert "<asset-hash>" in json.dumps(template)
+    assert any("CurrentVersion<hash>" in logical_id for logical_id in template["Resources"])
+    # the second run compares against what the first recorded: byte-identical
+    assert "1 snapshot passed" in _run(consumer_python, *pytest_args, cwd=app_dir).stdout
