@@ -320,10 +320,8 @@ def assert_compliant(
         findings = _failures(report) if report else []
         raise ComplianceError(findings or [_unreadable(error)], report) from None
     return {
-        artifact.stack_name: json.loads(
-            (Path(assembly.directory) / artifact.template_file).read_text()
-        )
-        for artifact in assembly.stacks_recursively
+        artifact.stack_name: json.loads(Path(artifact.template_full_path).read_text())
+        for artifact in assembly.stacks_recursively  # stacks of nested stages too
     }
 
 

@@ -29,7 +29,8 @@ from modern_app_constructs import (
     Profile,
     ServicePipeline,
 )
-from tests.cdk_support import make_app, normalize, synth_compliant
+from modern_app_constructs.testing import assert_compliant
+from tests.cdk_support import make_app
 
 TOOLING = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -121,7 +122,7 @@ def cross_account(asset_dir: Path) -> Synthesized:
         build_stage=ServiceBuilder(asset_dir, profiles),
         platform=attached,
     )
-    templates = synth_compliant(app)
+    templates = assert_compliant(app)
     return Synthesized(
         pipeline=pipeline,
         template=Template.from_json(templates["Delivery"]),
@@ -154,7 +155,7 @@ def single_account(asset_dir: Path) -> Synthesized:
         ],
         build_stage=ServiceBuilder(asset_dir, profiles),
     )
-    templates = synth_compliant(app)
+    templates = assert_compliant(app)
     return Synthesized(
         pipeline=pipeline,
         template=Template.from_json(templates["Delivery"]),
@@ -583,8 +584,8 @@ def test_tags_stay_out_of_the_stages(cross_account):
 # ----------------------------------------------------------------------------- snapshot
 
 
-def test_snapshot(cross_account, snapshot_json):
-    assert normalize(cross_account.raw) == snapshot_json
+def test_snapshot(cross_account, template_snapshot):
+    assert cross_account.raw == template_snapshot
 
 
 # ---------------------------------------------------------------------------- bad input
