@@ -18,4 +18,11 @@ def test_the_gates_left_a_report_without_failures(sample):
 
 
 def test_every_stack_is_gated(sample):
-    assert set(sample.templates) == {"OrdersPlatform", "OrdersService", "OrdersPipeline"}
+    # the pipeline's stages hold their own copy of the service stack: gated too
+    assert set(sample.templates) == {
+        "OrdersPlatform",
+        "OrdersService",
+        "OrdersPipeline",
+        "Dev-OrdersService",
+        "Prod-OrdersService",
+    }

@@ -20,7 +20,7 @@ def test_stack_summary_lists_every_stack_with_its_resource_count(sample, capsys)
     assert namespace["main"](str(sample.outdir)) == 0
     lines = capsys.readouterr().out.splitlines()
     for name, template in sample.templates.items():
-        (line,) = [line for line in lines if line.startswith(name + " ")]
+        (line,) = [line for line in lines if line.strip().startswith(name + " ")]
         assert f"{len(template['Resources'])} resources" in line
 
 

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from sample_app.app import VERIFY_API
-from tests.cdk_support import lint_errors
 
 
 def stage_templates(sample: Any) -> dict[str, dict]:
-    """The service stacks inside the pipeline's stages, as synthesized."""
+    """The service stacks inside the pipeline's stages, as synthesized behind the gates."""
     return {
-        path.name.split(".")[0]: json.loads(path.read_text())
-        for path in sample.outdir.rglob("OrdersPipeline*OrdersService*.template.json")
+        name: template
+        for name, template in sample.templates.items()
+        if name in ("Dev-OrdersService", "Prod-OrdersService")
     }
 
 
@@ -80,11 +80,6 @@ def test_each_stage_attaches_to_the_environment_of_its_account(sample):
         ]
         expected = "AllAtOnce" if profile == "dev" else "Canary10Percent5Minutes"
         assert group["DeploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
-
-
-def test_the_stage_stacks_pass_cfn_lint(sample):
-    problems = {name: lint_errors(template) for name, template in stage_templates(sample).items()}
-    assert not any(problems.values()), json.dumps(problems, indent=1)
 
 
 @pytest.mark.parametrize("account", ["111111111111", "222222222222"])
