@@ -30,21 +30,33 @@ def empty_app(outdir: str) -> cdk.App:
 
 
 def _sample(outdir: str, profile: str) -> cdk.App:
-    from sample_app.app import build
+    """The sample's platform and service stacks: what benchmarks/raw_cdk writes by hand."""
+    from sample_app.app import OrdersServiceStack, PlatformStack
 
     app = _app(outdir, profile=profile)
-    build(app)
+    platform = PlatformStack(app, "OrdersPlatform", env=ENV, description="bench")
+    OrdersServiceStack(app, "OrdersService", platform_name=platform.platform.name, env=ENV)
     return app
 
 
 def sample_dev(outdir: str) -> cdk.App:
-    """The whole sample app, dev profile."""
+    """The sample's platform and service stacks, dev profile."""
     return _sample(outdir, "dev")
 
 
 def sample_prod(outdir: str) -> cdk.App:
-    """The whole sample app, prod profile."""
+    """The sample's platform and service stacks, prod profile."""
     return _sample(outdir, "prod")
+
+
+def sample_with_pipeline(outdir: str) -> cdk.App:
+    """The whole sample app as `cdk synth` builds it: platform, service and the pipeline (whose
+    two stages hold the service stack again)."""
+    from sample_app.app import build
+
+    app = _app(outdir, profile="dev")
+    build(app)
+    return app
 
 
 def raw_cdk_dev(outdir: str) -> cdk.App:
@@ -120,6 +132,7 @@ SCENARIOS: dict[str, Callable[[str], cdk.App]] = {
     "empty_app": empty_app,
     "sample_dev": sample_dev,
     "sample_prod": sample_prod,
+    "sample_with_pipeline": sample_with_pipeline,
     "raw_cdk_dev": raw_cdk_dev,
     "platform_environment": platform_environment,
     "canary_function": canary_function,

@@ -35,18 +35,17 @@ from modern_app_constructs import (
     FargateService,
     PlatformEnvironment,
     ServiceDashboard,
-    ServicePipeline,
     asset_code,
 )
 from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
+from sample_app.pipeline import OrdersPipelineStack
 
 __all__ = [
-    "PIPELINE_CONTEXT",
-    "OrdersPipelineStack",
     "OrdersServiceStack",
     "PlatformStack",
     "SampleApp",
     "build",
+    "build_service_stage",
     "platform_name",
 ]
 
@@ -164,18 +163,6 @@ class OrdersServiceStack(cdk.Stack):
         )
 
 
-#: The context values the pipeline reads (``cdk.json`` holds placeholders; ``-c key=value``).
-PIPELINE_CONTEXT = {
-    "connection_arn": "orders:connectionArn",
-    "repository": "orders:repository",
-    "branch": "orders:branch",
-    "dev_account": "orders:devAccount",
-    "prod_account": "orders:prodAccount",
-}
-#: The stage's check that the API is up and refuses an unsigned request (IAM authorization).
-VERIFY_API = 'test "$(curl -s -o /dev/null -w %{http_code} -X POST "${API_URL}orders")" = 403'
-
-
 def build_service_stage(stage: cdk.Stage, spec: DeploymentStage) -> dict[str, cdk.CfnOutput]:
     """The orders service in one pipeline stage, attached to that account's environment."""
     service = OrdersServiceStack(
@@ -185,55 +172,6 @@ def build_service_stage(stage: cdk.Stage, spec: DeploymentStage) -> dict[str, cd
         description=f"Orders sample, {spec.name} stage of the pipeline",
     )
     return {"API_URL": cdk.CfnOutput(service, "ApiUrl", value=service.api.url)}
-
-
-class OrdersPipelineStack(cdk.Stack):
-    """The orders team's delivery pipeline: dev (verified), approval, prod.
-
-    It lives in the dev account (the tooling account of this sample), where it also attaches to
-    the published ``orders-dev`` environment for its logs and failure notifications.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        region: str,
-        connection_arn: str,
-        repository: str,
-        branch: str,
-        dev_account: str,
-        prod_account: str,
-    ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            env=cdk.Environment(account=dev_account, region=region),
-            description="Orders sample: delivery pipeline (tests and gates, dev, approval, prod)",
-        )
-        self.pipeline = ServicePipeline(
-            self,
-            "Pipeline",
-            connection_arn=connection_arn,
-            repository=repository,
-            branch=branch,
-            stages=[
-                DeploymentStage(
-                    "Dev",
-                    cdk.Environment(account=dev_account, region=region),
-                    "dev",
-                    verify_commands=(VERIFY_API,),
-                ),
-                DeploymentStage(
-                    "Prod", cdk.Environment(account=prod_account, region=region), "prod"
-                ),
-            ],
-            build_stage=build_service_stage,
-            platform=PlatformEnvironment.from_published(
-                self, "Platform", name=platform_name("dev")
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -268,11 +206,9 @@ def build(app: cdk.App) -> SampleApp:
     )
     # Only the order of `cdk deploy --all`: the service reads what the platform publishes.
     service_stack.add_stack_dependency(platform_stack, "reads the platform contract it publishes")
-    context = {key: app.node.try_get_context(name) for key, name in PIPELINE_CONTEXT.items()}
-    missing = sorted(PIPELINE_CONTEXT[key] for key, value in context.items() if not value)
-    if missing:
-        raise ValueError(f"the sample's pipeline needs the context values {missing} (cdk.json)")
-    pipeline_stack = OrdersPipelineStack(app, "OrdersPipeline", region=env.region or "", **context)
+    pipeline_stack = OrdersPipelineStack.from_context(
+        app, "OrdersPipeline", build_stage=build_service_stage, region=env.region or ""
+    )
     return SampleApp(
         platform_stack=platform_stack, service_stack=service_stack, pipeline_stack=pipeline_stack
     )

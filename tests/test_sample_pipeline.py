@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sample_app.app import VERIFY_API
+from sample_app.pipeline import VERIFY_API
 
 
 def stage_templates(sample: Any) -> dict[str, dict]:
