@@ -12,8 +12,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install checkov-install synth synth-prod test lint typecheck unit dist-check snapshots \
-	bench compliance-report docs dist clean
+.PHONY: install checkov-install synth synth-prod test lint typecheck unit dist-check integ-local \
+	integ snapshots bench compliance-report docs dist clean
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
@@ -46,8 +46,9 @@ synth: install
 synth-prod: CDK_ARGS = -c profile=prod
 synth-prod: synth
 
-## test: ruff, mypy, the whole pytest suite, and the wheel installed and used outside the repo
-test: lint typecheck unit dist-check
+## test: ruff, mypy, the whole pytest suite, the wheel installed and used outside the repo, and
+## the emulator tests (integ-local)
+test: lint typecheck unit dist-check integ-local
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
@@ -65,6 +66,11 @@ unit: $(INSTALLED) $(CHECKOV_INSTALLED)
 ## dist-check: build the wheel, install it into a fresh venv, synthesize an app outside the repo
 dist-check: $(INSTALLED) $(NODE_INSTALLED)
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+## integ-local: deploy the constructs to a local AWS emulator (LocalStack, no Docker) and exercise them
+integ-local: $(INSTALLED)
+	$(PY) scripts/emulator.py install
+	$(PY) -m pytest -m emulator tests/local $(PYTEST_ARGS)
 
 ## snapshots: re-record every snapshot on purpose, then read `git diff`
 snapshots: $(INSTALLED) $(CHECKOV_INSTALLED)
