@@ -72,6 +72,10 @@ integ-local: $(INSTALLED)
 	$(PY) scripts/emulator.py install
 	$(PY) -m pytest -m emulator tests/local $(PYTEST_ARGS)
 
+## integ: deploy every integ app (tests/integ) to the caller's AWS account, assert, destroy
+integ: install
+	$(PY) scripts/integ.py $(INTEG)
+
 ## snapshots: re-record every snapshot on purpose, then read `git diff`
 snapshots: $(INSTALLED) $(CHECKOV_INSTALLED)
 	$(PY) -m pytest --snapshot-update $(PYTEST_ARGS)
