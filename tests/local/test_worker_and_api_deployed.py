@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -177,6 +176,17 @@ def wait_for_dead_letter(
         return found[0] if found else None
 
     return wait_for(what, probe, DELIVERY_TIMEOUT_S, interval_s=1)
+
+
+def wait_for_drained(emulator: Emulator, queue_url: str) -> None:
+    """Wait until every message of the worker's queue went on (to the DLQ): none left."""
+
+    def drained() -> bool | None:
+        attributes = queue_attributes(emulator, queue_url)
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        return True if all(attributes[c] == "0" for c in counts) else None
+
+    wait_for("the worker's queue to drain", drained, DELIVERY_TIMEOUT_S, interval_s=1)
 
 
 # ------------------------------------------------------------------------------ deployed as is
@@ -345,12 +355,7 @@ def test_filter_policy_lets_only_matching_messages_through_raw_and_redrive_moves
     assert message["Attributes"]["DeadLetterQueueSourceArn"] == source_arn
     assert int(message["Attributes"]["ApproximateReceiveCount"]) > MAX_RECEIVE_COUNT
 
-    def queue_drained() -> bool | None:
-        attributes = queue_attributes(emulator, queue_url)
-        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
-        return True if all(attributes[c] == "0" for c in counts) else None
-
-    wait_for("the worker's queue to drain", queue_drained, DELIVERY_TIMEOUT_S, interval_s=1)
+    wait_for_drained(emulator, queue_url)
     bodies = [m["Body"] for m in dead_letters(emulator, dlq_url).values()]
     assert rejected not in bodies
     assert accepted in bodies
@@ -403,11 +408,17 @@ def test_queue_route_rejects_a_body_that_fails_the_schema_before_it_reaches_the_
 ):
     ids = deployed.ids
     url = f"{emulator.endpoint}/restapis/{deployed.id_of(ids.api)}/v1/_user_request_/orders/bulk"
-    before = time.time()
-    status, text = signed_post(emulator, url, json.dumps({"orders": []}))
+    invalid = json.dumps({"orders": [], "batch": uuid.uuid4().hex})  # orders: minItems 1
+
+    status, text = signed_post(emulator, url, invalid)
+
     assert status == 400, text
     assert json.loads(text) == {"message": "Invalid request body"}
-    assert time.time() - before < 30
+    wait_for_drained(emulator, deployed.id_of(ids.queue))
+    bodies = [
+        m["Body"] for m in dead_letters(emulator, deployed.id_of(ids.dead_letter_queue)).values()
+    ]
+    assert invalid not in bodies
 
 
 # ------------------------------------------------------------------------ what the gate catches
