@@ -76,6 +76,9 @@ class Emulator:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(data_dir),
             "GATEWAY_LISTEN": listen,
+            # the default (twisted) gateway binds every interface whatever GATEWAY_LISTEN says;
+            # hypercorn binds exactly the address given
+            "GATEWAY_SERVER": "hypercorn",
             "LOCALSTACK_HOST": listen,
             # the machine has a /.dockerenv file: without this LocalStack thinks it runs in
             # its own container and listens on every interface
