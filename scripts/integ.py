@@ -4,7 +4,8 @@ Each ``tests/integ/integ_*.py`` is an aws-cdk style integ app (``IntegTest`` + `
 its stacks under test plus an assertion stack whose custom resources make the checks while
 CloudFormation creates it, so a failed assertion fails that stack's deployment. For each app,
 in turn: synthesize it into ``cdk.out/integ/<app>`` (with ``CDK_INTEG_REGION`` set to the
-caller's region), ``cdk deploy --all``, then ``cdk destroy --all --force`` whatever happened.
+caller's region), ``cdk deploy`` its stacks under test and assertion stack, then
+``cdk destroy --force`` the same whatever happened.
 
 ``integ-runner`` would be the tool for this, but the newest one on npm (2.197.10) reads cloud
 assemblies up to schema 53 and aws-cdk-lib 2.275 writes schema 55: it cannot check a snapshot
@@ -75,14 +76,13 @@ def run(app: Path, account: str, region: str) -> bool:
     manifest = json.loads((outdir / "integ.json").read_text())
     (case,) = manifest["testCases"].values()
     print(f"\n=== {app.stem}: {', '.join(case['stacks'])} + {case['assertionStackName']}")
+    # only what the test deploys: an app may hold other stacks (the sample's pipeline)
+    selection = ["--app", str(outdir), *case["stacks"], case["assertionStack"]]
     started = time.monotonic()
     try:
-        deployed = (
-            cdk("deploy", "--app", str(outdir), "--all", "--require-approval", "never", env=env)
-            == 0
-        )
+        deployed = cdk("deploy", *selection, "--require-approval", "never", env=env) == 0
     finally:
-        destroyed = cdk("destroy", "--app", str(outdir), "--all", "--force", env=env) == 0
+        destroyed = cdk("destroy", *selection, "--force", env=env) == 0
     minutes = (time.monotonic() - started) / 60
     verdict = "PASSED" if deployed else "FAILED"
     print(

@@ -2,7 +2,8 @@
 
 ``make integ`` deploys these apps to a real account; here, without credentials, each one is
 synthesized the way the runner does it (its own ``App`` with cdk.json's context, no region
-given) and every template plus the integ manifest is compared with
+given) and the templates it deploys (stacks under test and assertions) plus the integ manifest
+are compared with
 ``tests/integ/snapshots/<app>/``, normalised for asset hashes only. ``make snapshots``
 (``--snapshot-update``) re-records them; read the diff. The stacks under test must also be
 free of cfn-lint errors, as the sample's are.
@@ -17,11 +18,24 @@ from typing import Any
 
 import pytest
 
-from tests.cdk_support import ROOT, lint_errors, normalize
+from modern_app_constructs.testing import normalize
+from tests.cdk_support import ROOT
 
 INTEG_DIR = ROOT / "tests" / "integ"
 SNAPSHOTS = INTEG_DIR / "snapshots"
 APPS = sorted(INTEG_DIR.glob("integ_*.py"))
+
+
+def lint_errors(template: dict[str, Any]) -> list[str]:
+    """cfn-lint errors (not warnings) in ``template``, one line each."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+    return [
+        f"{match.rule.id} {'/'.join(str(p) for p in match.path)}: {match.message}"
+        for match in matches
+        if match.rule.id.startswith("E")
+    ]
 
 
 def unsalted(template: dict[str, Any]) -> dict[str, Any]:
@@ -39,9 +53,12 @@ def synthesize(app: Path, outdir: Path, monkeypatch: pytest.MonkeyPatch) -> dict
     monkeypatch.delenv("CDK_INTEG_REGION", raising=False)
     monkeypatch.syspath_prepend(str(INTEG_DIR))
     runpy.run_path(str(app), run_name="__main__")
-    files = {"integ.json": json.loads((outdir / "integ.json").read_text())}
-    for template in sorted(outdir.glob("*.template.json")):
-        files[template.name] = json.loads(template.read_text())
+    manifest = json.loads((outdir / "integ.json").read_text())
+    (case,) = manifest["testCases"].values()
+    files = {"integ.json": manifest}
+    for stack in [*case["stacks"], case["assertionStackName"]]:
+        name = f"{stack}.template.json"
+        files[name] = json.loads((outdir / name).read_text())
     return files
 
 

@@ -26,7 +26,7 @@ from aws_cdk import aws_apigateway as apigateway  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
 from aws_cdk.integ_tests_alpha import ExpectedResult, IApiCall, IntegTest, Match  # noqa: E402
 
-from tests.cdk_support import make_app  # noqa: E402
+from modern_app_constructs.testing import app_for_tests  # noqa: E402
 
 __all__ = [
     "ROOT",
@@ -46,7 +46,7 @@ def app() -> cdk.App:
     Read here rather than by the App: a jsii kernel started earlier in the same process (the
     snapshot tests) would not see the variable.
     """
-    return make_app(outdir=os.environ.get("CDK_OUTDIR"))
+    return app_for_tests(ROOT, outdir=os.environ.get("CDK_OUTDIR"))
 
 
 def region(scope: cdk.App) -> str:
