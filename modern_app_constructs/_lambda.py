@@ -13,10 +13,12 @@ from typing import Any, NewType
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._checkov import skip_checkov
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
@@ -59,6 +61,7 @@ _PROTECTED_FUNCTION_PROPS = {
     "memory_size": "a construct argument",
     "timeout": "a construct argument, checked against the queue's visibility timeout",
     "environment": "a construct argument",
+    "environment_encryption": "the platform's key (standalone: the AWS-managed key)",
 }
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
@@ -136,15 +139,17 @@ def create_function(
     powertools: bool = True,
     reserved_concurrent_executions: int | None = None,
     log_retention: logs.RetentionDays | None = None,
+    environment_key: kms.IKey | None = None,
     overrides: FunctionOverrides | None = None,
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
 
     Defaults: ARM64, the newest Python runtime, active X-Ray tracing, JSON logs into a dedicated
     log group (platform retention and key), a dedicated role that may only write to that log
-    group (no AWS-managed policy), the Powertools layer and its environment. ``overrides``
-    (checked first with :func:`check_function_overrides`) set any other ``lambda_.Function``
-    prop.
+    group (no AWS-managed policy), the Powertools layer and its environment, the environment
+    encrypted with ``environment_key`` (default: the platform's key; standalone without one,
+    Lambda's AWS-managed key). ``overrides`` (checked first with
+    :func:`check_function_overrides`) set any other ``lambda_.Function`` prop.
     """
     log_group = create_log_group(
         scope, f"{construct_id}LogGroup", platform=platform, retention=log_retention
@@ -183,6 +188,9 @@ def create_function(
         "reserved_concurrent_executions": reserved_concurrent_executions,
         **(overrides or {}),
     }
+    # Lambda decrypts through a grant it creates for the function (an AWS resource grant); the
+    # role needs no key permission
+    key = environment_key if environment_key is not None else platform.key
     function = lambda_.Function(
         scope,
         construct_id,
@@ -190,8 +198,17 @@ def create_function(
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
         tracing=lambda_.Tracing.ACTIVE,
+        environment_encryption=key,
         **props,
     )
+    if key is None:
+        skip_checkov(
+            function,
+            "CKV_AWS_173",
+            "Standalone (no platform environment, hence no customer-managed key): the "
+            "environment is encrypted with Lambda's AWS-managed key and holds configuration, "
+            "never secrets; a key per function would cost USD 1 a month each.",
+        )
     acknowledge(
         role,
         "AwsSolutions-IAM5",

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from ._alarms import create_alarm
 from ._fargate import ContainerSpec, build_fargate_service, build_task
+from ._kms import deny_direct_grants
 from ._lambda import check_function_overrides, create_function
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
@@ -87,7 +88,8 @@ class DecoupledWorker(Construct):
     """An SNS topic feeding an encrypted SQS queue (with a DLQ) that a consumer drains.
 
     The queue is encrypted with a customer-managed key SNS may use (the platform's, or one of
-    its own), HTTPS-only and owner-only, with a dead-letter queue operators can redrive from.
+    its own), HTTPS-only and owner-only, with a dead-letter queue operators can redrive from;
+    the subscription dead-letters to the same queue the deliveries SNS cannot make.
     The consumer is a Lambda function (yours, a ``CanaryFunction``'s alias, or one built from
     ``code`` + ``handler``) reporting partial batch failures, or a Fargate queue processor.
     The invariants that make this safe are checked at synth time.
@@ -270,6 +272,7 @@ class DecoupledWorker(Construct):
                     environment=environment,
                     platform=env,
                     service_name=service_name or construct_id,
+                    environment_key=self.key,
                     overrides=function_props,
                 )
             self.consumer = function
@@ -511,6 +514,7 @@ class DecoupledWorker(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
             )
         )
+        deny_direct_grants(key)
         return key
 
     def _build_queue(
@@ -551,6 +555,10 @@ class DecoupledWorker(Construct):
                 conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
             )
         )
+        # Deliveries SNS cannot make (the queue or its key refusing them) go to the worker's DLQ
+        # instead of being lost: it is encrypted with a key SNS may use, alarmed on, and
+        # redriving it sends them to the queue they missed. aws-cdk-lib lets SNS send to it for
+        # this topic only (a queue-policy statement conditioned on the topic's ARN).
         subscription = sns.Subscription(
             self,
             "Subscription",
@@ -559,11 +567,13 @@ class DecoupledWorker(Construct):
             protocol=sns.SubscriptionProtocol.SQS,
             filter_policy=dict(filter_policy) if filter_policy else None,
             raw_message_delivery=raw,
+            dead_letter_queue=self.dead_letter_queue,
         )
-        # deliveries must not start before SNS may send to the queue
-        policy = self.queue.node.try_find_child("Policy")
-        if policy is not None:
-            subscription.node.add_dependency(policy)
+        # deliveries must not start before SNS may send to both queues
+        for queue in (self.queue, self.dead_letter_queue):
+            policy = queue.node.try_find_child("Policy")
+            if policy is not None:
+                subscription.node.add_dependency(policy)
         return subscription
 
     def _build_processor(

@@ -370,6 +370,15 @@ class FargateService(Construct):
             "Vpc",
             max_azs=2,
             nat_gateways=1,
+            # aws-cdk-lib's default layout, without public IPv4 assigned at launch
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="Public", subnet_type=ec2.SubnetType.PUBLIC, map_public_ip_on_launch=False
+                ),
+                ec2.SubnetConfiguration(
+                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                ),
+            ],
             flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
         )
         cluster = ecs.Cluster(

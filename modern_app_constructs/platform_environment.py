@@ -24,6 +24,7 @@ from ._contract import (
     parameter_path,
     stamp_stack,
 )
+from ._kms import deny_direct_grants
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
@@ -57,12 +58,19 @@ class PlatformEnvironment(Construct):
             context value (``cdk synth -c profile=prod``), else ``"dev"``.
         cost_center: applied as the ``cost-center`` tag when given. Default: no tag.
         vpc: bring your own VPC instead of creating one. Default: a new VPC over 2 AZs with
-            public and private subnets, flow logs, and NAT gateways per the profile.
+            public subnets (no public IPv4 assigned at launch) and private subnets, flow logs,
+            and NAT gateways per the profile.
         max_azs: availability zones of a created VPC. Default: 2.
         container_insights: Container Insights on the created ECS cluster. Default: ``True``.
         create_api_gateway_account: create the account-level API Gateway CloudWatch Logs role
             (``AWS::ApiGateway::Account``). There is one per account and region: turn it off
             where another stack already owns it. Default: ``True``.
+        restrict_key_grants: the key policy denies ``kms:CreateGrant`` unless an AWS service
+            creates the grant for a resource of the account (AWS Control Tower CT.KMS.PR.3), so
+            an IAM permission to create grants cannot hand the key to anyone else. Turn it off
+            only where someone must create grants on this key directly (e.g. for EC2 Auto
+            Scaling's service-linked role to launch instances with volumes encrypted with it).
+            Default: ``True``.
         alarm_email_subscriptions: e-mail addresses subscribed to the alarm topic.
             Default: none.
         name: the name the environment is published under and services attach to (one SSM
@@ -100,6 +108,7 @@ class PlatformEnvironment(Construct):
         max_azs: int = 2,
         container_insights: bool = True,
         create_api_gateway_account: bool = True,
+        restrict_key_grants: bool = True,
         alarm_email_subscriptions: tuple[str, ...] = (),
         name: str | None = None,
         publish: bool = True,
@@ -143,7 +152,7 @@ class PlatformEnvironment(Construct):
             )
 
         # create children
-        self.key: kms.Key = self._create_key()
+        self.key: kms.Key = self._create_key(restrict_key_grants)
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
         self.vpc: ec2.IVpc = vpc if vpc is not None else self._create_vpc(max_azs)
         if vpc is None:
@@ -251,7 +260,7 @@ class PlatformEnvironment(Construct):
             )
         return Profile.named(profile)
 
-    def _create_key(self) -> kms.Key:
+    def _create_key(self, restrict_grants: bool) -> kms.Key:
         stack = cdk.Stack.of(self)
         key = kms.Key(
             self,
@@ -314,6 +323,8 @@ class PlatformEnvironment(Construct):
         )
         # SQS and everything else in the account use the key through their IAM policies, which
         # the key's default policy (account root) allows.
+        if restrict_grants:
+            deny_direct_grants(key)
         return key
 
     def _create_alarm_topic(self, email_subscriptions: tuple[str, ...]) -> sns.Topic:
@@ -359,8 +370,13 @@ class PlatformEnvironment(Construct):
             max_azs=max_azs,
             nat_gateways=nat_gateways,
             subnet_configuration=[
+                # only NAT gateways (Elastic IPs) and internet-facing load balancers (their own
+                # addresses) live here: nothing needs an address assigned at launch
                 ec2.SubnetConfiguration(
-                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                    name="public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=24,
+                    map_public_ip_on_launch=False,
                 ),
                 ec2.SubnetConfiguration(
                     name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
