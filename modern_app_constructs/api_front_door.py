@@ -386,7 +386,7 @@ class ApiFrontDoor(Construct):
                     integration,
                     request_parameters={"method.request.path.proxy": True} if proxy else None,
                 )
-                use_vpc_link(created, link, target.listener)
+                use_vpc_link(created, link, target.load_balancer)
                 added.append(created)
         return added
 

@@ -218,6 +218,9 @@ def test_queue_route_role_may_only_send_to_that_queue(full):
 def test_service_route_uses_a_vpc_link_to_the_internal_load_balancer(full):
     template = full.template
     template.resource_count_is("AWS::ApiGatewayV2::VpcLink", 1)
+    # AWS API Gateway developer guide, "Set up a private integration": a VPC link v2
+    # integration targets the load balancer's ARN (an ALB's Ref), the Uri names the port
+    balancer = full.catalog.load_balancer
     template.has_resource_properties(
         "AWS::ApiGateway::Method",
         {
@@ -226,7 +229,10 @@ def test_service_route_uses_a_vpc_link_to_the_internal_load_balancer(full):
                     "Type": "HTTP_PROXY",
                     "ConnectionType": "VPC_LINK",
                     "ConnectionId": {"Ref": Match.string_like_regexp("VpcLink")},
-                    "IntegrationTarget": ref(full.catalog.listener),
+                    "IntegrationTarget": ref(balancer),
+                    "Uri": {
+                        "Fn::Join": ["", ["http://", get_att(balancer, "DNSName"), ":80/catalog"]]
+                    },
                 }
             )
         },

@@ -1,8 +1,10 @@
 """Service routes: API Gateway reaches a FargateService privately, through a VPC link (v2).
 
-REST APIs reach an Application Load Balancer through a VPC link v2 with the integration's
-``IntegrationTarget`` (the listener ARN); aws-cdk-lib has no L2 for it yet, so the method's
-integration is completed with property overrides.
+A REST API reaches an Application Load Balancer through a VPC link v2 with an ``HTTP_PROXY``
+integration whose ``IntegrationTarget`` is the load balancer's ARN and whose ``Uri`` names the
+listener's port (AWS API Gateway developer guide, *Set up a private integration*). The ``Uri``
+does not route (the target does); its host is what API Gateway sends as Host. aws-cdk-lib has no
+L2 for it yet, so the method's integration is completed with property overrides.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ class ServiceTarget:
     """What a service route needs of a service.
 
     Attributes:
-        load_balancer: the service's (internal) load balancer.
-        listener: the listener API Gateway sends to.
+        load_balancer: the service's load balancer, the integration's target.
+        listener: the listener API Gateway sends to (its security group admits the VPC link).
         vpc: the VPC the VPC link is placed in.
     """
 
@@ -53,17 +55,19 @@ def service_integration(
     return apigateway.Integration(
         type=apigateway.IntegrationType.HTTP_PROXY,
         integration_http_method=method,
-        uri=f"http://{target.load_balancer.load_balancer_dns_name}{upstream_path}{suffix}",
+        uri=f"http://{target.load_balancer.load_balancer_dns_name}:80{upstream_path}{suffix}",
         options=apigateway.IntegrationOptions(request_parameters=parameters),
     )
 
 
 def use_vpc_link(
-    method: apigateway.Method, link: apigatewayv2.IVpcLink, listener: elbv2.IApplicationListener
+    method: apigateway.Method,
+    link: apigatewayv2.IVpcLink,
+    load_balancer: elbv2.IApplicationLoadBalancer,
 ) -> None:
-    """Send ``method``'s integration through ``link`` to ``listener`` (VPC link v2 to an ALB)."""
+    """Send ``method``'s integration through ``link`` to ``load_balancer`` (VPC link v2)."""
     cfn = method.node.default_child
     assert isinstance(cfn, apigateway.CfnMethod)
     cfn.add_property_override("Integration.ConnectionType", "VPC_LINK")
     cfn.add_property_override("Integration.ConnectionId", link.vpc_link_id)
-    cfn.add_property_override("Integration.IntegrationTarget", listener.listener_arn)
+    cfn.add_property_override("Integration.IntegrationTarget", load_balancer.load_balancer_arn)
