@@ -349,7 +349,9 @@ class ApiFrontDoor(Construct):
         """Route ``methods`` on ``path`` and ``path/{proxy+}`` to a ``FargateService`` privately.
 
         API Gateway reaches the service's internal load balancer through a VPC link (v2) in
-        the service's VPC (one link per VPC, shared by every service route of this API).
+        the service's VPC (one link per VPC, shared by every service route of this API): over
+        HTTPS to ``https://<service.domain_name>`` when the service has a certificate (API
+        Gateway verifies it against that name), else over HTTP inside the VPC.
 
         Args:
             path: e.g. ``"/catalog"``; ``/catalog`` and everything below it are routed.
@@ -360,8 +362,8 @@ class ApiFrontDoor(Construct):
                 ``/``). Default: False: the container receives the path unchanged.
 
         Raises:
-            InvalidPropError: a bad path or method, or a route that exists; nothing is added
-                to the API then.
+            InvalidPropError: a bad path or method, a route that exists, or a service with a
+                certificate but no ``domain_name``; nothing is added to the API then.
         """
         plan = plan_route(self._owner, path, methods, self.routes, greedy_child=True)
         target = resolve_service_target(self._owner, service)

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
+from ._checkov import skip_checkov
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
@@ -24,7 +25,7 @@ from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
 from ._typecheck import check_prop_types
-from ._validation import InvalidPropError, check_int_range
+from ._validation import InvalidPropError, check_int_range, is_token
 from .deployment import DeploymentStrategy
 
 __all__ = ["FARGATE_MEMORY", "FargateService"]
@@ -40,7 +41,17 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122881, 8192)),
 }
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+# a host name of at least two labels (no wildcard: a name the service is called by)
+_DOMAIN_NAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 _TEST_LISTENER_PORT = 9000
+_PLAINTEXT_INSIDE_VPC = (
+    "Internal load balancer without certificate= (opt-in, see the README's TLS section): the "
+    "HTTP hop never leaves the VPC and only the API's VPC link security group may reach the "
+    "listener; give the service a certificate and domain_name for HTTPS only."
+)
 #: Service props the construct owns, with the reason (overriding them is rejected).
 _PROTECTED_SERVICE_PROPS = {
     "cluster": "the platform's cluster",
@@ -84,7 +95,15 @@ class FargateService(Construct):
         cpu_target_percent: CPU target tracking. Default: 60.
         requests_per_target: request-count target tracking. Default: 500 per minute.
         public: an internet-facing load balancer instead of an internal one. Default: False.
-        certificate: HTTPS with HTTP->HTTPS redirect; needs ``public=True``. Default: none.
+        certificate: an ACM certificate: the load balancer listens on HTTPS (port 443, modern
+            TLS policy) and, internal, on HTTPS only (no plaintext listener; the blue/green
+            test listener too); public, port 80 redirects to HTTPS. Default: none: HTTP on
+            port 80 (internal: reachable only from the API's VPC link).
+        domain_name: the name on ``certificate`` the service is called by; an
+            :class:`ApiFrontDoor` route calls ``https://<domain_name>`` and API Gateway checks
+            the certificate against it. Required with a certificate on an internal load
+            balancer; no DNS record is created (API Gateway reaches the load balancer through
+            its VPC link, by ARN). Default: none.
         environment: container environment (no secrets). Default: none.
         secrets: container secrets (``ecs.Secret``). Default: none.
         readonly_root_filesystem: with a writable ``/tmp`` volume. Default: True.
@@ -106,7 +125,8 @@ class FargateService(Construct):
 
     Attributes:
         service, task_definition, container, load_balancer, listener, target_group, vpc,
-        connections (the service's), log_group, access_logs_bucket, alarms,
+        connections (the service's), log_group, access_logs_bucket, alarms, certificate,
+        domain_name,
         green_target_group / test_listener (canary, linear and blue/green only), deployment.
     """
 
@@ -129,6 +149,7 @@ class FargateService(Construct):
         requests_per_target: int = 500,
         public: bool = False,
         certificate: acm.ICertificate | None = None,
+        domain_name: str | None = None,
         environment: Mapping[str, str] | None = None,
         secrets: Mapping[str, ecs.Secret] | None = None,
         readonly_root_filesystem: bool = True,
@@ -144,13 +165,7 @@ class FargateService(Construct):
         owner = f"FargateService '{construct_id}'"
         # validate
         self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
-        if certificate is not None and not public:
-            raise InvalidPropError(
-                owner,
-                "certificate",
-                "a certificate with public=False",
-                "allowed only with public=True",
-            )
+        self._check_domain_name(owner, certificate, domain_name, public)
         check_int_range(owner, "cpu_target_percent", cpu_target_percent, 10, 90)
         check_int_range(owner, "requests_per_target", requests_per_target, 1, 100_000)
         if user is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", user):
@@ -251,11 +266,13 @@ class FargateService(Construct):
         self.target_group = self._target_group(
             "TargetGroup", vpc, container_port, health_check_path
         )
+        self.certificate: acm.ICertificate | None = certificate
+        self.domain_name: str | None = domain_name
         self.listener = self._build_listener(public, certificate)
         self.green_target_group: elbv2.ApplicationTargetGroup | None = None
         self.test_listener: elbv2.ApplicationListener | None = None
         if self.deployment.shifts_traffic:
-            self._build_traffic_shift_rules(vpc, container_port, health_check_path)
+            self._build_traffic_shift_rules(vpc, container_port, health_check_path, certificate)
         self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(
             response_time_threshold or cdk.Duration.seconds(2), env
         )
@@ -360,6 +377,36 @@ class FargateService(Construct):
                 owner, "health_check_path", path, "allowed: a URL path starting with '/'"
             )
 
+    @staticmethod
+    def _check_domain_name(
+        owner: str, certificate: acm.ICertificate | None, domain_name: str | None, public: bool
+    ) -> None:
+        if domain_name is None:
+            if certificate is not None and not public:
+                raise InvalidPropError(
+                    owner,
+                    "domain_name",
+                    None,
+                    "allowed: the name on the certificate the service is called by (e.g. "
+                    "'catalog.internal.example.com'); required with certificate= on an internal "
+                    "load balancer, whose own DNS name no certificate can cover",
+                )
+            return
+        if certificate is None:
+            raise InvalidPropError(
+                owner, "domain_name", domain_name, "allowed only with certificate="
+            )
+        if not is_token(domain_name) and (
+            not isinstance(domain_name, str) or not _DOMAIN_NAME.match(domain_name)
+        ):
+            raise InvalidPropError(
+                owner,
+                "domain_name",
+                domain_name,
+                "allowed: a DNS host name of two or more labels (letters, digits, '-'), "
+                "without a wildcard",
+            )
+
     # ---------------------------------------------------------------- builders
 
     def _network(self, env: ResolvedPlatform) -> tuple[ec2.IVpc, ecs.ICluster]:
@@ -443,18 +490,21 @@ class FargateService(Construct):
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                open=True,
+                open=public,
             )
-            self.load_balancer.add_redirect(
-                source_port=80,
-                source_protocol=elbv2.ApplicationProtocol.HTTP,
-                target_port=443,
-                target_protocol=elbv2.ApplicationProtocol.HTTPS,
-            )
+            if public:  # browsers type http://: redirect them; nothing internal needs port 80
+                self.load_balancer.add_redirect(
+                    source_port=80,
+                    source_protocol=elbv2.ApplicationProtocol.HTTP,
+                    target_port=443,
+                    target_protocol=elbv2.ApplicationProtocol.HTTPS,
+                )
         else:
             listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=public
             )
+            if not public:
+                self._skip_plaintext_checks(listener)
         if not self.deployment.shifts_traffic:
             listener.add_target_groups("Default", target_groups=[self.target_group])
         else:
@@ -488,7 +538,9 @@ class FargateService(Construct):
             **props,
         )
 
-    def _build_traffic_shift_rules(self, vpc: ec2.IVpc, port: int, path: str) -> None:
+    def _build_traffic_shift_rules(
+        self, vpc: ec2.IVpc, port: int, path: str, certificate: acm.ICertificate | None
+    ) -> None:
         """Green target group, production rule and test listener for ECS-native shifting."""
         green = self._target_group("GreenTargetGroup", vpc, port, path)
         self._production_rule = elbv2.ApplicationListenerRule(
@@ -502,10 +554,22 @@ class FargateService(Construct):
         self.test_listener = self.load_balancer.add_listener(
             "TestListener",
             port=_TEST_LISTENER_PORT,
-            protocol=elbv2.ApplicationProtocol.HTTP,
+            protocol=(
+                elbv2.ApplicationProtocol.HTTPS
+                if certificate is not None
+                else elbv2.ApplicationProtocol.HTTP
+            ),
+            certificates=(
+                [elbv2.ListenerCertificate.from_certificate_manager(certificate)]
+                if certificate is not None
+                else None
+            ),
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if certificate is not None else None,
             open=False,
             default_action=elbv2.ListenerAction.fixed_response(404),
         )
+        if certificate is None:
+            self._skip_plaintext_checks(self.test_listener)
         self._test_rule = elbv2.ApplicationListenerRule(
             self,
             "TestRule",
@@ -595,6 +659,15 @@ class FargateService(Construct):
                 platform=env,
             ),
         ]
+
+    @staticmethod
+    def _skip_plaintext_checks(listener: elbv2.ApplicationListener) -> None:
+        skip_checkov(listener, "CKV_AWS_2", _PLAINTEXT_INSIDE_VPC)
+        skip_checkov(
+            listener,
+            "CKV_AWS_103",
+            "An HTTP listener has no TLS policy to check. " + _PLAINTEXT_INSIDE_VPC,
+        )
 
     def _acknowledge(self, public: bool, execute_command: bool) -> None:
         execution_role = self.task_definition.execution_role

@@ -389,7 +389,7 @@ def test_image_asset_synthesizes_without_docker(tmp_path):
         ({"health_check_path": "health"}, "health_check_path", "health"),
         ({"min_capacity": 5, "max_capacity": 2}, "min_capacity", 5),
         ({"desired_count": 9, "min_capacity": 1, "max_capacity": 4}, "desired_count", 9),
-        ({"with_certificate": True}, "certificate", "a certificate with public=False"),
+        ({"with_certificate": True}, "domain_name", None),
         ({"deployment": "AllAtOnce"}, "deployment", "AllAtOnce"),
         (
             {"deployment": DeploymentStrategy.linear(2, 1)},
