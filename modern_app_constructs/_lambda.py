@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NewType
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +24,7 @@ from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import ResolvedPlatform
+from ._validation import InvalidPropError
 
 __all__ = [
     "ASSET_EXCLUDES",
@@ -32,6 +34,7 @@ __all__ = [
     "FunctionOverrides",
     "asset_code",
     "check_function_overrides",
+    "check_in_vpc",
     "create_function",
     "powertools_layer",
 ]
@@ -63,6 +66,30 @@ _PROTECTED_FUNCTION_PROPS = {
     "environment": "a construct argument",
     "environment_encryption": "the platform's key (standalone: the AWS-managed key)",
 }
+#: Function props ``in_vpc=True`` owns, with the reason.
+_VPC_FUNCTION_PROPS = dict.fromkeys(
+    (
+        "vpc",
+        "vpc_subnets",
+        "security_groups",
+        "allow_all_outbound",
+        "allow_all_ipv6_outbound",
+        "allow_public_subnet",
+        "ipv6_allowed_for_dual_stack",
+    ),
+    "in_vpc=True places the function (the platform's private subnets, its own security group; "
+    "open more with function.connections)",
+)
+#: What Lambda needs to manage a VPC function's network interfaces (the actions of the
+#: AWS-managed AWSLambdaVPCAccessExecutionRole, without its CloudWatch Logs wildcards).
+_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
 
@@ -71,18 +98,39 @@ FunctionOverrides = NewType("FunctionOverrides", dict[str, Any])
 
 
 def check_function_overrides(
-    owner: str, overrides: Mapping[str, Any] | None, prop: str = "function_overrides"
+    owner: str,
+    overrides: Mapping[str, Any] | None,
+    prop: str = "function_overrides",
+    *,
+    in_vpc: bool = False,
 ) -> FunctionOverrides:
     """Validate ``overrides`` before anything is created (every problem reported at once).
+
+    With ``in_vpc``, the VPC props belong to the construct too.
 
     Raises:
         InvalidPropError: keys ``lambda_.Function`` does not take, or keys safety owns.
     """
+    protected = {**_PROTECTED_FUNCTION_PROPS, **(_VPC_FUNCTION_PROPS if in_vpc else {})}
     return FunctionOverrides(
-        merge_overrides(
-            owner, prop, lambda_.Function.__init__, {}, overrides, _PROTECTED_FUNCTION_PROPS
-        )
+        merge_overrides(owner, prop, lambda_.Function.__init__, {}, overrides, protected)
     )
+
+
+def check_in_vpc(owner: str, in_vpc: bool, platform: ResolvedPlatform) -> None:
+    """Reject ``in_vpc=True`` without a platform environment (whose VPC it would use).
+
+    Raises:
+        InvalidPropError: ``in_vpc`` standalone.
+    """
+    if in_vpc and platform.platform is None:
+        raise InvalidPropError(
+            owner,
+            "in_vpc",
+            in_vpc,
+            "allowed only with a platform environment (the function goes into its private "
+            "subnets); standalone, pass function_overrides={'vpc': ..., 'vpc_subnets': ...}",
+        )
 
 
 def asset_code(path: str | Path) -> lambda_.Code:
@@ -140,6 +188,7 @@ def create_function(
     reserved_concurrent_executions: int | None = None,
     log_retention: logs.RetentionDays | None = None,
     environment_key: kms.IKey | None = None,
+    in_vpc: bool = False,
     overrides: FunctionOverrides | None = None,
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
@@ -148,8 +197,11 @@ def create_function(
     log group (platform retention and key), a dedicated role that may only write to that log
     group (no AWS-managed policy), the Powertools layer and its environment, the environment
     encrypted with ``environment_key`` (default: the platform's key; standalone without one,
-    Lambda's AWS-managed key). ``overrides`` (checked first with
-    :func:`check_function_overrides`) set any other ``lambda_.Function`` prop.
+    Lambda's AWS-managed key). With ``in_vpc`` (checked first with :func:`check_in_vpc`), the
+    function runs in the platform's private subnets with a security group of its own that
+    allows outbound HTTPS only, and its role may manage the network interfaces Lambda creates.
+    ``overrides`` (checked first with :func:`check_function_overrides`) set any other
+    ``lambda_.Function`` prop.
     """
     log_group = create_log_group(
         scope, f"{construct_id}LogGroup", platform=platform, retention=log_retention
@@ -191,6 +243,8 @@ def create_function(
     # Lambda decrypts through a grant it creates for the function (an AWS resource grant); the
     # role needs no key permission
     key = environment_key if environment_key is not None else platform.key
+    if in_vpc:
+        props.update(_vpc_placement(scope, construct_id, platform, role))
     function = lambda_.Function(
         scope,
         construct_id,
@@ -213,7 +267,38 @@ def create_function(
         role,
         "AwsSolutions-IAM5",
         "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; "
-        "active tracing needs them on '*'.",
+        "active tracing needs them on '*'."
+        + (
+            " In a VPC, Lambda manages the function's network interfaces with this role: "
+            "ec2:DescribeNetworkInterfaces/DescribeSubnets work on '*' only, and the interfaces "
+            "are created by Lambda, so their ids are unknown to the template."
+            if in_vpc
+            else ""
+        ),
         findings=["Resource::*"],
     )
     return function, log_group
+
+
+def _vpc_placement(
+    scope: Construct, construct_id: str, platform: ResolvedPlatform, role: iam.Role
+) -> dict[str, Any]:
+    """The function props of ``in_vpc=True``: private subnets, an egress-only security group."""
+    assert platform.platform is not None  # check_in_vpc ran in the constructor
+    vpc = platform.platform.vpc
+    security_group = ec2.SecurityGroup(
+        scope,
+        f"{construct_id}SecurityGroup",
+        vpc=vpc,
+        description=f"{scope.node.path}/{construct_id}: outbound HTTPS (AWS APIs) only",
+        allow_all_outbound=False,
+    )
+    security_group.add_egress_rule(
+        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (through the NAT gateways)"
+    )
+    role.add_to_policy(iam.PolicyStatement(actions=_ENI_ACTIONS, resources=["*"]))
+    return {
+        "vpc": vpc,
+        "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        "security_groups": [security_group],
+    }

@@ -17,7 +17,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._alarms import create_alarm
-from ._lambda import DEFAULT_RUNTIME, asset_code, check_function_overrides, create_function
+from ._lambda import (
+    DEFAULT_RUNTIME,
+    asset_code,
+    check_function_overrides,
+    check_in_vpc,
+    create_function,
+)
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
@@ -79,9 +85,16 @@ class CanaryFunction(Construct):
         ignore_alarms: break-glass: deploy even while an alarm is in ALARM (also set for every
             CanaryFunction by ``-c modern-app-constructs:ignoreAlarms=true``). Default: False.
         reserved_concurrent_executions: Default: unreserved.
-        function_overrides: any other ``lambda_.Function`` prop (e.g. ``vpc``,
+        in_vpc: run the function (and the built-in smoke test) in the platform's private
+            subnets, each with a security group of its own allowing outbound HTTPS only (open
+            more with ``function.connections``, e.g. to a database). It costs network
+            interfaces, NAT traffic for every AWS API call and a little cold-start time (see
+            the README); needs a platform environment. Default: False: Lambda's own network,
+            which reaches AWS APIs only.
+        function_overrides: any other ``lambda_.Function`` prop (e.g.
             ``ephemeral_storage_size``); props the construct sets for safety (role, log group,
-            tracing, architecture, ...) are rejected. Default: none.
+            tracing, architecture, environment encryption, and the VPC props with ``in_vpc``)
+            are rejected. Default: none.
         platform: the :class:`IPlatformEnvironment` to deploy into. Default: the app's
             platform environment, if any; standalone otherwise (profile from the context, no
             shared key, alarms without actions).
@@ -122,6 +135,7 @@ class CanaryFunction(Construct):
         smoke_test_expected_status_codes: Sequence[int] | None = None,
         ignore_alarms: bool = False,
         reserved_concurrent_executions: int | None = None,
+        in_vpc: bool = False,
         function_overrides: Mapping[str, Any] | None = None,
         platform: IPlatformEnvironment | None = None,
     ) -> None:
@@ -129,7 +143,7 @@ class CanaryFunction(Construct):
         owner = f"CanaryFunction '{construct_id}'"
         timeout = timeout or cdk.Duration.seconds(30)
         # validate
-        function_props = check_function_overrides(owner, function_overrides)
+        function_props = check_function_overrides(owner, function_overrides, in_vpc=in_vpc)
         self._validate(
             owner,
             memory_size=memory_size,
@@ -149,6 +163,7 @@ class CanaryFunction(Construct):
 
         # resolve defaults
         env = resolve_platform(self, platform)
+        check_in_vpc(owner, in_vpc, env)
         self.deployment: DeploymentStrategy = strategy or DeploymentStrategy.of(
             env.profile.lambda_deployment, owner=owner, prop="profile.lambda_deployment"
         ).check_lambda(owner, "profile.lambda_deployment")
@@ -171,6 +186,7 @@ class CanaryFunction(Construct):
             platform=env,
             service_name=service_name or construct_id,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            in_vpc=in_vpc,
             overrides=function_props,
         )
         self.version: lambda_.Version = self.function.current_version
@@ -182,7 +198,7 @@ class CanaryFunction(Construct):
         self.smoke_test_function: lambda_.Function | None = None
         if smoke_test_event is not None:
             self.smoke_test_function = self._build_smoke_test(
-                smoke_test_event, smoke_test_expected_status_codes, timeout, env
+                smoke_test_event, smoke_test_expected_status_codes, timeout, env, in_vpc
             )
             pre_traffic_hook = self.smoke_test_function
 
@@ -430,6 +446,7 @@ class CanaryFunction(Construct):
         expected_status_codes: Sequence[int] | None,
         timeout: cdk.Duration,
         env: ResolvedPlatform,
+        in_vpc: bool,
     ) -> lambda_.Function:
         environment = {
             "TARGET_VERSION_ARN": self.version.function_arn,
@@ -448,6 +465,7 @@ class CanaryFunction(Construct):
             environment=environment,
             platform=env,
             service_name=f"{self.node.id}-smoke-test",
+            in_vpc=in_vpc,
         )
         self.version.grant_invoke(hook)
         return hook

@@ -21,7 +21,7 @@ from constructs import Construct
 from ._alarms import create_alarm
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._kms import deny_direct_grants
-from ._lambda import check_function_overrides, create_function
+from ._lambda import check_function_overrides, check_in_vpc, create_function
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._overrides import merge_overrides
@@ -124,6 +124,11 @@ class DecoupledWorker(Construct):
         age_alarm_threshold: alarm when the oldest message is older. Default: 5 minutes.
         service_name: Powertools service name of a new function. Default: the id.
         cluster: the ECS cluster of a container consumer. Default: the platform's.
+        in_vpc: run a new consumer function (``code`` + ``handler``) in the platform's
+            private subnets with a security group of its own allowing outbound HTTPS only (a
+            ``CanaryFunction`` consumer takes ``in_vpc`` itself; a container always runs in
+            private subnets). Needs a platform environment; see the README for the costs.
+            Default: False.
         function_overrides: other ``lambda_.Function`` props of a new consumer function;
             safety-owned props are rejected. Default: none.
         queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
@@ -166,6 +171,7 @@ class DecoupledWorker(Construct):
         age_alarm_threshold: cdk.Duration | None = None,
         service_name: str | None = None,
         cluster: ecs.ICluster | None = None,
+        in_vpc: bool = False,
         function_overrides: Mapping[str, Any] | None = None,
         queue_overrides: Mapping[str, Any] | None = None,
         platform: IPlatformEnvironment | None = None,
@@ -183,7 +189,15 @@ class DecoupledWorker(Construct):
             raise InvalidPropError(
                 owner, "function_overrides", function_overrides, "allowed only with code + handler"
             )
-        function_props = check_function_overrides(owner, function_overrides)
+        if in_vpc and code is None:
+            raise InvalidPropError(
+                owner,
+                "in_vpc",
+                in_vpc,
+                "allowed only with code + handler (a CanaryFunction consumer takes in_vpc "
+                "itself; a container consumer runs in private subnets already)",
+            )
+        function_props = check_function_overrides(owner, function_overrides, in_vpc=in_vpc)
         extra_queue_props = merge_overrides(
             owner,
             "queue_overrides",
@@ -206,6 +220,7 @@ class DecoupledWorker(Construct):
 
         # resolve defaults
         env = resolve_platform(self, platform)
+        check_in_vpc(owner, in_vpc, env)
         warn_if_canary_bypassed(self, "consumer", consumer)
         if cluster is None and env.platform is not None:
             cluster = env.platform.cluster
@@ -273,6 +288,7 @@ class DecoupledWorker(Construct):
                     platform=env,
                     service_name=service_name or construct_id,
                     environment_key=self.key,
+                    in_vpc=in_vpc,
                     overrides=function_props,
                 )
             self.consumer = function
