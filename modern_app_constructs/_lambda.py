@@ -90,6 +90,8 @@ _ENI_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
+#: Function props that give it a dead-letter queue of its own (asynchronous invocations).
+_DEAD_LETTER_PROPS = {"dead_letter_queue", "dead_letter_queue_enabled", "dead_letter_topic"}
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "tests")
 
@@ -190,6 +192,7 @@ def create_function(
     environment_key: kms.IKey | None = None,
     in_vpc: bool = False,
     overrides: FunctionOverrides | None = None,
+    no_dead_letter_queue: str,
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
 
@@ -201,7 +204,9 @@ def create_function(
     function runs in the platform's private subnets with a security group of its own that
     allows outbound HTTPS only, and its role may manage the network interfaces Lambda creates.
     ``overrides`` (checked first with :func:`check_function_overrides`) set any other
-    ``lambda_.Function`` prop.
+    ``lambda_.Function`` prop. ``no_dead_letter_queue`` says why the function needs no Lambda
+    dead-letter queue (how it is invoked); it acknowledges the rule sets' findings about it
+    unless ``overrides`` configure one.
     """
     log_group = create_log_group(
         scope, f"{construct_id}LogGroup", platform=platform, retention=log_retention
@@ -263,6 +268,8 @@ def create_function(
             "environment is encrypted with Lambda's AWS-managed key and holds configuration, "
             "never secrets; a key per function would cost USD 1 a month each.",
         )
+    if not _DEAD_LETTER_PROPS & set(overrides or {}):
+        acknowledge(function, "Serverless-LambdaDLQ", no_dead_letter_queue)
     acknowledge(
         role,
         "AwsSolutions-IAM5",

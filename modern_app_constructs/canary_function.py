@@ -188,6 +188,13 @@ class CanaryFunction(Construct):
             reserved_concurrent_executions=reserved_concurrent_executions,
             in_vpc=in_vpc,
             overrides=function_props,
+            no_dead_letter_queue=(
+                "A Lambda dead-letter queue only catches asynchronous invocations. The library "
+                "invokes a CanaryFunction synchronously (ApiFrontDoor routes, a DecoupledWorker's "
+                "SQS event source, whose failures go to the queue's own dead-letter queue); a "
+                "caller that invokes it asynchronously adds function_overrides="
+                "{'dead_letter_queue_enabled': True}."
+            ),
         )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=alias_name, version=self.version)
@@ -466,6 +473,11 @@ class CanaryFunction(Construct):
             platform=env,
             service_name=f"{self.node.id}-smoke-test",
             in_vpc=in_vpc,
+            no_dead_letter_queue=(
+                "CodeDeploy invokes this pre-traffic hook and waits for the status it reports; "
+                "a hook that fails without reporting fails the deployment at CodeDeploy's hook "
+                "timeout, which rolls back. A dead-letter queue would only keep the event."
+            ),
         )
         self.version.grant_invoke(hook)
         return hook

@@ -24,6 +24,7 @@ from ._kms import deny_direct_grants
 from ._lambda import check_function_overrides, check_in_vpc, create_function
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
+from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
 from ._routes.lambda_route import warn_if_canary_bypassed
@@ -251,6 +252,13 @@ class DecoupledWorker(Construct):
                 redrive_permission=sqs.RedrivePermission.ALLOW_ALL
             ),
         )
+        acknowledge(
+            self.dead_letter_queue,
+            "Serverless-SQSRedrivePolicy",
+            "This is the worker's dead-letter queue, the end of the redrive chain: messages are "
+            "kept 14 days, an alarm fires when it is not empty, and operators redrive it "
+            "(RedriveAllowPolicy allowAll).",
+        )
         self.queue = self._build_queue(
             "Queue",
             env,
@@ -290,6 +298,12 @@ class DecoupledWorker(Construct):
                     environment_key=self.key,
                     in_vpc=in_vpc,
                     overrides=function_props,
+                    no_dead_letter_queue=(
+                        "Invoked synchronously by the worker's SQS event source mapping: "
+                        "messages it fails on return to the queue and, after max_receive_count "
+                        "receives, move to the worker's dead-letter queue (alarmed on). A Lambda "
+                        "dead-letter queue only catches asynchronous invocations."
+                    ),
                 )
             self.consumer = function
             self.event_source = event_sources.SqsEventSource(
@@ -300,6 +314,7 @@ class DecoupledWorker(Construct):
                 report_batch_item_failures=True,
             )
             function.add_event_source(self.event_source)
+            self._acknowledge_event_source(function)
 
         # expose
         self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(age_threshold, env)
@@ -591,6 +606,19 @@ class DecoupledWorker(Construct):
             if policy is not None:
                 subscription.node.add_dependency(policy)
         return subscription
+
+    def _acknowledge_event_source(self, function: lambda_.IFunction) -> None:
+        # the mapping aws-cdk-lib's SqsEventSource adds beside the function (or alias)
+        mapping = function.node.find_child(
+            f"SqsEventSource:{cdk.Names.node_unique_id(self.queue.node)}"
+        )
+        acknowledge(
+            mapping,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "On-failure destinations exist for stream and Kafka sources only. For this SQS "
+            "source, messages the consumer fails on return to the queue and, after "
+            "max_receive_count receives, move to the worker's dead-letter queue (alarmed on).",
+        )
 
     def _build_processor(
         self, container: WorkerContainer, cluster: ecs.ICluster, env: ResolvedPlatform

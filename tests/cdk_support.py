@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
+from cdk_nag import ServerlessChecks
 from constructs import IConstruct
 
 from modern_app_constructs import PlatformEnvironment
@@ -21,6 +22,8 @@ from modern_app_constructs.testing import app_for_tests
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
 PROFILES = ("dev", "prod")
+#: The cdk-nag packs gated next to AwsSolutions (``assert_compliant(app, GATED_PACKS)``).
+GATED_PACKS = (ServerlessChecks,)
 ENV = cdk.Environment(region="eu-west-1")
 
 
