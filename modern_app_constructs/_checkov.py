@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import IConstruct
 
-__all__ = ["CHECKOV_METADATA_KEY", "skip_checkov"]
+__all__ = ["CHECKOV_METADATA_KEY", "skip_checkov", "skip_checkov_on_vpc_handler"]
 
 CHECKOV_METADATA_KEY = "checkov"
 
@@ -39,3 +39,30 @@ def skip_checkov(construct: IConstruct, check_id: str, comment: str) -> None:
     skips = [entry for entry in existing.get("skip", []) if entry.get("id") != check_id]
     skips.append({"id": check_id, "comment": comment})
     resource.add_metadata(CHECKOV_METADATA_KEY, {**existing, "skip": skips})
+
+
+#: The provider aws-cdk-lib adds to a stack whose VPC restricts its default security group.
+_VPC_HANDLER_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+_VPC_HANDLER_REASON = (
+    "aws-cdk-lib's own deploy-time handler (feature flag "
+    "@aws-cdk/aws-ec2:restrictDefaultSecurityGroup) that removes the rules of this VPC's default "
+    "security group: CloudFormation invokes it synchronously, once per change of the VPC, and it "
+    "calls the EC2 API only. It needs no dead-letter queue, no VPC placement and no reserved "
+    "concurrency; the library does not own its code."
+)
+
+
+def skip_checkov_on_vpc_handler(vpc: IConstruct) -> None:
+    """Skip the Lambda checks that do not apply on aws-cdk-lib's default-security-group handler.
+
+    A ``Vpc`` created with the ``restrictDefaultSecurityGroup`` feature flag (cdk.json) adds, at
+    stack level, a custom-resource provider whose ``AWS::Lambda::Function`` checkov would report
+    (CKV_AWS_115/116/117). The construct that creates the VPC records why on that resource; no
+    other stack or resource is touched. Nothing happens when the flag is off.
+    """
+    provider = cdk.Stack.of(vpc).node.try_find_child(_VPC_HANDLER_PROVIDER)
+    handler = provider.node.try_find_child("Handler") if provider is not None else None
+    if handler is None:
+        return
+    for check_id in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"):
+        skip_checkov(handler, check_id, _VPC_HANDLER_REASON)

@@ -90,6 +90,18 @@ _ENI_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
+#: Why a function without in_vpc=True stays outside the VPC (checkov CKV_AWS_117).
+_OUTSIDE_THE_VPC = (
+    "Opt-in (in_vpc=True): the function calls AWS APIs only, which Lambda's own network reaches; "
+    "nothing in the VPC can reach it either way, and a VPC would add network interfaces, NAT "
+    "traffic and cold-start time for no isolation gained."
+)
+#: Why no concurrency is reserved unless asked for (checkov CKV_AWS_115).
+_UNRESERVED_CONCURRENCY = (
+    "Opt-in (reserved_concurrent_executions= or function_overrides): reserving concurrency takes "
+    "it from the account's shared pool and throttles at a guessed limit; a DecoupledWorker bounds "
+    "its consumer with the event source's max_concurrency, and the API stage is throttled."
+)
 #: Function props that give it a dead-letter queue of its own (asynchronous invocations).
 _DEAD_LETTER_PROPS = {"dead_letter_queue", "dead_letter_queue_enabled", "dead_letter_topic"}
 #: Files that must never reach a Lambda asset: they would change its hash on every machine.
@@ -270,6 +282,11 @@ def create_function(
         )
     if not _DEAD_LETTER_PROPS & set(overrides or {}):
         acknowledge(function, "Serverless-LambdaDLQ", no_dead_letter_queue)
+        skip_checkov(function, "CKV_AWS_116", no_dead_letter_queue)
+    if not in_vpc and "vpc" not in (overrides or {}):
+        skip_checkov(function, "CKV_AWS_117", _OUTSIDE_THE_VPC)
+    if props.get("reserved_concurrent_executions") is None:
+        skip_checkov(function, "CKV_AWS_115", _UNRESERVED_CONCURRENCY)
     acknowledge(
         role,
         "AwsSolutions-IAM5",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._checkov import skip_checkov
 from ._platform import ResolvedPlatform
 
 __all__ = ["create_log_group"]
@@ -31,4 +32,12 @@ def create_log_group(
     )
     if platform.key is not None:
         log_group.node.add_dependency(platform.key)
+    else:
+        skip_checkov(
+            log_group,
+            "CKV_AWS_158",
+            "Standalone (no platform environment, hence no customer-managed key): CloudWatch "
+            "Logs encrypts the group with its own key; a key whose policy admits CloudWatch "
+            "Logs is what a PlatformEnvironment provides.",
+        )
     return log_group

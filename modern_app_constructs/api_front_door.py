@@ -20,6 +20,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
 from ._alarms import create_alarm
+from ._checkov import skip_checkov
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
@@ -253,6 +254,12 @@ class ApiFrontDoor(Construct):
             **api_props,
         )
         self.stage: apigateway.Stage = self.api.deployment_stage
+        skip_checkov(
+            self.stage,
+            "CKV_AWS_120",
+            "No stage cache: a cache is a paid, always-on cluster, and the routes are writes "
+            "(Lambda, SQS) or a proxy to a live service whose answers must not be served stale.",
+        )
         self.url: str = self.api.url
         self._validator = apigateway.RequestValidator(
             self,

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
-from ._checkov import skip_checkov
+from ._checkov import skip_checkov, skip_checkov_on_vpc_handler
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
@@ -428,6 +428,7 @@ class FargateService(Construct):
             ],
             flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
         )
+        skip_checkov_on_vpc_handler(vpc)
         cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
@@ -456,6 +457,12 @@ class FargateService(Construct):
             "AwsSolutions-S1",
             "This bucket only receives load-balancer access logs; logging access to the log "
             "bucket itself would need yet another bucket. It is private, TLS-only and versioned.",
+        )
+        skip_checkov(
+            bucket,
+            "CKV_AWS_18",
+            "A log bucket: it only receives the load balancer's access logs, and logging access "
+            "to it would need yet another bucket. It is private, TLS-only and versioned.",
         )
         return bucket
 
@@ -499,6 +506,13 @@ class FargateService(Construct):
                     target_port=443,
                     target_protocol=elbv2.ApplicationProtocol.HTTPS,
                 )
+                for group in self.load_balancer.connections.security_groups:
+                    skip_checkov(
+                        group,
+                        "CKV_AWS_260",
+                        "An internet-facing load balancer with a certificate: port 80 is open to "
+                        "the internet only to answer every request with a redirect to HTTPS.",
+                    )
         else:
             listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=public

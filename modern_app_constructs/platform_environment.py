@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
+from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import (
     CONTRACT_PARAMETERS,
     CONTRACT_VERSION,
@@ -364,7 +365,7 @@ class PlatformEnvironment(Construct):
         )
         flow_log_group = create_log_group(self, "FlowLogs", platform=own)
         nat_gateways = min(self.profile.nat_gateways, max_azs)
-        return ec2.Vpc(
+        vpc = ec2.Vpc(
             self,
             "Vpc",
             max_azs=max_azs,
@@ -392,6 +393,8 @@ class PlatformEnvironment(Construct):
                 )
             },
         )
+        skip_checkov_on_vpc_handler(vpc)
+        return vpc
 
     def _publish_contract(self) -> dict[str, ssm.StringParameter]:
         """The contract as SSM parameters (README: "The platform contract")."""

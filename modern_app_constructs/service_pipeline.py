@@ -22,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct, IConstruct
 
+from ._checkov import skip_checkov
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, resolve_platform
@@ -685,6 +686,21 @@ class ServicePipeline(Construct):
             "CloudTrail data events record access where the account enables them, and a "
             "server-access-log bucket would need this acknowledgment itself.",
         )
+        skip_checkov(
+            bucket,
+            "CKV_AWS_18",
+            "The artifact bucket holds only the pipeline's transient artifacts, read and written "
+            "by the pipeline's own roles; a server-access-log bucket would need this skip itself.",
+        )
+        skip_checkov(
+            bucket,
+            "CKV_AWS_21",
+            "The artifact bucket holds transient artifacts that each pipeline execution writes "
+            "anew under new keys; old versions would keep nothing anyone reads.",
+        )
+        for policy in self.pipeline.node.find_all():
+            if isinstance(policy, iam.CfnPolicy) and "/Assets/" in policy.node.path:
+                skip_checkov(policy, "CKV_AWS_111", _GRANT_REASONS["asset-projects"])
         # CDK Pipelines adds its grants up to synthesis: the IAM5 findings are worked out from
         # the final policies, each one matched to the grant that causes it.
         cdk.Aspects.of(self.pipeline).add(

@@ -38,8 +38,23 @@ def synth_sample(profile: str, outdir: Path) -> SynthesizedSample:
     return SynthesizedSample(profile=profile, templates=templates, outdir=outdir)
 
 
+_SAMPLES: dict[str, SynthesizedSample] = {}
+
+
+def _sample_in(profile: str, tmp_path_factory: pytest.TempPathFactory) -> SynthesizedSample:
+    if profile not in _SAMPLES:
+        outdir = tmp_path_factory.mktemp(f"sample-{profile}")
+        _SAMPLES[profile] = synth_sample(profile, outdir)
+    return _SAMPLES[profile]
+
+
 @pytest.fixture(scope="session", params=PROFILES)
 def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The sample app, synthesized once per profile for the whole session."""
-    profile = request.param
-    return synth_sample(profile, tmp_path_factory.mktemp(f"sample-{profile}"))
+    return _sample_in(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SynthesizedSample]:
+    """The sample app in every profile, by profile: the same synthesis ``sample`` gives."""
+    return {profile: _sample_in(profile, tmp_path_factory) for profile in PROFILES}

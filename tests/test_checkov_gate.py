@@ -1,13 +1,20 @@
-"""The checkov gate (scripts/checkov_gate.py) on small templates: one checkov run for the module.
+"""checkov as a gate: the sample (both profiles) and every construct snapshot pass it.
 
-checkov runs from its own environment (``make checkov-install``); these tests prove the gate
-reports a failed check per resource, honours ``Metadata: checkov: skip`` entries and rejects
-a skip without a comment.
+checkov runs from its own environment (``make checkov-install``, ``scripts/checkov_gate.py``),
+once for the whole suite (its start-up costs seconds): over the sample's templates from the
+session's synthesis (``samples``: every stack, pipeline stages included), over the construct
+scenarios' snapshot files (the templates the snapshot tests compare), and over small templates
+that prove the gate reports a failed check per resource, honours ``Metadata: checkov: skip``
+entries and rejects a skip without a comment. Checks that do not apply are skipped on the
+resource by the construct that owns it, each with its reason.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,13 +79,63 @@ TEMPLATES = {
 }
 
 
+SNAPSHOTS = Path(__file__).parent / "__snapshots__"
+
+
+def _snapshot_templates() -> dict[str, dict[str, Any]]:
+    """The construct scenarios' snapshot files (the sample's come from its live synthesis)."""
+    found = {}
+    for path in sorted(SNAPSHOTS.rglob("*.json")):
+        if path.parent.name == "test_sample_snapshots":
+            continue
+        template = json.loads(path.read_text())
+        if "Resources" in template:
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{path.parent.name}.{path.stem}")
+            found[f"snapshot.{name}"] = template
+    return found
+
+
 @pytest.fixture(scope="module")
-def report():
+def gated(samples) -> dict[str, dict[str, Any]]:
+    """Every template the gate checks, by the name checkov reports it under."""
+    templates: dict[str, dict[str, Any]] = dict(TEMPLATES)
+    for profile, synthesized in samples.items():
+        for stack, template in synthesized.templates.items():
+            templates[f"sample.{profile}.{stack}"] = template
+    templates.update(_snapshot_templates())
+    return templates
+
+
+@pytest.fixture(scope="module")
+def report(gated):
     try:
         checkov_executable()
     except CheckovNotInstalledError as error:
         pytest.fail(str(error))
-    return run_checkov(TEMPLATES)
+    return run_checkov(gated)
+
+
+def _problems(report, prefix: str) -> str:
+    return "\n".join(line for line in report.describe().splitlines() if line.startswith(prefix))
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_the_sample_passes_checkov(report, gated, samples, profile):
+    prefix = f"sample.{profile}."
+    assert {f"{prefix}{stack}" for stack in samples[profile].templates} <= set(gated)
+    assert not _problems(report, prefix), _problems(report, prefix)
+
+
+def test_every_construct_snapshot_passes_checkov(report, gated):
+    scenarios = [name for name in gated if name.startswith("snapshot.")]
+    assert len(scenarios) >= 10
+    assert not _problems(report, "snapshot."), _problems(report, "snapshot.")
+
+
+def test_every_skip_carries_a_reason(report, gated):
+    ours = [s for s in report.skipped if s.template not in TEMPLATES]
+    assert ours
+    assert not [s for s in ours if s in report.uncommented_skips]
 
 
 def _ids(results, template, logical_id):
@@ -113,8 +170,8 @@ def test_a_skip_without_a_comment_fails_the_gate(report):
     assert "skipped without a comment" in report.describe()
 
 
-def test_every_template_was_read(report):
-    assert report.resource_count == 6
+def test_every_template_was_read(report, gated):
+    assert report.resource_count == sum(len(t["Resources"]) for t in gated.values())
 
 
 def test_parse_report_reads_a_single_report_and_ignores_other_frameworks():
