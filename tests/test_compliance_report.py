@@ -22,6 +22,7 @@ from scripts.compliance_report import (
     POSITION_KINDS,
     Finding,
     Position,
+    acknowledgments_from_assembly,
     findings_from_report,
     load_positions,
     position_for,
@@ -98,7 +99,7 @@ def test_a_rule_without_a_position_is_unreviewed():
     assert "**unreviewed**" in _row(document, "kms_create_grant_aws_service_check")
     assert "(CT.KMS.PR.3)" in _row(document, "kms_create_grant_aws_service_check")
     summary = next(line for line in document.splitlines() if line.startswith("| AWS Control"))
-    assert summary.endswith("| 0 | 1 | 1 | 0 | 1 |")
+    assert summary.endswith("| 0 | 1 | 1 | 0 | 1 | 0 |")
 
 
 def test_cells_escape_pipes():
@@ -133,6 +134,103 @@ def test_a_bad_positions_file_is_rejected(tmp_path, entry, message):
     path.write_text(f'[rules."Some-Rule"]\n{entry}\n')
     with pytest.raises(ValueError, match=message):
         load_positions(path)
+
+
+def test_acknowledged_and_skipped_findings_are_listed_with_their_reasons_not_counted():
+    quiet = [
+        _finding(
+            "Serverless",
+            "Serverless-LambdaDLQ",
+            p,
+            "Svc/Fn/Resource",
+            "Fn1",
+            status="acknowledged",
+            reason="invoked synchronously",
+        )
+        for p in ("dev", "prod")
+    ] + [
+        _finding(
+            "checkov",
+            "CKV_AWS_117",
+            "prod",
+            "Svc/Fn/Resource",
+            "Fn1",
+            status="skipped",
+            reason="opt-in",
+        )
+    ]
+    document = render(FINDINGS + quiet, POSITIONS)
+    summary = next(
+        line for line in document.splitlines() if line.startswith("| cdk-nag Serverless")
+    )
+    assert summary == "| cdk-nag Serverless | 1 | 1 | 1 | 1 | 0 | 1 |"
+    section = document[document.index("## Acknowledged or skipped on the resource") :]
+    assert _row(section, "Serverless-LambdaDLQ") == (
+        "| `Serverless-LambdaDLQ` | 1 | 1 | `Svc/Fn` (Fn1) | invoked synchronously |"
+    )
+    assert _row(section, "CKV_AWS_117") == (
+        "| `CKV_AWS_117` | 0 | 1 | `Svc/Fn` (Fn1) prod only | opt-in |"
+    )
+    assert _row(document, "Serverless-SNSRedrivePolicy")  # found ones keep their table
+
+
+def test_fixed_rules_no_longer_found_are_listed_with_how():
+    positions = {
+        **POSITIONS,
+        "CKV_AWS_173": Position("fixed", "the platform key encrypts environments"),
+        "VPCSubnetAutoAssignPublicIpDisabled": Position("fixed", "no public IPv4 at launch"),
+    }
+    document = render(FINDINGS, positions)
+    fixed = document[document.index("## Fixed by default") :]
+    assert "- `CKV_AWS_173`: the platform key encrypts environments" in fixed
+    assert "- `VPCSubnetAutoAssignPublicIpDisabled`: no public IPv4 at launch" in fixed
+    # found in dev (a fixed position with a finding): stays in its table, not listed as fixed
+    assert "ELBDeletionProtectionEnabled" not in fixed
+
+
+def test_acknowledgments_are_read_from_the_assembly_metadata(tmp_path):
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "artifacts": {
+                    "Svc": {
+                        "type": "aws:cloudformation:stack",
+                        "additionalMetadataFile": "Svc.metadata.json",
+                    }
+                }
+            }
+        )
+    )
+    (tmp_path / "Svc.metadata.json").write_text(
+        json.dumps(
+            {
+                "/Svc/Worker/Dlq/Resource": [{"type": "aws:cdk:logicalId", "data": "Dlq1"}],
+                "/Svc/Worker/Dlq": [
+                    {
+                        "type": "aws:cdk:acknowledged-rules",
+                        "data": {
+                            "Annotation::Serverless-SQSRedrivePolicy": "the end of  the chain",
+                            "Annotation::Unknown-Rule": "not a pack this report runs",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    found = acknowledgments_from_assembly(tmp_path, app="sample", profile="dev")
+    assert found == [
+        Finding(
+            "Serverless",
+            "Serverless-SQSRedrivePolicy",
+            "sample",
+            "dev",
+            "Svc",
+            "Svc/Worker/Dlq/Resource",
+            "Dlq1",
+            status="acknowledged",
+            reason="the end of the chain",
+        )
+    ]
 
 
 def test_findings_are_read_from_cdks_validation_report(tmp_path):
