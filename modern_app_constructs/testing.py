@@ -8,6 +8,7 @@ What a service team's test suite needs, in one place:
 - :func:`assert_compliant`: one synthesis behind cdk-nag (AwsSolutions plus the packs you name)
   and cfn-lint, a readable error listing every unacknowledged finding, and the templates by
   stack name so the rest of the suite reuses that one synthesis;
+- :func:`cfn_lint_errors`: cfn-lint's errors in a template you hold outside an app;
 - :func:`normalize` and the ``template_snapshot`` fixture: whole-template syrupy snapshots as
   readable JSON with only true noise scrubbed (asset hashes, Lambda version logical ids).
 
@@ -75,6 +76,7 @@ __all__ = [
     "app_for_tests",
     "assert_compliant",
     "cdk_json_context",
+    "cfn_lint_errors",
     "find_cdk_json",
     "normalize",
     "template_snapshot",
@@ -367,7 +369,7 @@ def _unreadable(error: RuntimeError) -> Finding:
 
 
 # (rule id, message, template path, stack construct path, path inside the template)
-_LintFinding = tuple[str, str, str, str, list[str]]
+_LintFinding = tuple[str, str, str, str, tuple[str, ...]]
 # (template path, stack construct path, region)
 _LintTarget = tuple[str, str, str]
 
@@ -480,7 +482,7 @@ class _Background:
 def _lint_report(findings: list[_LintFinding]) -> cdk.PolicyValidationPluginReport:
     violations = []
     for rule, description, template_path, construct_path, path in findings:
-        if path[:1] == ["Resources"] and len(path) > 1:
+        if path[:1] == ("Resources",) and len(path) > 1:
             resource = cdk.PolicyViolatingResource(
                 resource_logical_id=path[1],
                 template_path=template_path,
@@ -510,7 +512,27 @@ def _cfn_lint_rules() -> Any:
     return Runner(ConfigMixIn(regions=[_DEFAULT_LINT_REGION])).rules
 
 
-def _lint(template: str, region: str) -> list[tuple[str, str, list[str]]]:
+def cfn_lint_errors(template: Mapping[str, Any] | str, *, region: str = "us-east-1") -> list[str]:
+    """cfn-lint's errors (not warnings) in one template, one line each: ``rule path: message``.
+
+    For a template you hold outside an app (an integ app's output, a file); an app's own
+    templates are linted by :func:`app_for_tests` (``cfn_lint=True``) and
+    :func:`assert_compliant`. The rules load once per process and a template already linted
+    in this process is not linted again.
+
+    Args:
+        template: the template, as a dict or as its JSON text.
+        region: the region resource types and values are checked against. Default:
+            ``us-east-1``.
+    """
+    text = template if isinstance(template, str) else json.dumps(template)
+    return [f"{rule} {'/'.join(path)}: {message}" for rule, message, path in _lint(text, region)]
+
+
+# A synthesis often repeats templates (a platform stack in many tests, a pipeline's stages in
+# every profile): linting costs ~30 ms a resource, so each (text, region) is linted once.
+@functools.lru_cache(maxsize=512)
+def _lint(template: str, region: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     """cfn-lint errors (not warnings) of a template: (rule id, message, path) each."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.decode.decode import decode_str
@@ -520,11 +542,11 @@ def _lint(template: str, region: str) -> list[tuple[str, str, list[str]]]:
     if not matches:
         config = ConfigMixIn(regions=[region])
         matches = list(run_template_by_data(data, config, _cfn_lint_rules()))
-    return [
-        (match.rule.id, match.message, [str(part) for part in match.path])
+    return tuple(
+        (match.rule.id, match.message, tuple(str(part) for part in match.path))
         for match in matches
         if match.rule.id.startswith("E")
-    ]
+    )
 
 
 def _concrete(value: str | None) -> str | None:

@@ -18,24 +18,12 @@ from typing import Any
 
 import pytest
 
-from modern_app_constructs.testing import normalize
+from modern_app_constructs.testing import cfn_lint_errors, normalize
 from tests.cdk_support import ROOT
 
 INTEG_DIR = ROOT / "tests" / "integ"
 SNAPSHOTS = INTEG_DIR / "snapshots"
 APPS = sorted(INTEG_DIR.glob("integ_*.py"))
-
-
-def lint_errors(template: dict[str, Any]) -> list[str]:
-    """cfn-lint errors (not warnings) in ``template``, one line each."""
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
-    return [
-        f"{match.rule.id} {'/'.join(str(p) for p in match.path)}: {match.message}"
-        for match in matches
-        if match.rule.id.startswith("E")
-    ]
 
 
 def unsalted(template: dict[str, Any]) -> dict[str, Any]:
@@ -97,4 +85,4 @@ def test_integ_app_matches_its_snapshot(app, tmp_path, monkeypatch, request):
 
     (case,) = synthesized["integ.json"]["testCases"].values()
     for stack in case["stacks"]:
-        assert lint_errors(synthesized[f"{stack}.template.json"]) == [], stack
+        assert cfn_lint_errors(synthesized[f"{stack}.template.json"]) == [], stack

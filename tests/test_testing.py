@@ -25,6 +25,7 @@ from modern_app_constructs.testing import (
     app_for_tests,
     assert_compliant,
     cdk_json_context,
+    cfn_lint_errors,
     find_cdk_json,
     normalize,
 )
@@ -186,6 +187,23 @@ def test_every_synthesis_of_a_cfn_lint_app_is_linted(tmp_path):
         app.synth()
     (plugin,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
     assert (plugin["pluginName"], plugin["violations"][0]["ruleName"]) == ("cfn-lint", "E3034")
+
+
+QUEUE_TEMPLATE = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+
+
+def test_cfn_lint_errors_of_a_template_outside_an_app():
+    bad = json.loads(json.dumps(QUEUE_TEMPLATE))
+    bad["Resources"]["Queue"]["Properties"]["VisibilityTimeout"] = 99999
+    assert cfn_lint_errors(QUEUE_TEMPLATE) == []
+    expected = [
+        "E3034 Resources/Queue/Properties/VisibilityTimeout: "
+        "99999 is greater than the maximum of 43200"
+    ]
+    assert cfn_lint_errors(bad) == expected
+    assert cfn_lint_errors(json.dumps(bad), region="eu-west-1") == expected
+    # a resource type that does not exist
+    assert cfn_lint_errors('{"Resources": {"W": {"Type": "AWS::No::Such"}}}')[0].startswith("E3006")
 
 
 def test_an_app_synthesized_before_is_still_gated(tmp_path):
