@@ -60,8 +60,11 @@ typecheck: $(INSTALLED)
 	MYPYPATH=sample_app/functions/orders $(PY) -m mypy --explicit-package-bases sample_app/functions/orders/*.py
 	$(PY) -m mypy sample_app/functions/fulfilment/*.py
 
+# the unit suite on every core (tests/conftest.py groups the tests: the sample's per profile, the
+# rest per module); PYTEST_WORKERS=0 runs it in one process
+PYTEST_WORKERS ?= auto
 unit: $(INSTALLED) $(CHECKOV_INSTALLED)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## dist-check: build the wheel, install it into a fresh venv, synthesize an app outside the repo
 dist-check: $(INSTALLED) $(NODE_INSTALLED)

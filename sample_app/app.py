@@ -10,7 +10,9 @@ Three stacks share one app for convenience, and nothing ties them but names:
   prod account, each stage attached to the environment published there.
 
 The profile of the laptop stacks comes from the ``profile`` context value: ``cdk synth`` gives
-dev, ``cdk synth -c profile=prod`` gives prod; the pipeline's stages set their own. The region
+dev, ``cdk synth -c profile=prod`` gives prod; the pipeline's stages set their own. The pipeline
+is one per service, not one per profile: it is part of the default (dev) synthesis, and
+``-c profile=prod`` synthesizes the two laptop stacks alone. The region
 comes from the ``region`` context value (``cdk.json``: ``eu-west-1``); the pipeline's accounts,
 repository and connection from the ``orders:*`` context values (``cdk.json`` holds placeholders:
 see the README).
@@ -180,12 +182,14 @@ class SampleApp:
 
     platform_stack: PlatformStack
     service_stack: OrdersServiceStack
-    pipeline_stack: OrdersPipelineStack
+    #: ``None`` in a profile other than dev: the pipeline is one per service
+    pipeline_stack: OrdersPipelineStack | None
 
     @property
     def stacks(self) -> tuple[cdk.Stack, ...]:
         """Every top-level stack of the sample, in deployment order."""
-        return (self.platform_stack, self.service_stack, self.pipeline_stack)
+        laptop = (self.platform_stack, self.service_stack)
+        return laptop if self.pipeline_stack is None else (*laptop, self.pipeline_stack)
 
 
 def build(app: cdk.App) -> SampleApp:
@@ -206,9 +210,11 @@ def build(app: cdk.App) -> SampleApp:
     )
     # Only the order of `cdk deploy --all`: the service reads what the platform publishes.
     service_stack.add_stack_dependency(platform_stack, "reads the platform contract it publishes")
-    pipeline_stack = OrdersPipelineStack.from_context(
-        app, "OrdersPipeline", build_stage=build_service_stage, region=env.region or ""
-    )
+    pipeline_stack = None
+    if (app.node.try_get_context("profile") or "dev") == "dev":
+        pipeline_stack = OrdersPipelineStack.from_context(
+            app, "OrdersPipeline", build_stage=build_service_stage, region=env.region or ""
+        )
     return SampleApp(
         platform_stack=platform_stack, service_stack=service_stack, pipeline_stack=pipeline_stack
     )

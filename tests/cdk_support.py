@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 from cdk_nag import ServerlessChecks
@@ -18,6 +19,12 @@ from constructs import IConstruct
 
 from modern_app_constructs import PlatformEnvironment
 from modern_app_constructs.testing import app_for_tests
+from scripts.checkov_gate import (
+    CheckovNotInstalledError,
+    CheckovReport,
+    checkov_executable,
+    run_checkov,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
@@ -149,3 +156,17 @@ def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[
 def make_app(**context: Any) -> cdk.App:
     """An App with this repository's cdk.json context (``app_for_tests`` at the root)."""
     return app_for_tests(ROOT, **context)
+
+
+def checkov_report(templates: dict[str, dict[str, Any]]) -> CheckovReport:
+    """One checkov run over ``templates``; a missing checkov fails the test, it is no skip."""
+    try:
+        checkov_executable()
+    except CheckovNotInstalledError as error:
+        pytest.fail(str(error))
+    return run_checkov(templates)
+
+
+def problems_of(report: CheckovReport, prefix: str) -> str:
+    """The gate's problems in the templates whose names start with ``prefix``, one per line."""
+    return "\n".join(line for line in report.describe().splitlines() if line.startswith(prefix))

@@ -14,6 +14,10 @@ from tests.cdk_support import GATED_PACKS, PROFILES
 
 pytest_plugins = ["modern_app_constructs.testing"]  # the template_snapshot fixture
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# aws-cdk-lib's built-in template validation only reads templates, and loading it costs ~6 s in
+# every jsii kernel: the suite's gates are cfn-lint and cdk-nag (assert_compliant) instead. The
+# kernel reads this when it starts, at the first call into aws-cdk-lib.
+os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,46 @@ def synth_sample(profile: str, outdir: Path) -> SynthesizedSample:
     return SynthesizedSample(profile=profile, templates=templates, outdir=outdir)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
+    """Group the tests for xdist (``make test``: ``-n 2 --dist loadgroup --no-loadscope-reorder``).
+
+    The tests of the sample in one profile share a worker (one synthesis per profile), the
+    two profiles run side by side and are sent first, being the longest groups; every other
+    module stays on one worker (its module fixtures build once), a module with tests of the
+    sample on the worker of its first profile. The groups are marked before xdist reads them
+    and the order is set after pytest's own ordering.
+    """
+    home: dict[str, str] = {}
+    for item in items:
+        profile = _profile(item)
+        if profile is not None:
+            home.setdefault(_module(item), profile)
+    rank: dict[int, int] = {}  # by id(): xdist's group suffix changes an item's hash
+    for item in items:
+        profile = _profile(item) or home.get(_module(item))
+        group = f"sample-{profile}" if profile else _module(item)
+        item.add_marker(pytest.mark.xdist_group(group))
+        rank[id(item)] = PROFILES.index(profile) if profile else len(PROFILES)
+    result = yield
+    items.sort(key=lambda item: rank[id(item)])  # stable: otherwise as pytest ordered them
+    return result
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.partition("::")[0]
+
+
+def _profile(item: pytest.Item) -> str | None:
+    """The sample profile a test uses, if any."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "sample" in callspec.params:
+        return str(callspec.params["sample"])
+    if "dev_sample" in getattr(item, "fixturenames", ()):
+        return "dev"
+    return None
+
+
 _SAMPLES: dict[str, SynthesizedSample] = {}
 
 
@@ -55,6 +99,6 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SynthesizedSample]:
-    """The sample app in every profile, by profile: the same synthesis ``sample`` gives."""
-    return {profile: _sample_in(profile, tmp_path_factory) for profile in PROFILES}
+def dev_sample(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedSample:
+    """The sample app in the dev profile: the same synthesis ``sample`` gives."""
+    return _sample_in("dev", tmp_path_factory)

@@ -1,12 +1,11 @@
-"""checkov as a gate: the sample (both profiles) and every construct snapshot pass it.
+"""checkov as a gate: every construct snapshot passes it (the sample: ``test_compliance.py``).
 
 checkov runs from its own environment (``make checkov-install``, ``scripts/checkov_gate.py``),
-once for the whole suite (its start-up costs seconds): over the sample's templates from the
-session's synthesis (``samples``: every stack, pipeline stages included), over the construct
-scenarios' snapshot files (the templates the snapshot tests compare), and over small templates
-that prove the gate reports a failed check per resource, honours ``Metadata: checkov: skip``
-entries and rejects a skip without a comment. Checks that do not apply are skipped on the
-resource by the construct that owns it, each with its reason.
+once per run of this module (its start-up costs seconds): over the construct scenarios'
+snapshot files (the templates the snapshot tests compare) and over small templates that prove
+the gate reports a failed check per resource, honours ``Metadata: checkov: skip`` entries and
+rejects a skip without a comment. Checks that do not apply are skipped on the resource by the
+construct that owns it, each with its reason.
 """
 
 from __future__ import annotations
@@ -23,9 +22,9 @@ from scripts.checkov_gate import (
     CheckResult,
     checkov_executable,
     parse_report,
-    run_checkov,
     templates_in,
 )
+from tests.cdk_support import checkov_report, problems_of
 
 ENV_CHECK = "CKV_AWS_173"  # Lambda environment variables encrypted with a customer key
 LOGGING_CHECK = "CKV_AWS_18"  # S3 access logging
@@ -96,40 +95,20 @@ def _snapshot_templates() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def gated(samples) -> dict[str, dict[str, Any]]:
-    """Every template the gate checks, by the name checkov reports it under."""
-    templates: dict[str, dict[str, Any]] = dict(TEMPLATES)
-    for profile, synthesized in samples.items():
-        for stack, template in synthesized.templates.items():
-            templates[f"sample.{profile}.{stack}"] = template
-    templates.update(_snapshot_templates())
-    return templates
+def gated() -> dict[str, dict[str, Any]]:
+    """Every template this module's checkov run checks, by the name checkov reports it under."""
+    return {**TEMPLATES, **_snapshot_templates()}
 
 
 @pytest.fixture(scope="module")
 def report(gated):
-    try:
-        checkov_executable()
-    except CheckovNotInstalledError as error:
-        pytest.fail(str(error))
-    return run_checkov(gated)
-
-
-def _problems(report, prefix: str) -> str:
-    return "\n".join(line for line in report.describe().splitlines() if line.startswith(prefix))
-
-
-@pytest.mark.parametrize("profile", ["dev", "prod"])
-def test_the_sample_passes_checkov(report, gated, samples, profile):
-    prefix = f"sample.{profile}."
-    assert {f"{prefix}{stack}" for stack in samples[profile].templates} <= set(gated)
-    assert not _problems(report, prefix), _problems(report, prefix)
+    return checkov_report(gated)
 
 
 def test_every_construct_snapshot_passes_checkov(report, gated):
     scenarios = [name for name in gated if name.startswith("snapshot.")]
     assert len(scenarios) >= 10
-    assert not _problems(report, "snapshot."), _problems(report, "snapshot.")
+    assert not problems_of(report, "snapshot."), problems_of(report, "snapshot.")
 
 
 def test_every_skip_carries_a_reason(report, gated):

@@ -28,8 +28,8 @@ def pipeline_stages(sample: Any) -> list[dict]:
     return pipeline["Properties"]["Stages"]
 
 
-def test_dev_then_verification_then_approval_then_prod(sample):
-    stages = {stage["Name"]: stage["Actions"] for stage in pipeline_stages(sample)}
+def test_dev_then_verification_then_approval_then_prod(dev_sample):
+    stages = {stage["Name"]: stage["Actions"] for stage in pipeline_stages(dev_sample)}
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Prod"]
     dev = [(a["Name"], a["RunOrder"]) for a in stages["Dev"]]
     assert dev == [("OrdersService.Prepare", 1), ("OrdersService.Deploy", 2), ("Verify", 3)]
@@ -40,10 +40,10 @@ def test_dev_then_verification_then_approval_then_prod(sample):
     assert stages["Prod"][1]["Configuration"]["StackName"] == "Prod-OrdersService"
 
 
-def test_the_build_runs_make_test_before_cdk_synth(sample):
+def test_the_build_runs_make_test_before_cdk_synth(dev_sample):
     projects = [
         json.loads(r["Properties"]["Source"]["BuildSpec"])
-        for r in sample.templates["OrdersPipeline"]["Resources"].values()
+        for r in dev_sample.templates["OrdersPipeline"]["Resources"].values()
         if r["Type"] == "AWS::CodeBuild::Project"
         and "npx cdk synth" in r["Properties"]["Source"].get("BuildSpec", "")
     ]
@@ -52,22 +52,22 @@ def test_the_build_runs_make_test_before_cdk_synth(sample):
     assert commands.index("make test") < commands.index("npx cdk synth --output cdk.out")
 
 
-def test_the_verification_calls_the_dev_api_from_its_output(sample):
-    resources = sample.templates["OrdersPipeline"]["Resources"].values()
+def test_the_verification_calls_the_dev_api_from_its_output(dev_sample):
+    resources = dev_sample.templates["OrdersPipeline"]["Resources"].values()
     specs = [
         json.loads(r["Properties"]["Source"]["BuildSpec"])
         for r in resources
         if r["Type"] == "AWS::CodeBuild::Project" and "BuildSpec" in r["Properties"]["Source"]
     ]
     assert [VERIFY_API] in [spec["phases"]["build"]["commands"] for spec in specs]
-    (verify,) = [a for a in pipeline_stages(sample)[4]["Actions"] if a["Name"] == "Verify"]
+    (verify,) = [a for a in pipeline_stages(dev_sample)[4]["Actions"] if a["Name"] == "Verify"]
     variables = json.loads(verify["Configuration"]["EnvironmentVariables"])
     assert [variable["name"] for variable in variables] == ["API_URL"]
     assert variables[0]["value"].endswith(".ApiUrl}")
 
 
-def test_each_stage_attaches_to_the_environment_of_its_account(sample):
-    templates = stage_templates(sample)
+def test_each_stage_attaches_to_the_environment_of_its_account(dev_sample):
+    templates = stage_templates(dev_sample)
     assert len(templates) == 2
     for name, template in templates.items():
         profile = "dev" if "Dev" in name else "prod"
@@ -83,6 +83,6 @@ def test_each_stage_attaches_to_the_environment_of_its_account(sample):
 
 
 @pytest.mark.parametrize("account", ["111111111111", "222222222222"])
-def test_accounts_come_from_the_context(sample, account):
-    body = json.dumps(sample.templates["OrdersPipeline"])
+def test_accounts_come_from_the_context(dev_sample, account):
+    body = json.dumps(dev_sample.templates["OrdersPipeline"])
     assert account in body

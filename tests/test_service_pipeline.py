@@ -652,7 +652,7 @@ def test_stage_env_without_region():
     assert error.value.prop == "env.region"
 
 
-@pytest.mark.parametrize("account", ["12345", cdk.Aws.ACCOUNT_ID])
+@pytest.mark.parametrize("account", ["12345", cdk.Aws.ACCOUNT_ID], ids=["short", "token"])
 def test_stage_env_with_a_bad_account(account):
     with pytest.raises(InvalidPropError, match="12-digit") as error:
         DeploymentStage("Dev", env(account=account), "dev")
