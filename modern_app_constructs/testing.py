@@ -374,8 +374,24 @@ _LintFinding = tuple[str, str, str, str, tuple[str, ...]]
 _LintTarget = tuple[str, str, str]
 
 
+class _CfnLintIdentity:
+    """What both cfn-lint plugins report as: the name in the validation report, no rule list."""
+
+    @property
+    def name(self) -> str:
+        return "cfn-lint"
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
-class _CfnLintPlugin:
+class _CfnLintPlugin(_CfnLintIdentity):
     """cfn-lint over every template of a synthesis; its errors are violations in the report.
 
     cfn-lint and its rules load in a background thread from the moment the plugin exists, so
@@ -391,18 +407,6 @@ class _CfnLintPlugin:
         self._pending: _Background | None = None
         self._warm = threading.Thread(target=_cfn_lint_rules, daemon=True)
         self._warm.start()
-
-    @property
-    def name(self) -> str:
-        return "cfn-lint"
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return None
-
-    @property
-    def version(self) -> str | None:
-        return None
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         self.runs += 1
@@ -434,23 +438,11 @@ class _CfnLintPlugin:
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
-class _CfnLintResults:
+class _CfnLintResults(_CfnLintIdentity):
     """Reports what a deferred :class:`_CfnLintPlugin` found (attached after cdk-nag)."""
 
     def __init__(self, lint: _CfnLintPlugin) -> None:
         self._lint = lint
-
-    @property
-    def name(self) -> str:
-        return "cfn-lint"
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return None
-
-    @property
-    def version(self) -> str | None:
-        return None
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         return self._lint.results()
