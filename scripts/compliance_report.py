@@ -534,54 +534,53 @@ def _table(
     positions: Mapping[str, Position],
     profiles: Sequence[str],
 ) -> list[str]:
-    by_rule: dict[str, list[Finding]] = defaultdict(list)
-    for finding in found:
-        by_rule[finding.rule].append(finding)
-    lines = [
-        f"## {rule_set.title}",
-        "",
-        "| rule | " + " | ".join(profiles) + " | resources | position |",
-        "|---|" + "---:|" * len(profiles) + "---|---|",
-    ]
-    for rule in sorted(by_rule, key=lambda r: (-len(by_rule[r]), r)):
-        rule_findings = by_rule[rule]
+    def row(rule: str, rule_findings: list[Finding]) -> tuple[str, str]:
         first = rule_findings[0]
         name = f"`{rule}`"
         if first.control:
             name += f" ({first.control})"
         if first.title:
             name += f"<br>{first.title}"
-        counts = [str(sum(1 for f in rule_findings if f.profile == p)) for p in profiles]
-        lines.append(
-            f"| {_cell(name)} | "
-            + " | ".join(counts)
-            + f" | {_cell(_resources(rule_findings, profiles))} | "
-            + f"{_cell(position_for(rule_set.key, rule, positions).render())} |"
-        )
-    return [*lines, ""]
+        return name, position_for(rule_set.key, rule, positions).render()
+
+    return _rule_table(f"## {rule_set.title}", "position", found, profiles, row)
 
 
 def _suppressed_table(
     rule_set: RuleSet, found: list[Finding], profiles: Sequence[str]
 ) -> list[str]:
+    def row(rule: str, rule_findings: list[Finding]) -> tuple[str, str]:
+        reasons = sorted({f.reason for f in rule_findings if f.reason})
+        return f"`{rule}`", "<br>".join(reasons)
+
+    return _rule_table(f"### {rule_set.title}", "reason on the resource", found, profiles, row)
+
+
+def _rule_table(
+    heading: str,
+    last_column: str,
+    found: list[Finding],
+    profiles: Sequence[str],
+    row: Callable[[str, list[Finding]], tuple[str, str]],
+) -> list[str]:
+    """One row per rule, most findings first: ``row`` gives its name cell and its last cell."""
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for finding in found:
         by_rule[finding.rule].append(finding)
     lines = [
-        f"### {rule_set.title}",
+        heading,
         "",
-        "| rule | " + " | ".join(profiles) + " | resources | reason on the resource |",
+        "| rule | " + " | ".join(profiles) + f" | resources | {last_column} |",
         "|---|" + "---:|" * len(profiles) + "---|---|",
     ]
     for rule in sorted(by_rule, key=lambda r: (-len(by_rule[r]), r)):
         rule_findings = by_rule[rule]
+        name, last = row(rule, rule_findings)
         counts = [str(sum(1 for f in rule_findings if f.profile == p)) for p in profiles]
-        reasons = sorted({f.reason for f in rule_findings if f.reason})
         lines.append(
-            f"| {_cell(f'`{rule}`')} | "
+            f"| {_cell(name)} | "
             + " | ".join(counts)
-            + f" | {_cell(_resources(rule_findings, profiles))} | "
-            + f"{_cell('<br>'.join(reasons))} |"
+            + f" | {_cell(_resources(rule_findings, profiles))} | {_cell(last)} |"
         )
     return [*lines, ""]
 
