@@ -14,10 +14,6 @@ from tests.cdk_support import GATED_PACKS, PROFILES
 
 pytest_plugins = ["modern_app_constructs.testing"]  # the template_snapshot fixture
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-# aws-cdk-lib's built-in template validation only reads templates, and loading it costs ~6 s in
-# every jsii kernel: the suite's gates are cfn-lint and cdk-nag (assert_compliant) instead. The
-# kernel reads this when it starts, at the first call into aws-cdk-lib.
-os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 @dataclass(frozen=True)
