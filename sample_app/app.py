@@ -47,6 +47,7 @@ __all__ = [
     "PlatformStack",
     "SampleApp",
     "build",
+    "build_laptop_stacks",
     "build_service_stage",
     "platform_name",
 ]
@@ -194,6 +195,22 @@ class SampleApp:
 
 def build(app: cdk.App) -> SampleApp:
     """Add the sample's stacks to ``app`` and return them."""
+    platform_stack, service_stack = build_laptop_stacks(app)
+    pipeline_stack = None
+    if (app.node.try_get_context("profile") or "dev") == "dev":
+        pipeline_stack = OrdersPipelineStack.from_context(
+            app,
+            "OrdersPipeline",
+            build_stage=build_service_stage,
+            region=service_stack.region,
+        )
+    return SampleApp(
+        platform_stack=platform_stack, service_stack=service_stack, pipeline_stack=pipeline_stack
+    )
+
+
+def build_laptop_stacks(app: cdk.App) -> tuple[PlatformStack, OrdersServiceStack]:
+    """Add the platform and service stacks a developer deploys from a laptop (no pipeline)."""
     env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
     platform_stack = PlatformStack(
         app,
@@ -208,13 +225,6 @@ def build(app: cdk.App) -> SampleApp:
         env=env,
         description="Orders sample: API, canary-deployed function, workers, catalog, dashboard",
     )
-    # Only the order of `cdk deploy --all`: the service reads what the platform publishes.
+    # Only the deployment order: the service reads what the platform publishes.
     service_stack.add_stack_dependency(platform_stack, "reads the platform contract it publishes")
-    pipeline_stack = None
-    if (app.node.try_get_context("profile") or "dev") == "dev":
-        pipeline_stack = OrdersPipelineStack.from_context(
-            app, "OrdersPipeline", build_stage=build_service_stage, region=env.region or ""
-        )
-    return SampleApp(
-        platform_stack=platform_stack, service_stack=service_stack, pipeline_stack=pipeline_stack
-    )
+    return platform_stack, service_stack
