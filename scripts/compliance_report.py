@@ -29,7 +29,7 @@ import re
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -188,10 +188,9 @@ def position_for(rule_set: str, rule: str, positions: Mapping[str, Position]) ->
 # ------------------------------------------------------------------- collection
 
 
-def _logical_ids(outdir: Path) -> dict[str, tuple[str, str]]:
-    """Construct path (no leading slash) -> (stack, logical id), from the assembly's metadata."""
+def _stack_metadata(outdir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(stack artifact name, construct path -> metadata entries) for every stack of an assembly."""
     manifest = json.loads((outdir / "manifest.json").read_text())
-    found: dict[str, tuple[str, str]] = {}
     for name, artifact in manifest["artifacts"].items():
         if artifact["type"] != "aws:cloudformation:stack":
             continue
@@ -199,6 +198,13 @@ def _logical_ids(outdir: Path) -> dict[str, tuple[str, str]]:
         extra = artifact.get("additionalMetadataFile")
         if extra:
             metadata.update(json.loads((outdir / extra).read_text()))
+        yield name, metadata
+
+
+def _logical_ids(outdir: Path) -> dict[str, tuple[str, str]]:
+    """Construct path (no leading slash) -> (stack, logical id), from the assembly's metadata."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, metadata in _stack_metadata(outdir):
         for path, entries in metadata.items():
             for entry in entries:
                 if entry.get("type") == "aws:cdk:logicalId":
@@ -258,15 +264,8 @@ def acknowledgments_from_assembly(outdir: Path, *, app: str, profile: str) -> li
     (a granular finding as ``<rule>[<finding>]``, kept whole).
     """
     ids = _logical_ids(outdir)
-    manifest = json.loads((outdir / "manifest.json").read_text())
     found: set[Finding] = set()
-    for name, artifact in manifest["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        metadata = dict(artifact.get("metadata", {}))
-        extra = artifact.get("additionalMetadataFile")
-        if extra:
-            metadata.update(json.loads((outdir / extra).read_text()))
+    for name, metadata in _stack_metadata(outdir):
         for path, entries in metadata.items():
             construct = path.lstrip("/")
             for entry in entries:
@@ -306,30 +305,14 @@ def _rule_set_of(rule: str) -> str | None:
 
 
 def _sample_app(app: Any) -> None:
-    """The sample's platform and service stacks, as ``sample_app.app.build`` adds them.
+    """The sample's platform and service stacks (``sample_app.app.build_laptop_stacks``).
 
     The delivery pipeline stack is left out: its stages deploy the service stack again (the
     same constructs in other accounts), and cfn-guard cannot read nested stage assemblies.
     """
-    import aws_cdk as cdk
+    from sample_app.app import build_laptop_stacks
 
-    from sample_app.app import OrdersServiceStack, PlatformStack
-
-    env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
-    platform = PlatformStack(
-        app,
-        "OrdersPlatform",
-        env=env,
-        description="Orders sample: shared platform environment (VPC, cluster, key, alarms)",
-    )
-    service = OrdersServiceStack(
-        app,
-        "OrdersService",
-        platform_name=platform.platform.name,
-        env=env,
-        description="Orders sample: API, canary-deployed function, workers, catalog, dashboard",
-    )
-    service.add_stack_dependency(platform, "reads the platform contract it publishes")
+    build_laptop_stacks(app)
 
 
 def _readme_app(app: Any) -> None:
