@@ -31,6 +31,8 @@ $(CHECKOV_INSTALLED): requirements/checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--requirement requirements/checkov.txt
+	# checkov's JSONPath parser regenerates its tables for every expression unless they exist
+	$(CHECKOV_VENV)/bin/python scripts/checkov_parse_tables.py
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json

@@ -29,6 +29,18 @@ from scripts.checkov_gate import (
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
 PROFILES = ("dev", "prod")
+#: Every stack of the sample app's synthesis, per profile: the laptop stacks, and in the dev
+#: synthesis the pipeline with the service stacks of its Dev and Prod stages.
+SAMPLE_STACKS = {
+    "dev": (
+        "OrdersPlatform",
+        "OrdersService",
+        "OrdersPipeline",
+        "Dev-OrdersService",
+        "Prod-OrdersService",
+    ),
+    "prod": ("OrdersPlatform", "OrdersService"),
+}
 #: The cdk-nag packs gated next to AwsSolutions (``assert_compliant(app, GATED_PACKS)``).
 GATED_PACKS = (ServerlessChecks,)
 ENV = cdk.Environment(region="eu-west-1")

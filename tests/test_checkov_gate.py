@@ -1,17 +1,19 @@
-"""checkov as a gate: every construct snapshot passes it (the sample: ``test_compliance.py``).
+"""checkov as a gate: every template snapshot passes it, the sample's and every construct's.
 
 checkov runs from its own environment (``make checkov-install``, ``scripts/checkov_gate.py``),
-once per run of this module (its start-up costs seconds): over the construct scenarios'
-snapshot files (the templates the snapshot tests compare) and over small templates that prove
-the gate reports a failed check per resource, honours ``Metadata: checkov: skip`` entries and
-rejects a skip without a comment. Checks that do not apply are skipped on the resource by the
-construct that owns it, each with its reason.
+once per test session (its start-up costs seconds, its graph of a template more): over every
+snapshot file (the templates the snapshot tests prove equal to what is synthesized: every
+stack of the sample in both profiles, the pipeline's stages included, and every construct
+scenario) and over small templates that prove the gate reports a failed check per resource,
+honours ``Metadata: checkov: skip`` entries and rejects a skip without a comment. Checks that
+do not apply are skipped on the resource by the construct that owns it, each with its reason.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from scripts.checkov_gate import (
     parse_report,
     templates_in,
 )
-from tests.cdk_support import checkov_report, problems_of
+from tests.cdk_support import SAMPLE_STACKS, checkov_report, problems_of
 
 ENV_CHECK = "CKV_AWS_173"  # Lambda environment variables encrypted with a customer key
 LOGGING_CHECK = "CKV_AWS_18"  # S3 access logging
@@ -81,16 +83,18 @@ TEMPLATES = {
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"
 
 
+def _snapshot_name(path: Path) -> str:
+    """The name checkov reports a snapshot file under: ``snapshot.<test module>.<snapshot>``."""
+    return "snapshot." + re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{path.parent.name}.{path.stem}")
+
+
 def _snapshot_templates() -> dict[str, dict[str, Any]]:
-    """The construct scenarios' snapshot files (the sample's come from its live synthesis)."""
+    """Every template snapshot file: the sample's stacks and the construct scenarios'."""
     found = {}
     for path in sorted(SNAPSHOTS.rglob("*.json")):
-        if path.parent.name == "test_sample_snapshots":
-            continue
         template = json.loads(path.read_text())
         if "Resources" in template:
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{path.parent.name}.{path.stem}")
-            found[f"snapshot.{name}"] = template
+            found[_snapshot_name(path)] = template
     return found
 
 
@@ -105,10 +109,20 @@ def report(gated):
     return checkov_report(gated)
 
 
-def test_every_construct_snapshot_passes_checkov(report, gated):
-    scenarios = [name for name in gated if name.startswith("snapshot.")]
-    assert len(scenarios) >= 10
+def test_every_snapshot_passes_checkov(report, gated):
+    constructs = [n for n in gated if n.startswith("snapshot.") and "test_sample_" not in n]
+    assert len(constructs) >= 10
     assert not problems_of(report, "snapshot."), problems_of(report, "snapshot.")
+
+
+def test_every_stack_of_the_sample_is_checked(report, gated):
+    sample = SNAPSHOTS / "test_sample_snapshots"
+    for profile, stacks in SAMPLE_STACKS.items():
+        for stack in stacks:
+            name = _snapshot_name(sample / f"test_stack_snapshot[{profile}-{stack}].json")
+            assert name in gated, f"no snapshot of {profile}/{stack}: `make snapshots`"
+    checked = {s.template for s in report.skipped if ".test_sample_snapshots." in s.template}
+    assert checked, "the sample's resources say why the checks they skip do not apply"
 
 
 def test_every_skip_carries_a_reason(report, gated):
@@ -197,3 +211,26 @@ def test_a_missing_checkov_is_reported_with_the_way_to_install_it(monkeypatch, t
     monkeypatch.setenv("CHECKOV", str(tmp_path / "nowhere" / "checkov"))
     with pytest.raises(CheckovNotInstalledError, match="make checkov-install"):
         checkov_executable()
+
+
+def test_checkovs_jsonpath_parser_reads_its_tables_instead_of_generating_them():
+    """``make checkov-install`` writes them (``scripts/checkov_parse_tables.py``)."""
+    probe = (
+        "import ply.yacc as yacc\n"
+        "from bc_jsonpath_ng import parser\n"
+        "from bc_jsonpath_ng.ext import parser as ext\n"
+        "built = []\n"
+        "class Spy(yacc.LRGeneratedTable):\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        built.append(1)\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "yacc.LRGeneratedTable = Spy\n"
+        "assert str(ext.parse('Resources.*.Properties[?(@.Name)]'))\n"
+        "assert str(parser.parse('a.b[0]'))\n"
+        "print(len(built))\n"
+    )
+    python = checkov_executable().parent / "python"
+    completed = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert completed.stdout.strip() == "0", completed.stdout + completed.stderr
