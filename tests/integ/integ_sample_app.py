@@ -16,16 +16,17 @@ import json
 from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from support import app, integ_test, invoke_method, region, status_is
 
-from sample_app.app import build
+from sample_app.app import build_laptop_stacks
 
 ORDER = {"customer_id": "integ-sample", "items": [{"sku": "TEA-GREEN-100", "quantity": 1}]}
 
 integ_app = app()
 integ_app.node.set_context("region", region(integ_app))
-sample = build(integ_app)
-api = sample.service_stack.api
-# the pipeline stack is left out: it needs a CodeConnections connection and two accounts
-integ = integ_test(integ_app, "SampleApp", sample.platform_stack, sample.service_stack)
+# the stacks a developer deploys from a laptop; the pipeline is left out (it needs a
+# CodeConnections connection and two accounts)
+platform_stack, service_stack = build_laptop_stacks(integ_app)
+api = service_stack.api
+integ = integ_test(integ_app, "SampleApp", platform_stack, service_stack)
 
 
 def resource(*path: str):  # type: ignore[no-untyped-def]
