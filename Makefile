@@ -9,8 +9,9 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export PYTHONDONTWRITEBYTECODE := 1
 export CDK_DISABLE_VERSION_CHECK := 1
+# byte code and pytest's rewritten test modules are cached between runs (assets exclude both)
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install checkov-install synth synth-prod test lint typecheck unit dist-check integ-local \
 	integ snapshots bench compliance-report docs dist clean
