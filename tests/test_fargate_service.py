@@ -407,7 +407,7 @@ def test_image_asset_synthesizes_without_docker(tmp_path):
 )
 def test_bad_input(kwargs, prop, value):
     with pytest.raises(InvalidPropError) as error:
-        build(**kwargs)
+        build(platform=False, **kwargs)  # props are checked before anything reads the platform
     assert (error.value.prop, error.value.value) == (prop, value)
 
 
@@ -427,7 +427,7 @@ def test_bad_input(kwargs, prop, value):
 )
 def test_bad_input_messages(kwargs, match):
     with pytest.raises(InvalidPropError, match=match):
-        build(**kwargs)
+        build(platform=False, **kwargs)
 
 
 @pytest.mark.parametrize(
