@@ -11,16 +11,18 @@ import json
 
 import pytest
 
+from tests.cdk_support import STAGE_STACKS
+
 
 @pytest.mark.parametrize(
     ("stack", "profile"),
-    [("Dev-OrdersService", "dev"), ("Prod-OrdersService", "prod"), ("OrdersService", "dev")],
+    [*STAGE_STACKS.items(), ("OrdersService", "dev")],
 )
 def test_the_service_stack_needs_nothing_of_a_platform_stack(dev_sample, stack, profile):
     """Each pipeline stage synthesizes the service alone, into its own cloud assembly (no
     platform stack in it); the laptop service stack sits beside the platform stack and still
     only reads what it publishes."""
-    if stack != "OrdersService":
+    if stack in STAGE_STACKS:
         stage = stack.partition("-")[0]
         (assembly,) = dev_sample.outdir.glob(f"assembly-*-{stage}")
         assert len(list(assembly.glob("*.template.json"))) == 1  # the service stack alone

@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 
 from sample_app.pipeline import VERIFY_API
+from tests.cdk_support import STAGE_STACKS
 
 
 def stage_templates(sample: Any) -> dict[str, dict]:
     """The service stacks inside the pipeline's stages, as synthesized behind the gates."""
-    return {
-        name: template
-        for name, template in sample.templates.items()
-        if name in ("Dev-OrdersService", "Prod-OrdersService")
-    }
+    return {name: template for name, template in sample.templates.items() if name in STAGE_STACKS}
 
 
 def pipeline_stages(sample: Any) -> list[dict]:
@@ -70,7 +67,7 @@ def test_each_stage_attaches_to_the_environment_of_its_account(dev_sample):
     templates = stage_templates(dev_sample)
     assert len(templates) == 2
     for name, template in templates.items():
-        profile = "dev" if "Dev" in name else "prod"
+        profile = STAGE_STACKS[name]
         defaults = {p.get("Default", "") for p in template["Parameters"].values()}
         assert f"/modern-app-constructs/platform/orders-{profile}/key-arn" in defaults
         (group,) = [
