@@ -6,18 +6,20 @@ Apps come from :func:`modern_app_constructs.testing.app_for_tests` (cdk.json's c
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 from cdk_nag import ServerlessChecks
 from constructs import IConstruct
 
 from modern_app_constructs import PlatformEnvironment
-from modern_app_constructs.testing import app_for_tests
+from modern_app_constructs.testing import app_for_tests, assert_compliant
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
@@ -44,11 +46,14 @@ class ServiceApp:
         app: the App, with cdk.json's context.
         stack: the service stack (``Service``), where the construct under test goes.
         platform: the ``PlatformEnvironment`` in its own stack (``Platform``), or ``None``.
+        platform_template: the platform stack's template from a synthesis already made, or
+            ``None`` (the references synthesize the app to read it).
     """
 
     app: cdk.App
     stack: cdk.Stack
     platform: PlatformEnvironment | None
+    platform_template: Mapping[str, Any] | None = None
 
     @property
     def platform_stack(self) -> cdk.Stack:
@@ -77,7 +82,12 @@ class ServiceApp:
         ``Fn::GetStackOutput`` of the platform stack's output whose value it is.
         """
         platform_stack = self.platform_stack
-        outputs = Template.from_stack(platform_stack).find_outputs("*", {"Value": value})
+        template = (
+            Template.from_stack(platform_stack)
+            if self.platform_template is None
+            else Template.from_json(dict(self.platform_template))
+        )
+        outputs = template.find_outputs("*", {"Value": value})
         (output_name,) = outputs
         return {
             "Fn::GetStackOutput": {
@@ -113,6 +123,78 @@ def service_app(
             cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
         )
     return ServiceApp(app=app, stack=cdk.Stack(app, "Service", env=env), platform=environment)
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """Scenarios built beside one platform in one app, a stack each, synthesized once.
+
+    A ``PlatformEnvironment`` costs more to build and synthesize than most scenarios: a module
+    whose tests each need one builds them all here, beside a single platform.
+
+    Attributes:
+        built: the app (its ``stack`` is the first scenario's stack, its ``platform`` the
+            shared platform), for references into the platform.
+        objects: what each scenario's builder returned, by scenario name.
+        stacks: each scenario's stack (named after the scenario), by scenario name.
+        templates: each scenario's template, by scenario name.
+        assembly: the synthesis (its stacks' messages are the annotations).
+    """
+
+    built: ServiceApp
+    objects: Mapping[str, Any]
+    stacks: Mapping[str, cdk.Stack]
+    templates: Mapping[str, Template]
+    assembly: cx_api.CloudAssembly
+
+    def __getitem__(self, name: str) -> Any:
+        return self.objects[name]
+
+
+def scenarios(
+    builders: Mapping[str, Callable[[cdk.Stack], Any]],
+    profile: str = "dev",
+    *,
+    env: cdk.Environment | None = None,
+    gated: bool = False,
+    packs: tuple[Any, ...] = (),
+) -> Scenarios:
+    """Each builder in its own stack (the scenario's name) beside one platform; one synthesis.
+
+    Args:
+        builders: scenario name -> a function that builds the scenario into the stack it is
+            given and returns what the test reads.
+        profile: the ``profile`` context value.
+        env: every stack's environment. Default: environment-agnostic.
+        gated: synthesize through :func:`assert_compliant` (cdk-nag's AwsSolutions, cfn-lint).
+            Default: a plain synthesis (built-in validation).
+        packs: more cdk-nag packs for the gated synthesis (e.g. ``GATED_PACKS``). Default: none.
+    """
+    first, *_ = builders
+    app = app_for_tests(profile=profile, cfn_lint=gated)
+    platform = PlatformEnvironment(
+        cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
+    )
+    stacks = {name: cdk.Stack(app, name, env=env) for name in builders}
+    objects = {name: build(stacks[name]) for name, build in builders.items()}
+    if gated:
+        synthesized = dict(assert_compliant(app, packs))
+        assembly = app.synth()  # the gated synthesis, not another one
+    else:
+        assembly = app.synth()
+        synthesized = {stack.stack_name: stack.template for stack in assembly.stacks}
+    return Scenarios(
+        built=ServiceApp(
+            app=app,
+            stack=stacks[first],
+            platform=platform,
+            platform_template=synthesized["Platform"],
+        ),
+        objects=objects,
+        stacks=stacks,
+        templates={name: Template.from_json(synthesized[name]) for name in stacks},
+        assembly=assembly,
+    )
 
 
 def logical_id(construct: IConstruct) -> str:

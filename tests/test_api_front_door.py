@@ -22,7 +22,15 @@ from modern_app_constructs import (
     UsagePlanOptions,
 )
 from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import ENV, ServiceApp, get_att, logical_id, ref, service_app
+from tests.cdk_support import (
+    ENV,
+    ServiceApp,
+    get_att,
+    logical_id,
+    ref,
+    scenarios,
+    service_app,
+)
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
@@ -35,10 +43,6 @@ ORDER_SCHEMA = {
     },
     "required": ["customer_id", "items"],
 }
-
-
-def service_stack() -> cdk.Stack:
-    return service_app(env=ENV).stack
 
 
 def bare_stack() -> cdk.Stack:
@@ -279,8 +283,7 @@ def test_alarms_notify_the_platform_topic(full):
 WEB_ACL = "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/orders/1234"
 
 
-def test_usage_plan_waf_and_cors():
-    stack = service_stack()
+def _usage_plan_waf_and_cors(stack):
     api = ApiFrontDoor(
         stack,
         "Api",
@@ -289,7 +292,46 @@ def test_usage_plan_waf_and_cors():
         cors=cdk.aws_apigateway.CorsOptions(allow_origins=["https://shop.example.com"]),
     )
     api.add_queue_route("/orders/bulk", sqs.Queue(stack, "Q", enforce_ssl=True))
-    template = Template.from_stack(stack)
+
+
+def _authorizers(stack):
+    pool = cognito.UserPool(stack, "Pool")
+    api = ApiFrontDoor(stack, "Cognito", authorization="cognito", user_pools=[pool])
+    api.add_queue_route("/a", sqs.Queue(stack, "Q1", enforce_ssl=True))
+    authorizer = lambda_.Function(
+        stack, "Auth", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+    )
+    api2 = ApiFrontDoor(stack, "Token", authorization="lambda", authorizer_function=authorizer)
+    api2.add_queue_route("/b", sqs.Queue(stack, "Q2", enforce_ssl=True))
+    return pool
+
+
+def _public(stack):
+    api = ApiFrontDoor(stack, "Public", authorization="none")
+    api.add_queue_route("/hooks", sqs.Queue(stack, "Q", enforce_ssl=True))
+
+
+def _overridden(stack):
+    api = ApiFrontDoor(stack, "Api", rest_api_overrides={"binary_media_types": ["image/png"]})
+    api.add_queue_route("/q", sqs.Queue(stack, "Q", enforce_ssl=True))
+
+
+@pytest.fixture(scope="module")
+def variants():
+    """APIs with one option each, beside one platform, synthesized once."""
+    return scenarios(
+        {
+            "UsagePlanWafCors": _usage_plan_waf_and_cors,
+            "Authorizers": _authorizers,
+            "Public": _public,
+            "Overridden": _overridden,
+        },
+        env=ENV,
+    )
+
+
+def test_usage_plan_waf_and_cors(variants):
+    template = variants.templates["UsagePlanWafCors"]
     template.has_resource_properties(
         "AWS::ApiGateway::UsagePlan", {"Throttle": {"RateLimit": 10, "BurstLimit": 20}}
     )
@@ -303,17 +345,9 @@ def test_usage_plan_waf_and_cors():
             assert method["Properties"]["ApiKeyRequired"] is True
 
 
-def test_cognito_and_lambda_authorizers():
-    stack = service_stack()
-    pool = cognito.UserPool(stack, "Pool")
-    api = ApiFrontDoor(stack, "Cognito", authorization="cognito", user_pools=[pool])
-    api.add_queue_route("/a", sqs.Queue(stack, "Q1", enforce_ssl=True))
-    authorizer = lambda_.Function(
-        stack, "Auth", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
-    )
-    api2 = ApiFrontDoor(stack, "Token", authorization="lambda", authorizer_function=authorizer)
-    api2.add_queue_route("/b", sqs.Queue(stack, "Q2", enforce_ssl=True))
-    template = Template.from_stack(stack)
+def test_cognito_and_lambda_authorizers(variants):
+    pool = variants["Authorizers"]
+    template = variants.templates["Authorizers"]
     template.has_resource_properties(
         "AWS::ApiGateway::Method", {"AuthorizationType": "COGNITO_USER_POOLS"}
     )
@@ -325,17 +359,14 @@ def test_cognito_and_lambda_authorizers():
     template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "TOKEN"})
 
 
-def test_public_api_by_explicit_choice():
-    stack = service_stack()
-    api = ApiFrontDoor(stack, "Public", authorization="none")
-    api.add_queue_route("/hooks", sqs.Queue(stack, "Q", enforce_ssl=True))
-    Template.from_stack(stack).has_resource_properties(
+def test_public_api_by_explicit_choice(variants):
+    variants.templates["Public"].has_resource_properties(
         "AWS::ApiGateway::Method", {"AuthorizationType": "NONE"}
     )
 
 
 def test_an_api_without_routes_fails_synth():
-    stack = service_stack()
+    stack = bare_stack()
     ApiFrontDoor(stack, "Empty")
     with pytest.raises(RuntimeError, match="has no routes"):
         cdk.App.of(stack).synth()
@@ -460,17 +491,16 @@ def test_snapshot(full, template_snapshot):
     assert full.template == template_snapshot
 
 
-def test_rest_api_overrides():
-    stack = service_stack()
-    api = ApiFrontDoor(stack, "Api", rest_api_overrides={"binary_media_types": ["image/png"]})
-    api.add_queue_route("/q", sqs.Queue(stack, "Q", enforce_ssl=True))
-    Template.from_stack(stack).has_resource_properties(
+def test_rest_api_overrides(variants):
+    variants.templates["Overridden"].has_resource_properties(
         "AWS::ApiGateway::RestApi", {"BinaryMediaTypes": ["image/png"]}
     )
     with pytest.raises(
         InvalidPropError, match=r"\['cloud_watch_role', 'deploy_options'\]"
     ) as error:
         ApiFrontDoor(
-            stack, "Bad", rest_api_overrides={"cloud_watch_role": True, "deploy_options": None}
+            bare_stack(),
+            "Bad",
+            rest_api_overrides={"cloud_watch_role": True, "deploy_options": None},
         )
     assert error.value.prop == "rest_api_overrides"

@@ -19,7 +19,7 @@ from aws_cdk.assertions import Template
 from modern_app_constructs import CanaryFunction, FargateService, PlatformEnvironment
 from modern_app_constructs._checkov import skip_checkov
 from modern_app_constructs.testing import app_for_tests
-from tests.cdk_support import ENV, logical_id
+from tests.cdk_support import ENV, Scenarios, logical_id, scenarios
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -29,16 +29,33 @@ def _skips(resource: dict[str, Any]) -> dict[str, str]:
     return {entry["id"]: entry["comment"] for entry in entries}
 
 
-def _function(**kwargs: Any) -> dict[str, str]:
-    app = app_for_tests()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
-    canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler", **kwargs)
-    return _skips(Template.from_stack(stack).to_json()["Resources"][logical_id(canary.function)])
+FUNCTIONS: dict[str, dict[str, Any]] = {
+    "Defaults": {},
+    "InVpc": {"in_vpc": True},
+    "Reserved": {"reserved_concurrent_executions": 5},
+    "WithDlq": {"function_overrides": {"dead_letter_queue_enabled": True}},
+}
 
 
-def test_a_function_says_why_each_lambda_check_does_not_apply():
-    skips = _function()
+@pytest.fixture(scope="module")
+def functions() -> Scenarios:
+    """A CanaryFunction per case of ``FUNCTIONS``, beside one platform, synthesized once."""
+
+    def canary(kwargs: dict[str, Any]) -> Any:
+        return lambda stack: CanaryFunction(
+            stack, "Fn", code=CODE, handler="index.handler", **kwargs
+        )
+
+    return scenarios({name: canary(kwargs) for name, kwargs in FUNCTIONS.items()}, env=ENV)
+
+
+def _function(functions: Scenarios, name: str) -> dict[str, str]:
+    resources = functions.templates[name].to_json()["Resources"]
+    return _skips(resources[logical_id(functions[name].function)])
+
+
+def test_a_function_says_why_each_lambda_check_does_not_apply(functions):
+    skips = _function(functions, "Defaults")
     assert set(skips) == {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
     assert skips["CKV_AWS_115"].startswith("Opt-in (reserved_concurrent_executions=")
     assert "invokes a CanaryFunction synchronously" in skips["CKV_AWS_116"]
@@ -46,15 +63,13 @@ def test_a_function_says_why_each_lambda_check_does_not_apply():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "applies"),
-    [
-        ({"in_vpc": True}, "CKV_AWS_117"),
-        ({"reserved_concurrent_executions": 5}, "CKV_AWS_115"),
-        ({"function_overrides": {"dead_letter_queue_enabled": True}}, "CKV_AWS_116"),
-    ],
+    ("name", "applies"),
+    [("InVpc", "CKV_AWS_117"), ("Reserved", "CKV_AWS_115"), ("WithDlq", "CKV_AWS_116")],
 )
-def test_a_skip_goes_away_when_the_check_applies(kwargs, applies):
-    assert applies not in _function(**kwargs)
+def test_a_skip_goes_away_when_the_check_applies(functions, name, applies):
+    skips = _function(functions, name)
+    assert applies not in skips
+    assert skips  # the other checks keep their skips
 
 
 def test_the_vpc_handler_of_aws_cdk_lib_says_why_in_the_stack_that_creates_the_vpc():

@@ -26,6 +26,7 @@ from tests.cdk_support import (
     logical_id,
     ref,
     role_statements,
+    scenarios,
     service_app,
 )
 
@@ -87,6 +88,56 @@ def standalone() -> Standalone:
     app = app_for_tests(cfn_lint=True)
     created = worker(cdk.Stack(app, "Standalone"))
     return Standalone(Template.from_json(assert_compliant(app)["Standalone"]), created)
+
+
+def _via_canary(stack):
+    canary = CanaryFunction(
+        stack, "Canary", code=CODE, handler="index.handler", timeout=cdk.Duration.seconds(40)
+    )
+    return canary, worker(stack, consumer=canary)
+
+
+def _publisher(stack):
+    created = worker(stack)
+    role = cdk.aws_iam.Role(
+        stack, "Publisher", assumed_by=cdk.aws_iam.ServicePrincipal("lambda.amazonaws.com")
+    )
+    created.grant_publish(role)
+    return created, role
+
+
+def _fifo(stack):
+    topic = sns.Topic(stack, "Fifo", fifo=True, content_based_deduplication=True)
+    return worker(stack, topic=topic)
+
+
+@pytest.fixture(scope="module")
+def variants():
+    """Workers with one option each, beside one platform, synthesized once."""
+    return scenarios(
+        {
+            "Batching": lambda stack: worker(
+                stack,
+                batch_size=100,
+                max_batching_window=cdk.Duration.seconds(20),
+                max_concurrency=5,
+            ),
+            "ViaCanary": _via_canary,
+            "Publisher": _publisher,
+            "Container": lambda stack: worker(
+                stack,
+                container=WorkerContainer(
+                    image=ecs.ContainerImage.from_registry(IMAGE), max_capacity=6
+                ),
+            ),
+            "FifoTopic": _fifo,
+            "Overrides": lambda stack: worker(
+                stack,
+                queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
+                function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
+            ),
+        }
+    )
 
 
 def test_topic_and_queues_use_the_platform_key(fanout):
@@ -227,10 +278,8 @@ def test_event_source_reports_batch_item_failures(fanout):
     )
 
 
-def test_batching_options_pass_through():
-    stack = service_app().stack
-    worker(stack, batch_size=100, max_batching_window=cdk.Duration.seconds(20), max_concurrency=5)
-    Template.from_stack(stack).has_resource_properties(
+def test_batching_options_pass_through(variants):
+    variants.templates["Batching"].has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
             "BatchSize": 100,
@@ -254,14 +303,10 @@ def test_alarms_notify_the_platform_topic(fanout):
         )
 
 
-def test_canary_function_consumer_subscribes_its_alias():
-    stack = service_app().stack
-    canary = CanaryFunction(
-        stack, "Canary", code=CODE, handler="index.handler", timeout=cdk.Duration.seconds(40)
-    )
-    created = worker(stack, consumer=canary)
+def test_canary_function_consumer_subscribes_its_alias(variants):
+    canary, created = variants["ViaCanary"]
     assert created.consumer is canary.alias
-    template = Template.from_stack(stack)
+    template = variants.templates["ViaCanary"]
     (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
     function_name = json.dumps(mapping["Properties"]["FunctionName"])
     assert logical_id(canary.alias) in function_name
@@ -269,14 +314,9 @@ def test_canary_function_consumer_subscribes_its_alias():
     template.has_resource_properties("AWS::SQS::Queue", {"VisibilityTimeout": 240})
 
 
-def test_grant_publish_includes_the_key():
-    built = service_app()
-    first = worker(built.stack)
-    role = cdk.aws_iam.Role(
-        built.stack, "Publisher", assumed_by=cdk.aws_iam.ServicePrincipal("lambda.amazonaws.com")
-    )
-    first.grant_publish(role)
-    statements = role_statements(built.template(), role)
+def test_grant_publish_includes_the_key(variants):
+    first, role = variants["Publisher"]
+    statements = role_statements(variants.templates["Publisher"], role)
     assert [actions(s) for s in statements] == [
         ["sns:Publish"],
         ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -284,15 +324,11 @@ def test_grant_publish_includes_the_key():
     assert statements[0]["Resource"] == ref(first.topic)
 
 
-def test_container_consumer_scales_on_queue_depth():
-    stack = service_app().stack
-    created = worker(
-        stack,
-        container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE), max_capacity=6),
-    )
+def test_container_consumer_scales_on_queue_depth(variants):
+    created = variants["Container"]
     assert created.consumer is None
     assert isinstance(created.processor, ecs.FargateService)
-    template = Template.from_stack(stack)
+    template = variants.templates["Container"]
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
@@ -327,11 +363,8 @@ def test_container_consumer_scales_on_queue_depth():
     template.resource_count_is("AWS::Lambda::EventSourceMapping", 0)
 
 
-def test_fifo_topic_gets_a_fifo_queue():
-    stack = service_app().stack
-    topic = sns.Topic(stack, "Fifo", fifo=True, content_based_deduplication=True)
-    worker(stack, topic=topic)
-    Template.from_stack(stack).has_resource_properties("AWS::SQS::Queue", {"FifoQueue": True})
+def test_fifo_topic_gets_a_fifo_queue(variants):
+    variants.templates["FifoTopic"].has_resource_properties("AWS::SQS::Queue", {"FifoQueue": True})
 
 
 def bad(**kwargs):
@@ -385,7 +418,7 @@ def test_bad_input_messages(kwargs, match):
 
 
 def test_both_or_neither_consumer_and_code_rejected():
-    stack = service_app().stack
+    stack = service_app(platform=False).stack
     function = lambda_.Function(
         stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
     )
@@ -401,7 +434,7 @@ def test_both_or_neither_consumer_and_code_rejected():
 
 
 def test_fifo_topic_with_standard_queue_rejected():
-    stack = service_app().stack
+    stack = service_app(platform=False).stack
     topic = sns.Topic(stack, "Fifo", fifo=True)
     with pytest.raises(InvalidPropError, match=r"FIFO topic needs a FIFO queue") as error:
         worker(stack, topic=topic, fifo=False)
@@ -409,14 +442,14 @@ def test_fifo_topic_with_standard_queue_rejected():
 
 
 def test_fifo_batch_size_limit():
-    stack = service_app().stack
+    stack = service_app(platform=False).stack
     with pytest.raises(InvalidPropError, match=r"allowed: an integer from 1 to 10") as error:
         worker(stack, fifo=True, batch_size=20, max_batching_window=cdk.Duration.seconds(1))
     assert (error.value.prop, error.value.value) == ("batch_size", 20)
 
 
 def test_imported_consumer_needs_an_explicit_visibility_timeout():
-    stack = service_app().stack
+    stack = service_app(platform=False).stack
     imported = lambda_.Function.from_function_arn(
         stack, "Imported", "arn:aws:lambda:us-east-1:111122223333:function:x"
     )
@@ -457,20 +490,14 @@ def test_snapshot_standalone(standalone, template_snapshot):
     assert standalone.template == template_snapshot
 
 
-def test_queue_and_function_overrides():
-    built = service_app()
-    worker(
-        built.stack,
-        queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
-        function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
-    )
-    template = built.template()
+def test_queue_and_function_overrides(variants):
+    template = variants.templates["Overrides"]
     template.has_resource_properties("AWS::SQS::Queue", {"DelaySeconds": 5})
     template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
 
 
 def test_function_overrides_need_a_new_function():
-    stack = service_app().stack
+    stack = service_app(platform=False).stack
     function = lambda_.Function(
         stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
     )

@@ -17,7 +17,15 @@ from aws_cdk.assertions import Match, Template
 
 from modern_app_constructs import DeploymentStrategy, FargateService, InvalidPropError
 from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import ENV, ServiceApp, get_att, logical_id, ref, service_app
+from tests.cdk_support import (
+    ENV,
+    ServiceApp,
+    get_att,
+    logical_id,
+    ref,
+    scenarios,
+    service_app,
+)
 
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c"
@@ -35,14 +43,17 @@ class Built:
         return self.built.stack
 
 
+def catalog(stack: cdk.Stack, **kwargs) -> FargateService:
+    """The ``Catalog`` service in ``stack`` (``with_certificate=True``: an imported certificate)."""
+    if kwargs.pop("with_certificate", False):
+        kwargs["certificate"] = acm.Certificate.from_certificate_arn(stack, "Cert", CERT)
+    kwargs.setdefault("image", ecs.ContainerImage.from_registry(IMAGE))
+    return FargateService(stack, "Catalog", **kwargs)
+
+
 def build(profile="dev", *, platform=True, cfn_lint=False, **kwargs) -> Built:
     built = service_app(profile, env=ENV, platform=platform, cfn_lint=cfn_lint)
-    if kwargs.pop("with_certificate", False):
-        kwargs["certificate"] = acm.Certificate.from_certificate_arn(built.stack, "Cert", CERT)
-    service = FargateService(
-        built.stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE), **kwargs
-    )
-    return Built(built, service)
+    return Built(built, catalog(built.stack, **kwargs))
 
 
 @dataclass(frozen=True)
@@ -277,6 +288,51 @@ def test_prod_has_deletion_protection(prod):
     )
 
 
+SHIFTS = {
+    "BlueGreen": DeploymentStrategy.blue_green(5),
+    "Canary": "Canary10Percent5Minutes",
+    "Linear": DeploymentStrategy.linear(20, 2),
+}
+
+
+def _unhardened(stack: cdk.Stack) -> FargateService:
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Db", "catalog/db")
+    return catalog(
+        stack,
+        container_port=3000,
+        health_check_path="/ready",
+        container_health_check=["CMD", "python", "-c", "print('ok')"],
+        readonly_root_filesystem=False,
+        user=None,
+        enable_execute_command=True,
+        environment={"LOG_LEVEL": "debug"},
+        secrets={"DB_PASSWORD": ecs.Secret.from_secrets_manager(secret, "password")},
+    )
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    """Services with one option each, beside one platform, synthesized once."""
+    context = tmp_path_factory.mktemp("image")
+    (context / "Dockerfile").write_text(f"FROM {IMAGE}\n")
+    image = ecs.ContainerImage.from_asset(str(context), platform=ecr_assets.Platform.LINUX_ARM64)
+
+    def shifted(deployment):
+        return lambda stack: catalog(stack, deployment=deployment)
+
+    return scenarios(
+        {
+            **{name: shifted(deployment) for name, deployment in SHIFTS.items()},
+            "ImageAsset": lambda stack: catalog(stack, image=image),
+            "ServiceOverrides": lambda stack: catalog(
+                stack, service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)}
+            ),
+            "Unhardened": _unhardened,
+        },
+        env=ENV,
+    )
+
+
 @pytest.fixture(scope="module")
 def public_https() -> Template:
     return gated(public=True, with_certificate=True).template
@@ -313,25 +369,24 @@ def test_public_with_certificate_redirects_to_https(public_https):
 
 
 @pytest.mark.parametrize(
-    ("deployment", "strategy", "extra"),
+    ("scenario", "strategy", "extra"),
     [
-        (DeploymentStrategy.blue_green(5), "BLUE_GREEN", {"BakeTimeInMinutes": 5}),
+        ("BlueGreen", "BLUE_GREEN", {"BakeTimeInMinutes": 5}),
         (
-            "Canary10Percent5Minutes",
+            "Canary",
             "CANARY",
             {"CanaryConfiguration": {"CanaryBakeTimeInMinutes": 5, "CanaryPercent": 10}},
         ),
         (
-            DeploymentStrategy.linear(20, 2),
+            "Linear",
             "LINEAR",
             {"LinearConfiguration": {"StepBakeTimeInMinutes": 2, "StepPercent": 20}},
         ),
     ],
 )
-def test_ecs_native_traffic_shifting(deployment, strategy, extra):
-    built = build(deployment=deployment)
-    service = built.service
-    template = built.built.template()
+def test_ecs_native_traffic_shifting(variants, scenario, strategy, extra):
+    service = variants[scenario]
+    template = variants.templates[scenario]
     template.has_resource_properties(
         "AWS::ECS::Service",
         {
@@ -362,17 +417,8 @@ def test_ecs_native_traffic_shifting(deployment, strategy, extra):
     assert logical_id(service.test_listener) == test_listener
 
 
-def test_image_asset_synthesizes_without_docker(tmp_path):
-    (tmp_path / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/python:3.13-slim\n")
-    built = service_app(env=ENV)
-    FargateService(
-        built.stack,
-        "Asset",
-        image=ecs.ContainerImage.from_asset(
-            str(tmp_path), platform=ecr_assets.Platform.LINUX_ARM64
-        ),
-    )
-    template = built.template()
+def test_image_asset_synthesizes_without_docker(variants):
+    template = variants.templates["ImageAsset"]
     (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
     image = str(task["Properties"]["ContainerDefinitions"][0]["Image"])
     assert "container-assets" in image
@@ -430,17 +476,29 @@ def test_bad_input_messages(kwargs, match):
         build(platform=False, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"public": True, "with_certificate": True, "environment": {"LOG_LEVEL": "info"}},
-        {"deployment": "Canary10Percent5Minutes", "enable_execute_command": True},
-    ],
-)
-def test_compliance(kwargs):
-    """The gated fixtures cover dev, prod, public HTTPS, blue/green and standalone."""
-    built = build(cfn_lint=True, **kwargs)
-    assert set(assert_compliant(built.built.app)) == {"Platform", "Service"}
+COMPLIANCE = {
+    "PublicWithEnvironment": {
+        "public": True,
+        "with_certificate": True,
+        "environment": {"LOG_LEVEL": "info"},
+    },
+    "CanaryWithExec": {"deployment": "Canary10Percent5Minutes", "enable_execute_command": True},
+}
+
+
+def test_compliance():
+    """Two more variants pass the gates, in one synthesis.
+
+    The gated fixtures cover dev, prod, public HTTPS, blue/green and standalone.
+    """
+
+    def service(kwargs):
+        return lambda stack: catalog(stack, **kwargs)
+
+    compliant = scenarios(
+        {name: service(kwargs) for name, kwargs in COMPLIANCE.items()}, env=ENV, gated=True
+    )
+    assert set(compliant.templates) == set(COMPLIANCE)
 
 
 def test_snapshot(dev, template_snapshot):
@@ -455,15 +513,14 @@ def test_snapshot_blue_green(blue_green, template_snapshot):
     assert blue_green.template == template_snapshot
 
 
-def test_service_overrides():
-    built = build(service_overrides={"health_check_grace_period": cdk.Duration.seconds(120)})
-    built.built.template().has_resource_properties(
+def test_service_overrides(variants):
+    variants.templates["ServiceOverrides"].has_resource_properties(
         "AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": 120}
     )
     with pytest.raises(
         InvalidPropError, match=r"\['assign_public_ip', 'circuit_breaker'\]"
     ) as error:
-        build(service_overrides={"assign_public_ip": True, "circuit_breaker": None})
+        build(platform=False, service_overrides={"assign_public_ip": True, "circuit_breaker": None})
     assert error.value.prop == "service_overrides"
 
 
@@ -546,24 +603,8 @@ def test_exposes_children_and_metrics(dev):
     assert service.metric_cpu(statistic="Maximum").statistic == "Maximum"
 
 
-def test_options_turn_hardening_off_only_when_asked():
-    built = service_app(env=ENV)
-    stack = built.stack
-    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Db", "catalog/db")
-    FargateService(
-        stack,
-        "Catalog",
-        image=ecs.ContainerImage.from_registry(IMAGE),
-        container_port=3000,
-        health_check_path="/ready",
-        container_health_check=["CMD", "python", "-c", "print('ok')"],
-        readonly_root_filesystem=False,
-        user=None,
-        enable_execute_command=True,
-        environment={"LOG_LEVEL": "debug"},
-        secrets={"DB_PASSWORD": ecs.Secret.from_secrets_manager(secret, "password")},
-    )
-    template = built.template()
+def test_options_turn_hardening_off_only_when_asked(variants):
+    template = variants.templates["Unhardened"]
     (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
     (container,) = task["Properties"]["ContainerDefinitions"]
     assert container["HealthCheck"]["Command"] == ["CMD", "python", "-c", "print('ok')"]

@@ -22,9 +22,9 @@ from modern_app_constructs import (
     DeploymentStrategy,
     FargateService,
     InvalidPropError,
-    PlatformEnvironment,
 )
 from modern_app_constructs.testing import app_for_tests
+from tests.cdk_support import scenarios
 
 ENV = cdk.Environment(region="eu-west-1")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -33,16 +33,44 @@ NAME = "catalog.internal.example.com"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
-def build(*, api: bool = True, **kwargs: Any) -> tuple[cdk.Stack, FargateService, Template]:
-    app = app_for_tests()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
+Built = tuple[cdk.Stack, FargateService, Template]
+
+
+def catalog(stack: cdk.Stack, *, api: bool = True, **kwargs: Any) -> FargateService:
+    """The ``Catalog`` service, with a certificate unless ``with_certificate=False``.
+
+    Unless ``api=False``, an ``ApiFrontDoor`` routes ``/catalog`` to it.
+    """
     if kwargs.pop("with_certificate", True):
         kwargs["certificate"] = acm.Certificate.from_certificate_arn(stack, "Cert", CERT)
     service = FargateService(stack, "Catalog", image=IMAGE, **kwargs)
     if api:
         ApiFrontDoor(stack, "Api").add_service_route("/catalog", service)
-    return stack, service, Template.from_stack(stack)
+    return service
+
+
+VARIANTS = {
+    "Https": {"domain_name": NAME},
+    "HttpsBlueGreen": {
+        "api": False,
+        "domain_name": NAME,
+        "deployment": DeploymentStrategy.blue_green(),
+    },
+    "PublicHttps": {"api": False, "public": True},
+    "Plaintext": {"with_certificate": False, "deployment": DeploymentStrategy.blue_green()},
+    "PublicHttp": {"api": False, "with_certificate": False, "public": True},
+}
+
+
+@pytest.fixture(scope="module")
+def variants() -> dict[str, Built]:
+    """Every variant beside one platform, synthesized once: (stack, service, template) each."""
+
+    def build(kwargs: dict[str, Any]) -> Any:
+        return lambda stack: catalog(stack, **kwargs)
+
+    built = scenarios({name: build(kwargs) for name, kwargs in VARIANTS.items()}, env=ENV)
+    return {name: (built.stacks[name], built[name], built.templates[name]) for name in VARIANTS}
 
 
 def _id(stack: cdk.Stack, construct: Any) -> str:
@@ -50,8 +78,8 @@ def _id(stack: cdk.Stack, construct: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def https() -> tuple[cdk.Stack, FargateService, Template]:
-    return build(domain_name=NAME)
+def https(variants) -> Built:
+    return variants["Https"]
 
 
 def test_internal_load_balancer_listens_on_https_only(https):
@@ -130,10 +158,8 @@ def test_api_calls_the_service_over_https_by_its_name(https):
         assert "TlsConfig" not in integration  # a public ACM certificate needs no skip
 
 
-def test_blue_green_test_listener_is_https_too():
-    stack, service, template = build(
-        api=False, domain_name=NAME, deployment=DeploymentStrategy.blue_green()
-    )
+def test_blue_green_test_listener_is_https_too(variants):
+    _, _, template = variants["HttpsBlueGreen"]
     listeners = template.find_resources("AWS::ElasticLoadBalancingV2::Listener")
     assert sorted(
         (
@@ -148,8 +174,8 @@ def test_blue_green_test_listener_is_https_too():
         assert "Metadata" not in listener or "checkov" not in listener["Metadata"]
 
 
-def test_public_load_balancer_keeps_its_redirect():
-    _, _, template = build(api=False, public=True)
+def test_public_load_balancer_keeps_its_redirect(variants):
+    _, _, template = variants["PublicHttps"]
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener",
         {"Port": 443, "Protocol": "HTTPS", "Certificates": [{"CertificateArn": CERT}]},
@@ -177,8 +203,8 @@ def test_public_load_balancer_keeps_its_redirect():
 
 
 @pytest.fixture(scope="module")
-def plaintext() -> tuple[cdk.Stack, FargateService, Template]:
-    return build(with_certificate=False, deployment=DeploymentStrategy.blue_green())
+def plaintext(variants) -> Built:
+    return variants["Plaintext"]
 
 
 def test_without_a_certificate_the_hop_is_http_inside_the_vpc(plaintext):
@@ -216,8 +242,8 @@ def test_without_a_certificate_checkov_is_told_why_http_is_acceptable(plaintext)
         assert "only the API's VPC link security group" in skips["CKV_AWS_2"]
 
 
-def test_a_public_http_listener_is_not_excused():
-    stack, service, template = build(api=False, with_certificate=False, public=True)
+def test_a_public_http_listener_is_not_excused(variants):
+    stack, service, template = variants["PublicHttp"]
     resource = template.to_json()["Resources"][_id(stack, service.listener)]
     assert "Metadata" not in resource or "checkov" not in resource["Metadata"]
 
@@ -240,13 +266,15 @@ def test_a_public_http_listener_is_not_excused():
     ],
 )
 def test_bad_input(kwargs, prop, match):
+    stack = cdk.Stack(app_for_tests(), "Service", env=ENV)
     with pytest.raises(InvalidPropError, match=match) as raised:
-        build(api=False, **kwargs)
+        catalog(stack, api=False, **kwargs)  # props are checked before the platform is read
     assert raised.value.prop == prop
 
 
 def test_a_route_to_a_certified_service_without_a_name_is_rejected():
-    stack, service, _ = build(api=False, public=True)
+    stack = cdk.Stack(app_for_tests(), "Service", env=ENV)
+    service = catalog(stack, api=False, public=True)
     api = ApiFrontDoor(stack, "Api")
     with pytest.raises(InvalidPropError, match=r"with domain_name= when it has a certificate") as (
         raised

@@ -231,6 +231,14 @@ def test_dashboard_period_reaches_every_metric():
 
 @pytest.fixture
 def api_stack():
+    """A standalone API: routes are checked before anything reads an environment."""
+    stack = cdk.Stack(make_app(), "S", env=ENV)
+    return stack, ApiFrontDoor(stack, "Api")
+
+
+@pytest.fixture
+def api_with_platform():
+    """An API beside a platform, for routes to a FargateService (it runs in the platform)."""
     app = make_app()
     PlatformEnvironment(cdk.Stack(app, "P", env=ENV), "Platform", team="t", application="a")
     stack = cdk.Stack(app, "S", env=ENV)
@@ -283,8 +291,8 @@ def test_a_route_that_fails_validation_changes_nothing(api_stack):
     assert len(api.node.find_all()) == before
 
 
-def test_a_service_route_that_conflicts_creates_no_vpc_link(api_stack):
-    stack, api = api_stack
+def test_a_service_route_that_conflicts_creates_no_vpc_link(api_with_platform):
+    stack, api = api_with_platform
     service = FargateService(stack, "Svc", image=IMAGE)
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
     api.add_lambda_route("/catalog/{proxy+}", canary)
@@ -295,8 +303,8 @@ def test_a_service_route_that_conflicts_creates_no_vpc_link(api_stack):
     Template.from_stack(stack).resource_count_is("AWS::ApiGatewayV2::VpcLink", 0)
 
 
-def test_service_route_forwards_the_path_or_strips_the_prefix(api_stack):
-    stack, api = api_stack
+def test_service_route_forwards_the_path_or_strips_the_prefix(api_with_platform):
+    stack, api = api_with_platform
     service = FargateService(stack, "Svc", image=IMAGE)
     api.add_service_route("/catalog", service)
     api.add_service_route("/stock", service, methods=("GET", "POST"), strip_prefix=True)

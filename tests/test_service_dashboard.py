@@ -73,6 +73,12 @@ def stack() -> cdk.Stack:
     return service_app().stack
 
 
+@pytest.fixture
+def bare() -> cdk.Stack:
+    """A stack without a platform: names and components are checked before it is read."""
+    return service_app(platform=False).stack
+
+
 def test_alarms_added_after_registration_are_listed(stack):
     dashboard = ServiceDashboard(stack, "Dashboard", service_name="svc")
     worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
@@ -99,11 +105,11 @@ def test_plain_functions_are_accepted(stack):
     assert "Function Plain" in body
 
 
-def test_unknown_component_is_rejected(stack):
+def test_unknown_component_is_rejected(bare):
     with pytest.raises(
         TypeError, match=r"invalid components='nope'; expected IMonitorable or aws_lambda.IFunction"
     ) as raised:
-        ServiceDashboard(stack, "Dashboard", service_name="svc").add("nope")
+        ServiceDashboard(bare, "Dashboard", service_name="svc").add("nope")
     assert isinstance(raised.value, InvalidPropError)
     assert raised.value.prop == "components"
 
@@ -116,16 +122,16 @@ def test_unknown_component_is_rejected(stack):
         ({"service_name": "ok", "dashboard_name": "a/b"}, "dashboard_name", "a/b"),
     ],
 )
-def test_bad_names(stack, kwargs, prop, value):
+def test_bad_names(bare, kwargs, prop, value):
     with pytest.raises(InvalidPropError) as error:
-        ServiceDashboard(stack, "Dashboard", **kwargs)
+        ServiceDashboard(bare, "Dashboard", **kwargs)
     assert (error.value.prop, error.value.value) == (prop, value)
 
 
-def test_bad_name_message(stack):
+def test_bad_name_message(bare):
     with pytest.raises(
         InvalidPropError,
         match=r"ServiceDashboard 'Dashboard': invalid service_name='orders service'; "
         r"allowed: 1 to 255",
     ):
-        ServiceDashboard(stack, "Dashboard", service_name="orders service")
+        ServiceDashboard(bare, "Dashboard", service_name="orders service")

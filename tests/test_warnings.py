@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import cx_api
 from aws_cdk.assertions import Annotations, Match
 
 from modern_app_constructs import (
@@ -13,7 +16,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     PlatformEnvironment,
 )
-from tests.cdk_support import make_app
+from tests.cdk_support import Scenarios, make_app, scenarios
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -28,11 +31,51 @@ def warnings(stack: cdk.Stack, topic: str) -> list[dict]:
     ]
 
 
-@pytest.fixture
-def with_platform():
-    app = make_app()
-    PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
-    return cdk.Stack(app, "S")
+def synthesized_warnings(built: Scenarios, stack: str, topic: str) -> list[dict]:
+    """``warnings`` of ``stack`` (a scenario, or ``Platform``), read from the one synthesis."""
+    return [
+        {"id": message.id, "message": str(message.entry.data)}
+        for message in built.assembly.get_stack_by_name(stack).messages
+        if message.level == cx_api.SynthesisMessageLevel.WARNING
+        and re.search(f"modern-app-constructs:{topic}", str(message.entry.data))
+    ]
+
+
+def _canary(stack: cdk.Stack) -> CanaryFunction:
+    return CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
+
+
+def _route_to(attribute: str):
+    def build(stack: cdk.Stack) -> None:
+        ApiFrontDoor(stack, "Api").add_lambda_route("/p", getattr(_canary(stack), attribute))
+
+    return build
+
+
+def _route_through_the_canary(stack: cdk.Stack) -> None:
+    canary = _canary(stack)
+    api = ApiFrontDoor(stack, "Api")
+    api.add_lambda_route("/a", canary)
+    api.add_lambda_route("/b", canary.alias)
+
+
+@pytest.fixture(scope="module")
+def with_platform() -> Scenarios:
+    """Each case in its own stack beside one platform, synthesized once."""
+    return scenarios(
+        {
+            "ToFunction": _route_to("function"),
+            "ToVersion": _route_to("version"),
+            "ThroughCanary": _route_through_the_canary,
+            "WorkerOfFunction": lambda stack: DecoupledWorker(
+                stack, "W", consumer=_canary(stack).function
+            ),
+            "Canary": _canary,
+            "Api": lambda stack: ApiFrontDoor(stack, "Api").add_lambda_route(
+                "/p", _canary(stack)
+            ),
+        }
+    )
 
 
 @pytest.fixture
@@ -40,31 +83,22 @@ def standalone():
     return cdk.Stack(make_app(), "S")
 
 
-@pytest.mark.parametrize("attribute", ["function", "version"])
-def test_routing_to_a_canarys_own_function_warns(with_platform, attribute):
-    canary = CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    api = ApiFrontDoor(with_platform, "Api")
-    api.add_lambda_route("/p", getattr(canary, attribute))
-    (found,) = warnings(with_platform, "canary-bypassed")
-    assert found["id"] == "/S/Api"
+@pytest.mark.parametrize("stack", ["ToFunction", "ToVersion"])
+def test_routing_to_a_canarys_own_function_warns(with_platform, stack):
+    (found,) = synthesized_warnings(with_platform, stack, "canary-bypassed")
+    assert found["id"] == f"/{stack}/Api"
     assert "traffic skips the canary deployment" in found["message"]
-    assert "Pass the CanaryFunction itself (S/Fn)" in found["message"]
+    assert f"Pass the CanaryFunction itself ({stack}/Fn)" in found["message"]
 
 
 def test_routing_through_the_canary_or_its_alias_does_not_warn(with_platform):
-    canary = CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    api = ApiFrontDoor(with_platform, "Api")
-    api.add_lambda_route("/a", canary)
-    api.add_lambda_route("/b", canary.alias)
-    assert warnings(with_platform, "canary-bypassed") == []
+    assert synthesized_warnings(with_platform, "ThroughCanary", "canary-bypassed") == []
 
 
 def test_a_worker_consuming_a_canarys_own_function_warns(with_platform):
-    canary = CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    DecoupledWorker(with_platform, "W", consumer=canary.function)
-    (found,) = warnings(with_platform, "canary-bypassed")
-    assert found["id"] == "/S/W"
-    assert "consumer=S/Fn/Function" in found["message"]
+    (found,) = synthesized_warnings(with_platform, "WorkerOfFunction", "canary-bypassed")
+    assert found["id"] == "/WorkerOfFunction/W"
+    assert "consumer=WorkerOfFunction/Fn/Function" in found["message"]
 
 
 def test_alarms_with_nowhere_to_go_warn_once_per_construct(standalone):
@@ -76,8 +110,8 @@ def test_alarms_with_nowhere_to_go_warn_once_per_construct(standalone):
 
 
 def test_alarms_with_a_platform_do_not_warn(with_platform):
-    CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    assert warnings(with_platform, "alarms-without-actions") == []
+    for stack in with_platform.stacks:
+        assert synthesized_warnings(with_platform, stack, "alarms-without-actions") == []
 
 
 def test_a_standalone_api_warns_about_the_account_logging_role(standalone):
@@ -94,10 +128,8 @@ def test_a_standalone_api_warns_about_the_account_logging_role(standalone):
 
 
 def test_an_api_with_a_platform_does_not_warn_about_the_role(with_platform):
-    ApiFrontDoor(with_platform, "Api").add_lambda_route(
-        "/p", CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    )
-    assert warnings(with_platform, "execution-logging-without-account-role") == []
+    topic = "execution-logging-without-account-role"
+    assert synthesized_warnings(with_platform, "Api", topic) == []
 
 
 def test_a_cdk_json_without_the_flags_the_library_relies_on_warns():
@@ -120,9 +152,8 @@ def test_a_cdk_json_without_the_flags_the_library_relies_on_warns():
 
 
 def test_cdk_jsons_context_gives_no_flag_warning(with_platform):
-    CanaryFunction(with_platform, "Fn", code=CODE, handler="index.handler")
-    assert warnings(with_platform, "feature-flag:*") == []
-    assert warnings(with_platform.node.root.node.find_child("P"), "feature-flag:*") == []
+    for stack in ("Platform", *with_platform.stacks):
+        assert synthesized_warnings(with_platform, stack, "feature-flag:*") == []
 
 
 def test_warnings_can_be_acknowledged(standalone):
