@@ -71,9 +71,7 @@ def with_platform() -> Scenarios:
                 stack, "W", consumer=_canary(stack).function
             ),
             "Canary": _canary,
-            "Api": lambda stack: ApiFrontDoor(stack, "Api").add_lambda_route(
-                "/p", _canary(stack)
-            ),
+            "Api": lambda stack: ApiFrontDoor(stack, "Api").add_lambda_route("/p", _canary(stack)),
         }
     )
 
