@@ -75,6 +75,12 @@ class ServiceApp:
         assert self.platform is not None, "built with platform=False"
         return self.platform_ref(get_att(self.platform.key))
 
+    def platform_stack_template(self) -> Template:
+        """The platform stack's template (from the synthesis already made, if there is one)."""
+        if self.platform_template is not None:
+            return Template.from_json(dict(self.platform_template))
+        return Template.from_stack(self.platform_stack)
+
     def platform_ref(self, value: dict[str, Any]) -> dict[str, Any]:
         """How the service template reads ``value`` (an expression of the platform stack).
 
@@ -82,12 +88,7 @@ class ServiceApp:
         ``Fn::GetStackOutput`` of the platform stack's output whose value it is.
         """
         platform_stack = self.platform_stack
-        template = (
-            Template.from_stack(platform_stack)
-            if self.platform_template is None
-            else Template.from_json(dict(self.platform_template))
-        )
-        outputs = template.find_outputs("*", {"Value": value})
+        outputs = self.platform_stack_template().find_outputs("*", {"Value": value})
         (output_name,) = outputs
         return {
             "Fn::GetStackOutput": {
