@@ -19,7 +19,6 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk.assertions import Template
 
 from modern_app_constructs import (
     CanaryFunction,
@@ -29,6 +28,7 @@ from modern_app_constructs import (
     WorkerContainer,
 )
 from modern_app_constructs.testing import app_for_tests, assert_compliant
+from tests.cdk_support import Scenarios, scenarios
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 ENV = cdk.Environment(region="eu-west-1")
@@ -63,11 +63,7 @@ PRIVATE_SUBNETS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def owned() -> tuple[cdk.App, cdk.Stack, CanaryFunction, DecoupledWorker]:
-    app = app_for_tests()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
+def _in_vpc(stack: cdk.Stack) -> tuple[CanaryFunction, DecoupledWorker]:
     canary = CanaryFunction(
         stack,
         "Api",
@@ -77,7 +73,29 @@ def owned() -> tuple[cdk.App, cdk.Stack, CanaryFunction, DecoupledWorker]:
         in_vpc=True,
     )
     worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler", in_vpc=True)
-    return app, stack, canary, worker
+    return canary, worker
+
+
+@pytest.fixture(scope="module")
+def built() -> Scenarios:
+    """Functions in the VPC (``Service``) and one left out (``OutOfVpc``), synthesized once."""
+    return scenarios(
+        {
+            "Service": _in_vpc,
+            "OutOfVpc": lambda stack: CanaryFunction(
+                stack, "Api", code=CODE, handler="index.handler"
+            ),
+        },
+        env=ENV,
+    )
+
+
+@pytest.fixture(scope="module")
+def owned(built) -> tuple[dict[str, Any], cdk.Stack, CanaryFunction, DecoupledWorker]:
+    """(the service template's resources, its stack, the canary, the worker), all in the VPC."""
+    canary, worker = built["Service"]
+    resources = built.templates["Service"].to_json()["Resources"]
+    return resources, built.stacks["Service"], canary, worker
 
 
 def _id(stack: cdk.Stack, construct: Any) -> str:
@@ -85,9 +103,10 @@ def _id(stack: cdk.Stack, construct: Any) -> str:
     return str(stack.resolve(stack.get_logical_id(resource)))
 
 
-def _placed(stack: cdk.Stack, function: lambda_.Function) -> tuple[dict, dict, dict]:
+def _placed(
+    resources: dict[str, Any], stack: cdk.Stack, function: lambda_.Function
+) -> tuple[dict, dict, dict]:
     """(the function's properties, its security group's, its role policy's statements)."""
-    resources = Template.from_stack(stack).to_json()["Resources"]
     properties = resources[_id(stack, function)]["Properties"]
     (group_id,) = [group["Fn::GetAtt"][0] for group in properties["VpcConfig"]["SecurityGroupIds"]]
     role_id = properties["Role"]["Fn::GetAtt"][0]
@@ -102,9 +121,9 @@ def _placed(stack: cdk.Stack, function: lambda_.Function) -> tuple[dict, dict, d
 
 @pytest.mark.parametrize("which", ["function", "smoke_test_function", "consumer"])
 def test_functions_run_in_private_subnets_with_an_egress_only_group(owned, which):
-    _, stack, canary, worker = owned
+    resources, stack, canary, worker = owned
     function = worker.consumer if which == "consumer" else getattr(canary, which)
-    properties, group, _ = _placed(stack, function)
+    properties, group, _ = _placed(resources, stack, function)
     assert properties["VpcConfig"]["SubnetIds"] == PRIVATE_SUBNETS
     assert group["VpcId"] == _output("PublishOutputRefPlatformVpcB7D6B3DD28349560")
     assert group["SecurityGroupEgress"] == HTTPS_ONLY
@@ -113,9 +132,9 @@ def test_functions_run_in_private_subnets_with_an_egress_only_group(owned, which
 
 
 def test_each_function_has_its_own_security_group(owned):
-    _, stack, canary, worker = owned
+    resources, stack, canary, worker = owned
     groups = {
-        _placed(stack, function)[0]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]
+        _placed(resources, stack, function)[0]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]
         for function in (canary.function, canary.smoke_test_function, worker.consumer)
     }
     assert len(groups) == 3
@@ -123,8 +142,8 @@ def test_each_function_has_its_own_security_group(owned):
 
 @pytest.mark.parametrize("which", ["function", "smoke_test_function"])
 def test_roles_may_manage_the_network_interfaces(owned, which):
-    _, stack, canary, _ = owned
-    _, _, statements = _placed(stack, getattr(canary, which))
+    resources, stack, canary, _ = owned
+    _, _, statements = _placed(resources, stack, getattr(canary, which))
     (wildcard,) = [s for s in statements if s["Resource"] == "*"]
     assert wildcard == {
         "Action": [*ENI_ACTIONS, "xray:PutTelemetryRecords", "xray:PutTraceSegments"],
@@ -134,8 +153,7 @@ def test_roles_may_manage_the_network_interfaces(owned, which):
 
 
 def test_functions_wait_for_their_role_policy(owned):
-    _, stack, canary, _ = owned
-    resources = Template.from_stack(stack).to_json()["Resources"]
+    resources, stack, canary, _ = owned
     function = resources[_id(stack, canary.function)]
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     (policy_id,) = [
@@ -153,12 +171,8 @@ def test_connections_open_more_than_https(owned):
     assert isinstance(group, ec2.SecurityGroup)
 
 
-def test_without_in_vpc_functions_stay_out_of_the_vpc(owned):
-    app = app_for_tests()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
-    stack = cdk.Stack(app, "Service", env=ENV)
-    CanaryFunction(stack, "Api", code=CODE, handler="index.handler")
-    template = Template.from_stack(stack)
+def test_without_in_vpc_functions_stay_out_of_the_vpc(built):
+    template = built.templates["OutOfVpc"]
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     assert "VpcConfig" not in function["Properties"]
     template.resource_count_is("AWS::EC2::SecurityGroup", 0)
