@@ -55,7 +55,12 @@ def platform_app() -> tuple[Template, Template, PlatformEnvironment]:
     service = cdk.Stack(app, "Service", env=ENV)
     CanaryFunction(service, "Api", code=CODE, handler="index.handler")
     DecoupledWorker(service, "Worker", code=CODE, handler="index.handler")
-    return Template.from_stack(platform.node.scope), Template.from_stack(service), platform
+    assembly = app.synth()  # once: Template.from_stack would synthesize the app per stack
+    return (
+        Template.from_json(assembly.get_stack_by_name("Platform").template),
+        Template.from_json(assembly.get_stack_by_name("Service").template),
+        platform,
+    )
 
 
 # ------------------------------------------------------------------ public subnets
