@@ -58,9 +58,12 @@ class PlatformEnvironment(Construct):
         profile: ``"dev"``, ``"prod"`` or a custom :class:`Profile`. Default: the ``profile``
             context value (``cdk synth -c profile=prod``), else ``"dev"``.
         cost_center: applied as the ``cost-center`` tag when given. Default: no tag.
-        vpc: bring your own VPC instead of creating one. Default: a new VPC over 2 AZs with
-            public subnets (no public IPv4 assigned at launch) and private subnets, flow logs,
-            and NAT gateways per the profile.
+        vpc: bring your own VPC instead of creating one. To be published it needs private
+            subnets with egress and, for each subnet, its route table (an imported VPC:
+            ``private_subnet_route_table_ids=``, and ``public_subnet_route_table_ids=`` with
+            public subnets). Default: a new VPC over 2 AZs with public subnets (no public IPv4
+            assigned at launch) and private subnets, flow logs, and NAT gateways per the
+            profile.
         max_azs: availability zones of a created VPC. Default: 2.
         container_insights: Container Insights on the created ECS cluster. Default: ``True``.
         create_api_gateway_account: create the account-level API Gateway CloudWatch Logs role
@@ -150,6 +153,15 @@ class PlatformEnvironment(Construct):
                 vpc.node.path,
                 "allowed: a VPC with private subnets with egress (the contract publishes them "
                 "for services), or publish=False",
+            )
+        if publish and vpc is not None and not _route_tables_known(vpc):
+            raise InvalidPropError(
+                owner,
+                "vpc",
+                vpc.node.path,
+                "allowed: a VPC whose subnets have route tables (an imported VPC needs "
+                "private_subnet_route_table_ids=, and public_subnet_route_table_ids= with public "
+                "subnets: the contract publishes them), or publish=False",
             )
 
         # create children
@@ -479,6 +491,20 @@ class PlatformEnvironment(Construct):
         )
         account.node.add_dependency(role)
         return role
+
+
+def _route_tables_known(vpc: ec2.IVpc) -> bool:
+    """Whether every private and public subnet of ``vpc`` has a route table id.
+
+    ``Vpc.from_vpc_attributes`` without ``*_subnet_route_table_ids`` gives subnets whose route
+    table id is undefined, which jsii cannot hand to Python: reading it raises.
+    """
+    try:
+        for subnet in (*vpc.private_subnets, *vpc.public_subnets):
+            subnet.route_table.route_table_id  # noqa: B018 - read for the error
+    except RuntimeError:
+        return False
+    return True
 
 
 def _default_name(application: str, profile: Profile) -> str:

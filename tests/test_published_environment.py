@@ -168,6 +168,26 @@ def test_publishing_needs_private_subnets():
     PlatformEnvironment(stack, "Unpublished", team="t", application="a", vpc=vpc, publish=False)
 
 
+@pytest.mark.parametrize("missing", ["private", "public"])
+def test_publishing_an_imported_vpc_needs_its_route_tables(missing):
+    stack = cdk.Stack(make_app(), "Platform")
+    attributes = {
+        "vpc_id": "vpc-0a1b2c3d",
+        "availability_zones": ["eu-west-1a", "eu-west-1b"],
+        "private_subnet_ids": ["subnet-1", "subnet-2"],
+        "private_subnet_route_table_ids": ["rtb-1", "rtb-2"],
+        "public_subnet_ids": ["subnet-3", "subnet-4"],
+        "public_subnet_route_table_ids": ["rtb-3", "rtb-4"],
+    }
+    del attributes[f"{missing}_subnet_route_table_ids"]
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Imported", **attributes)
+    with pytest.raises(InvalidPropError, match=r"route_table_ids=") as raised:
+        PlatformEnvironment(stack, "Env", team="t", application="a", vpc=vpc)
+    assert (raised.value.prop, raised.value.value) == ("vpc", "Platform/Imported")
+    assert not stack.node.find_child("Env").node.children  # raised before the first child
+    PlatformEnvironment(stack, "Unpublished", team="t", application="a", vpc=vpc, publish=False)
+
+
 def test_the_readme_documents_every_contract_parameter():
     readme = (ROOT / "README.md").read_text()
     for parameter in CONTRACT_PARAMETERS:
