@@ -519,7 +519,20 @@ def test_compliance(gated_dev):
 
     The gated fixtures cover dev, prod, public HTTPS, blue/green and standalone.
     """
-    assert set(COMPLIANCE) <= set(gated_dev)
+    public = gated_dev["PublicWithEnvironment"].template
+    public.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"}
+    )
+    (task,) = public.find_resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert {"Name": "LOG_LEVEL", "Value": "info"} in container["Environment"]
+    gated_dev["CanaryWithExec"].template.has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "EnableExecuteCommand": True,
+            "DeploymentConfiguration": Match.object_like({"Strategy": "CANARY"}),
+        },
+    )
 
 
 def test_snapshot(dev, template_snapshot):
