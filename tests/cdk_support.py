@@ -6,6 +6,7 @@ Apps come from :func:`modern_app_constructs.testing.app_for_tests` (cdk.json's c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,12 +119,15 @@ def service_app(
         **context: more context values.
     """
     app = app_for_tests(profile=profile, cfn_lint=cfn_lint, **context)
-    environment = None
-    if platform:
-        environment = PlatformEnvironment(
-            cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
-        )
+    environment = add_platform(app, env) if platform else None
     return ServiceApp(app=app, stack=cdk.Stack(app, "Service", env=env), platform=environment)
+
+
+def add_platform(app: cdk.App, env: cdk.Environment | None = None) -> PlatformEnvironment:
+    """The tests' ``PlatformEnvironment``, in its own stack ``Platform`` of ``app``."""
+    return PlatformEnvironment(
+        cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,8 @@ class Scenarios:
     whose tests each need one builds them all here, beside a single platform.
 
     Attributes:
-        built: the app (its ``stack`` is the first scenario's stack, its ``platform`` the
-            shared platform), for references into the platform.
+        built: the app with the shared platform (its ``stack`` is the first scenario's), for
+            references into the platform; :meth:`service_app` gives one per scenario.
         objects: what each scenario's builder returned, by scenario name.
         stacks: each scenario's stack (named after the scenario), by scenario name.
         templates: each scenario's template, by scenario name.
@@ -150,6 +154,10 @@ class Scenarios:
 
     def __getitem__(self, name: str) -> Any:
         return self.objects[name]
+
+    def service_app(self, name: str) -> ServiceApp:
+        """The app as a :class:`ServiceApp` whose service stack is scenario ``name``'s."""
+        return dataclasses.replace(self.built, stack=self.stacks[name])
 
 
 def scenarios(
@@ -173,9 +181,7 @@ def scenarios(
     """
     first, *_ = builders
     app = app_for_tests(profile=profile, cfn_lint=gated)
-    platform = PlatformEnvironment(
-        cdk.Stack(app, "Platform", env=env), "Platform", team="t", application="a"
-    )
+    platform = add_platform(app, env)
     stacks = {name: cdk.Stack(app, name, env=env) for name in builders}
     objects = {name: build(stacks[name]) for name, build in builders.items()}
     if gated:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -110,7 +109,7 @@ def gated_dev() -> dict[str, Synthesized]:
     )
     return {
         name: Synthesized(
-            Built(dataclasses.replace(built.built, stack=built.stacks[name]), built[name]),
+            Built(built.service_app(name), built[name]),
             built.templates[name],
         )
         for name in GATED_DEV
