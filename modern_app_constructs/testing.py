@@ -273,6 +273,7 @@ def assert_compliant(
     packs: Iterable[NagPackFactory] = (),
     *,
     lint_region: str | None = None,
+    skip_lint: Iterable[cdk.Stack] = (),
 ) -> dict[str, TemplateJson]:
     """Synthesize ``app`` once behind cdk-nag and cfn-lint; return its templates by stack name.
 
@@ -289,10 +290,14 @@ def assert_compliant(
             validation plugin), e.g. ``(cdk_nag.ServerlessChecks,)``.
         lint_region: the region cfn-lint checks resource types and values against. Default:
             each stack's own region, ``us-east-1`` for an environment-agnostic stack.
+        skip_lint: stacks of ``app`` that cfn-lint leaves out (cdk-nag still checks them),
+            e.g. a platform stack built beside the service under test whose own tests lint
+            it: cfn-lint costs ~30 ms a resource. Default: none (every stack is linted).
 
     Raises:
         ComplianceError: a gate reported an unacknowledged error.
-        ValueError: ``app`` went through ``assert_compliant`` before.
+        ValueError: ``app`` went through ``assert_compliant`` before, or a stack in
+            ``skip_lint`` is not one of its stacks.
     """
     from cdk_nag import AwsSolutionsChecks
 
@@ -301,11 +306,19 @@ def assert_compliant(
         raise ValueError(
             "assert_compliant() already ran on this app: reuse the templates it returned"
         )
+    skipped = {stack.node.path for stack in skip_lint}
+    foreign = sorted(skipped - _stack_paths(app))
+    if foreign:
+        raise ValueError(
+            f"assert_compliant(skip_lint=...): {', '.join(foreign)} is not a stack of this "
+            "app; give stacks of the app being gated"
+        )
     state.gated = True
     factories = [AwsSolutionsChecks, *(p for p in packs if p is not AwsSolutionsChecks)]
     # cfn-lint first (it lints in the background while cdk-nag runs), its results last
     lint = state.attach_lint(region=lint_region)
     lint.deferred = True
+    lint.skip = frozenset(skipped)
     plugins = [factory(app) for factory in factories]
     cdk.Validations.of(app).add_plugins(*plugins, _CfnLintResults(lint))
     runs = lint.runs
@@ -325,6 +338,11 @@ def assert_compliant(
         artifact.stack_name: json.loads(Path(artifact.template_full_path).read_text())
         for artifact in assembly.stacks_recursively  # stacks of nested stages too
     }
+
+
+def _stack_paths(scope: IConstruct) -> set[str]:
+    """The construct paths of every stack under ``scope``, those of nested stages too."""
+    return {node.node.path for node in scope.node.find_all() if cdk.Stack.is_stack(node)}
 
 
 def _report_path(outdir: str) -> Path | None:
@@ -402,6 +420,7 @@ class _CfnLintPlugin(_CfnLintIdentity):
 
     def __init__(self) -> None:
         self.region: str | None = None
+        self.skip: frozenset[str] = frozenset()  # construct paths of stacks not linted
         self.runs = 0
         self.deferred = False
         self._pending: _Background | None = None
@@ -417,6 +436,7 @@ class _CfnLintPlugin(_CfnLintIdentity):
                 self.region or _concrete(stack.region) or _DEFAULT_LINT_REGION,
             )
             for stack in context.stack_templates
+            if stack.stack_construct_path not in self.skip
         ]
         if self.deferred:
             self._pending = _Background(lambda: self._lint(targets))

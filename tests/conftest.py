@@ -40,15 +40,17 @@ def synth_sample(profile: str, outdir: Path) -> SynthesizedSample:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
     """Group the tests for xdist (``make test``: ``-n 2 --dist loadgroup --no-loadscope-reorder``).
 
     The tests of the sample in one profile share a worker (one synthesis per profile), the
     two profiles run side by side and are sent first, being the longest groups; every other
     module stays on one worker (its module fixtures build once), a module with tests of the
     sample on the worker of its first profile. The groups are marked before xdist reads them
-    and the order is set after pytest's own ordering.
+    and the order is set after pytest's own ordering. Without xdist (``-p no:xdist``) only
+    the order is set.
     """
+    grouped = config.pluginmanager.hasplugin("xdist")
     home: dict[str, str] = {}
     for item in items:
         profile = _profile(item)
@@ -58,7 +60,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
     for item in items:
         profile = _profile(item) or home.get(_module(item))
         group = f"sample-{profile}" if profile else _module(item)
-        item.add_marker(pytest.mark.xdist_group(group))
+        if grouped:
+            item.add_marker(pytest.mark.xdist_group(group))
         rank[id(item)] = PROFILES.index(profile) if profile else len(PROFILES)
     result = yield
     items.sort(key=lambda item: rank[id(item)])  # stable: otherwise as pytest ordered them

@@ -21,7 +21,6 @@ from modern_app_constructs import (
     InvalidPropError,
     UsagePlanOptions,
 )
-from modern_app_constructs.testing import assert_compliant
 from tests.cdk_support import (
     ENV,
     ServiceApp,
@@ -73,7 +72,7 @@ def full() -> FullApi:
     api.add_lambda_route("/orders", canary, methods=("POST",), request_schema=ORDER_SCHEMA)
     api.add_queue_route("/orders/bulk", worker)
     api.add_service_route("/catalog", catalog)
-    templates = assert_compliant(built.app)
+    templates = built.gate()
     return FullApi(built, Template.from_json(templates["Service"]), api, canary, worker, catalog)
 
 

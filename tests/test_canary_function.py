@@ -81,7 +81,7 @@ def template_of(**kwargs) -> Template:
 def prod_smoke() -> Synthesized:
     """Prod profile with the built-in smoke test, synthesized once behind the gates."""
     built = build("prod", smoke_test_event=SMOKE_EVENT, cfn_lint=True)
-    templates = assert_compliant(built.built.app)
+    templates = built.built.gate()
     return Synthesized(built, Template.from_json(templates["Service"]))
 
 

@@ -71,7 +71,7 @@ def fanout() -> Fanout:
             "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderCancelled"])
         },
     )
-    templates = assert_compliant(built.app)
+    templates = built.gate()
     return Fanout(built, Template.from_json(templates["Service"]), first, second)
 
 
@@ -479,7 +479,7 @@ def test_compliance_with_platform_all_consumer_kinds():
         "Container",
         container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE)),
     )
-    assert set(assert_compliant(built.app)) == {"Platform", "Service"}
+    assert set(built.gate()) == {"Platform", "Service"}
 
 
 def test_snapshot(fanout, template_snapshot):

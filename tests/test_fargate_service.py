@@ -16,7 +16,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from modern_app_constructs import DeploymentStrategy, FargateService, InvalidPropError
-from modern_app_constructs.testing import assert_compliant
 from tests.cdk_support import (
     ENV,
     ServiceApp,
@@ -75,7 +74,7 @@ class Synthesized:
 def gated(profile="dev", **kwargs) -> Synthesized:
     """Build, then synthesize once through ``assert_compliant`` (cdk-nag + cfn-lint)."""
     built = build(profile, cfn_lint=True, **kwargs)
-    templates = assert_compliant(built.built.app)
+    templates = built.built.gate()
     return Synthesized(built, Template.from_json(templates["Service"]))
 
 

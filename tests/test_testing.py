@@ -179,6 +179,29 @@ def test_assert_compliant_fails_on_a_cfn_lint_error(tmp_path):
     )
 
 
+def test_skip_lint_leaves_those_stacks_to_cdk_nag_alone(tmp_path):
+    app, queue = queue_app(tmp_path, enforce_ssl=True)
+    acknowledge(queue, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue here.")
+    queue.node.default_child.add_property_override("VisibilityTimeout", 99999)
+    other = sqs.Queue(cdk.Stack(app, "Other"), "Queue", enforce_ssl=True)
+    other.node.default_child.add_property_override("VisibilityTimeout", 99999)
+    with pytest.raises(ComplianceError) as error:
+        assert_compliant(app, skip_lint=[cdk.Stack.of(queue)])
+    # the skipped stack's lint error is not reported; the other stack is linted, and cdk-nag
+    # still checks both (the other queue has no acknowledgment)
+    assert {(f.plugin, f.rule, f.path.split(" ")[0]) for f in error.value.findings} == {
+        ("cfn-lint", "E3034", "Other/Queue/Resource"),
+        ("AwsSolutions", "AwsSolutions-SQS3", "Other/Queue/Resource"),
+    }
+
+
+def test_skip_lint_takes_stacks_of_the_app_only(tmp_path):
+    app, _ = queue_app(tmp_path, enforce_ssl=True)
+    stranger = cdk.Stack(cdk.App(), "Stranger")
+    with pytest.raises(ValueError, match=r"skip_lint=.*Stranger is not a stack of this app"):
+        assert_compliant(app, skip_lint=[stranger])
+
+
 def test_every_synthesis_of_a_cfn_lint_app_is_linted(tmp_path):
     """cfn_lint=True replaces aws-cdk-lib's built-in validation: a plain synth is linted too."""
     app, queue = queue_app(tmp_path, enforce_ssl=True)
