@@ -245,11 +245,6 @@ def actions(statement: dict[str, Any]) -> list[str]:
     return list(action) if isinstance(action, list) else [action]
 
 
-def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
-    """Every resource of ``resource_type`` by logical id (``find_resources`` with a name)."""
-    return dict(template.find_resources(resource_type))
-
-
 def make_app(**context: Any) -> cdk.App:
     """An App with this repository's cdk.json context (``app_for_tests`` at the root)."""
     return app_for_tests(ROOT, **context)
