@@ -307,6 +307,12 @@ def assert_compliant(
             "assert_compliant() already ran on this app: reuse the templates it returned"
         )
     skip_lint = list(skip_lint)
+    for stack in skip_lint:
+        if not isinstance(stack, cdk.Stack):
+            raise ValueError(
+                f"assert_compliant(skip_lint=...): {stack!r} is not a cdk.Stack; give stacks "
+                "of the app being gated"
+            )
     skipped = {stack.node.path for stack in skip_lint}
     foreign = sorted(stack.node.path for stack in skip_lint if stack.node.root is not app)
     if foreign:

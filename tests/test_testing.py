@@ -196,10 +196,14 @@ def test_skip_lint_leaves_those_stacks_to_cdk_nag_alone(tmp_path):
 
 
 def test_skip_lint_takes_stacks_of_the_app_only(tmp_path):
-    app, _ = queue_app(tmp_path, enforce_ssl=True)
+    app, queue = queue_app(tmp_path, enforce_ssl=True)
+    acknowledge(queue, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue here.")
     stranger = cdk.Stack(cdk.App(), "Stranger")
     with pytest.raises(ValueError, match=r"skip_lint=.*Stranger is not a stack of this app"):
         assert_compliant(app, skip_lint=[stranger])
+    with pytest.raises(ValueError, match=r"skip_lint=.*'Gated' is not a cdk.Stack"):
+        assert_compliant(app, skip_lint=["Gated"])
+    assert set(assert_compliant(app, skip_lint=[app.node.find_child("Gated")])) == {"Gated"}
 
 
 def test_every_synthesis_of_a_cfn_lint_app_is_linted(tmp_path):
