@@ -306,20 +306,19 @@ def assert_compliant(
         raise ValueError(
             "assert_compliant() already ran on this app: reuse the templates it returned"
         )
-    skip_lint = list(skip_lint)
+    skipped: set[str] = set()
     for stack in skip_lint:
         if not isinstance(stack, cdk.Stack):
             raise ValueError(
                 f"assert_compliant(skip_lint=...): {stack!r} is not a cdk.Stack; give stacks "
                 "of the app being gated"
             )
-    skipped = {stack.node.path for stack in skip_lint}
-    foreign = sorted(stack.node.path for stack in skip_lint if stack.node.root is not app)
-    if foreign:
-        raise ValueError(
-            f"assert_compliant(skip_lint=...): {', '.join(foreign)} is not a stack of this "
-            "app; give stacks of the app being gated"
-        )
+        if stack.node.root is not app:
+            raise ValueError(
+                f"assert_compliant(skip_lint=...): {stack.node.path} is not a stack of this "
+                "app; give stacks of the app being gated"
+            )
+        skipped.add(stack.node.path)
     state.gated = True
     factories = [AwsSolutionsChecks, *(p for p in packs if p is not AwsSolutionsChecks)]
     # cfn-lint first (it lints in the background while cdk-nag runs), its results last

@@ -15,11 +15,10 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     FargateService,
-    PlatformEnvironment,
     ServiceDashboard,
 )
 from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import make_app
+from tests.cdk_support import add_platform, make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -29,7 +28,7 @@ IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3
 def agnostic(request):
     app = make_app(cfn_lint=True)
     if request.param == "with-platform":
-        PlatformEnvironment(cdk.Stack(app, "Platform"), "Platform", team="t", application="a")
+        add_platform(app)
     stack = cdk.Stack(app, "Service")  # no env: account and region are deploy-time values
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
     worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")

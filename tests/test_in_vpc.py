@@ -28,7 +28,7 @@ from modern_app_constructs import (
     WorkerContainer,
 )
 from modern_app_constructs.testing import app_for_tests, assert_compliant
-from tests.cdk_support import Scenarios, scenarios
+from tests.cdk_support import Scenarios, add_platform, scenarios
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 ENV = cdk.Environment(region="eu-west-1")
@@ -235,7 +235,7 @@ def test_in_vpc_needs_a_platform_environment():
 )
 def test_worker_in_vpc_only_for_a_function_it_creates(consumer):
     app = app_for_tests()
-    PlatformEnvironment(cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a")
+    add_platform(app, ENV)
     stack = cdk.Stack(app, "Service", env=ENV)
     if consumer.get("consumer") == "canary":
         consumer = {"consumer": CanaryFunction(stack, "C", code=CODE, handler="index.handler")}

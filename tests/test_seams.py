@@ -36,7 +36,7 @@ from modern_app_constructs import (
     Profile,
     ServiceDashboard,
 )
-from tests.cdk_support import make_app
+from tests.cdk_support import add_platform, make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -240,7 +240,7 @@ def api_stack():
 def api_with_platform():
     """An API beside a platform, for routes to a FargateService (it runs in the platform)."""
     app = make_app()
-    PlatformEnvironment(cdk.Stack(app, "P", env=ENV), "Platform", team="t", application="a")
+    add_platform(app, ENV)
     stack = cdk.Stack(app, "S", env=ENV)
     return stack, ApiFrontDoor(stack, "Api")
 

@@ -27,6 +27,7 @@ from modern_app_constructs import (
     PlatformEnvironment,
 )
 from modern_app_constructs.testing import app_for_tests
+from tests.cdk_support import add_platform
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 ENV = cdk.Environment(region="eu-west-1")
@@ -49,9 +50,7 @@ DENY_GRANTS = {
 def platform_app() -> tuple[Template, Template, PlatformEnvironment]:
     """A platform stack and a service stack with a CanaryFunction and a DecoupledWorker."""
     app = app_for_tests(profile="prod")
-    platform = PlatformEnvironment(
-        cdk.Stack(app, "Platform", env=ENV), "Platform", team="t", application="a"
-    )
+    platform = add_platform(app, ENV)
     service = cdk.Stack(app, "Service", env=ENV)
     CanaryFunction(service, "Api", code=CODE, handler="index.handler")
     DecoupledWorker(service, "Worker", code=CODE, handler="index.handler")

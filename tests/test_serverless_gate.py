@@ -24,11 +24,10 @@ from modern_app_constructs import (
     DecoupledWorker,
     DeploymentStrategy,
     FargateService,
-    PlatformEnvironment,
     WorkerContainer,
 )
 from modern_app_constructs.testing import ComplianceError, app_for_tests, assert_compliant
-from tests.cdk_support import ENV, GATED_PACKS
+from tests.cdk_support import ENV, GATED_PACKS, add_platform
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -37,8 +36,7 @@ CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c"
 
 def test_every_construct_scenario_passes_the_serverless_gate():
     app = app_for_tests(profile="prod", cfn_lint=True)
-    platform = cdk.Stack(app, "Platform", env=ENV)
-    PlatformEnvironment(platform, "Platform", team="t", application="a")
+    platform = cdk.Stack.of(add_platform(app, ENV))
     stack = cdk.Stack(app, "Service", env=ENV)
     canary = CanaryFunction(
         stack,
