@@ -14,7 +14,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 from cdk_nag import ServerlessChecks
 from constructs import IConstruct
@@ -153,14 +152,12 @@ class Scenarios:
         objects: what each scenario's builder returned, by scenario name.
         stacks: each scenario's stack (named after the scenario), by scenario name.
         templates: each scenario's template, by scenario name.
-        assembly: the synthesis (its stacks' messages are the annotations).
     """
 
     built: ServiceApp
     objects: Mapping[str, Any]
     stacks: Mapping[str, cdk.Stack]
     templates: Mapping[str, Template]
-    assembly: cx_api.CloudAssembly
 
     def __getitem__(self, name: str) -> Any:
         return self.objects[name]
@@ -197,16 +194,13 @@ def scenarios(
     built = ServiceApp(app=app, stack=stacks[first], platform=platform)
     if gated:
         synthesized = built.gate(packs)
-        assembly = app.synth()  # the gated synthesis, not another one
     else:
-        assembly = app.synth()
-        synthesized = {stack.stack_name: stack.template for stack in assembly.stacks}
+        synthesized = {stack.stack_name: stack.template for stack in app.synth().stacks}
     return Scenarios(
         built=dataclasses.replace(built, platform_template=synthesized["Platform"]),
         objects=objects,
         stacks=stacks,
         templates={name: Template.from_json(synthesized[name]) for name in stacks},
-        assembly=assembly,
     )
 
 

@@ -8,7 +8,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import cx_api
-from aws_cdk.assertions import Annotations, Match
 
 from modern_app_constructs import (
     ApiFrontDoor,
@@ -22,20 +21,14 @@ CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
 
 def warnings(stack: cdk.Stack, topic: str) -> list[dict]:
-    """The warnings with this library's id ``modern-app-constructs:<topic>``: id and message."""
-    return [
-        {"id": found.id, "message": str(found.entry.data)}
-        for found in Annotations.from_stack(stack).find_warning(
-            "*", Match.string_like_regexp(f"modern-app-constructs:{topic}")
-        )
-    ]
+    """The warnings with this library's id ``modern-app-constructs:<topic>``: id and message.
 
-
-def synthesized_warnings(built: Scenarios, stack: str, topic: str) -> list[dict]:
-    """``warnings`` of ``stack`` (a scenario, or ``Platform``), read from the one synthesis."""
+    Read from the app's synthesis: the one a ``scenarios`` fixture made, else a new one.
+    """
+    assembly = stack.node.root.synth()
     return [
         {"id": message.id, "message": str(message.entry.data)}
-        for message in built.assembly.get_stack_by_name(stack).messages
+        for message in assembly.get_stack_by_name(stack.stack_name).messages
         if message.level == cx_api.SynthesisMessageLevel.WARNING
         and re.search(f"modern-app-constructs:{topic}", str(message.entry.data))
     ]
@@ -83,18 +76,18 @@ def standalone():
 
 @pytest.mark.parametrize("stack", ["ToFunction", "ToVersion"])
 def test_routing_to_a_canarys_own_function_warns(with_platform, stack):
-    (found,) = synthesized_warnings(with_platform, stack, "canary-bypassed")
+    (found,) = warnings(with_platform.stacks[stack], "canary-bypassed")
     assert found["id"] == f"/{stack}/Api"
     assert "traffic skips the canary deployment" in found["message"]
     assert f"Pass the CanaryFunction itself ({stack}/Fn)" in found["message"]
 
 
 def test_routing_through_the_canary_or_its_alias_does_not_warn(with_platform):
-    assert synthesized_warnings(with_platform, "ThroughCanary", "canary-bypassed") == []
+    assert warnings(with_platform.stacks["ThroughCanary"], "canary-bypassed") == []
 
 
 def test_a_worker_consuming_a_canarys_own_function_warns(with_platform):
-    (found,) = synthesized_warnings(with_platform, "WorkerOfFunction", "canary-bypassed")
+    (found,) = warnings(with_platform.stacks["WorkerOfFunction"], "canary-bypassed")
     assert found["id"] == "/WorkerOfFunction/W"
     assert "consumer=WorkerOfFunction/Fn/Function" in found["message"]
 
@@ -108,8 +101,8 @@ def test_alarms_with_nowhere_to_go_warn_once_per_construct(standalone):
 
 
 def test_alarms_with_a_platform_do_not_warn(with_platform):
-    for stack in with_platform.stacks:
-        assert synthesized_warnings(with_platform, stack, "alarms-without-actions") == []
+    for stack in with_platform.stacks.values():
+        assert warnings(stack, "alarms-without-actions") == []
 
 
 def test_a_standalone_api_warns_about_the_account_logging_role(standalone):
@@ -127,7 +120,7 @@ def test_a_standalone_api_warns_about_the_account_logging_role(standalone):
 
 def test_an_api_with_a_platform_does_not_warn_about_the_role(with_platform):
     topic = "execution-logging-without-account-role"
-    assert synthesized_warnings(with_platform, "Api", topic) == []
+    assert warnings(with_platform.stacks["Api"], topic) == []
 
 
 def test_a_cdk_json_without_the_flags_the_library_relies_on_warns():
@@ -150,8 +143,8 @@ def test_a_cdk_json_without_the_flags_the_library_relies_on_warns():
 
 
 def test_cdk_jsons_context_gives_no_flag_warning(with_platform):
-    for stack in ("Platform", *with_platform.stacks):
-        assert synthesized_warnings(with_platform, stack, "feature-flag:*") == []
+    for stack in (with_platform.built.platform_stack, *with_platform.stacks.values()):
+        assert warnings(stack, "feature-flag:*") == []
 
 
 def test_warnings_can_be_acknowledged(standalone):
