@@ -1,7 +1,7 @@
-"""``python -m modern_app_constructs report [--region R] [--profile P] [--fail-if-behind]``."""
+"""``python -m modern_app_constructs <command>``; ``--help`` lists the commands."""
 
 import sys
 
-from ._report import main
+from ._cli import main
 
 sys.exit(main())

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ._cli import EXIT_FINDING, EXIT_UNUSABLE
 from ._contract import CONTRACT_VERSION, TAG_CONTRACT_VERSION, TAG_LIBRARY_VERSION
 from ._version import __version__
 
-__all__ = ["StackStamp", "collect", "main", "render"]
+__all__ = ["StackStamp", "add_parser", "collect", "render", "run"]
 
 _RELEASE = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)$")
 #: Exit code when the account cannot be read (access denied, no credentials, bad region).
-EXIT_UNREADABLE = 2
+EXIT_UNREADABLE = EXIT_UNUSABLE
 #: Exit code with ``--fail-if-behind`` when a stack is behind.
-EXIT_BEHIND = 1
+EXIT_BEHIND = EXIT_FINDING
 
 
 def version_key(version: str) -> tuple[int, int, int, int, str]:
@@ -124,22 +124,9 @@ def render(stamps: Iterable[StackStamp], unstamped: int, where: str) -> str:
     return "\n".join(lines)
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    *,
-    client: Any = None,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """Run the CLI; return its exit code (0, 1 with ``--fail-if-behind``, 2 unreadable)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="python -m modern_app_constructs",
-        description="Tools for stacks built with modern-app-constructs.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    report = commands.add_parser(
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``report`` to the command line's sub-parsers."""
+    report: argparse.ArgumentParser = commands.add_parser(
         "report",
         help="list the deployed stacks built with this library and which are behind it",
     )
@@ -150,8 +137,11 @@ def main(
         action="store_true",
         help=f"exit with {EXIT_BEHIND} when a stack is behind (for CI)",
     )
-    args = parser.parse_args(argv)
+    return report
 
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, client: Any = None) -> int:
+    """Run a parsed ``report``; return its exit code (0, 1 with ``--fail-if-behind``, 2)."""
     try:
         import botocore.exceptions
     except ImportError:

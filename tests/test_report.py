@@ -12,7 +12,8 @@ import pytest
 from botocore.stub import Stubber
 
 from modern_app_constructs import CONTRACT_VERSION, __version__
-from modern_app_constructs._report import main, version_key
+from modern_app_constructs._cli import main
+from modern_app_constructs._report import version_key
 
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
