@@ -8,6 +8,7 @@ reviewed cdk-nag findings. Test support for apps built with them:
 :mod:`modern_app_constructs.testing`.
 """
 
+from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
@@ -28,6 +29,7 @@ from .service_pipeline import DeploymentStage, ServicePipeline, StageBuilder
 
 __all__ = [
     "CONTRACT_VERSION",
+    "AlarmActions",
     "ApiFrontDoor",
     "CanaryFunction",
     "DecoupledWorker",

@@ -1,33 +1,22 @@
-"""Alarm factory: every generated alarm is built, named and wired to the platform topic here."""
+"""Alarm factory: every generated alarm is built, named and routed by its environment here."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ._platform import ResolvedPlatform
+from ._platform import IPlatformEnvironment
 from ._warnings import warn
 
-__all__ = ["create_alarm", "notify"]
-
-
-def notify(alarm: cloudwatch.IAlarm, topic: sns.ITopic | None) -> None:
-    """Send ``alarm``'s ALARM and OK transitions to ``topic`` (no-op without a topic)."""
-    if topic is None or not isinstance(alarm, cloudwatch.Alarm):
-        return
-    action = cloudwatch_actions.SnsAction(topic)
-    alarm.add_alarm_action(action)
-    alarm.add_ok_action(action)
+__all__ = ["create_alarm"]
 
 
 def create_alarm(
     scope: Construct,
     construct_id: str,
     *,
-    platform: ResolvedPlatform,
+    platform: IPlatformEnvironment,
     metric: cloudwatch.IMetric,
     threshold: float,
     description: str,
@@ -38,7 +27,7 @@ def create_alarm(
     ),
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
 ) -> cloudwatch.Alarm:
-    """Create an alarm with the library's conventions and notify the platform's topic of it.
+    """Create an alarm with the library's conventions, routed by the environment's actions.
 
     Missing data is not breaching by default: a quiet service is not an incident.
     """
@@ -53,13 +42,14 @@ def create_alarm(
         treat_missing_data=treat_missing_data,
         alarm_description=f"{description} ({cdk.Names.unique_id(scope)})",
     )
-    notify(alarm, platform.alarm_topic)
-    if platform.alarm_topic is None:
+    actions = platform.alarm_actions
+    actions.bind(alarm)
+    if not actions.notifies_anyone:
         warn(
             scope,
             "alarms-without-actions",
-            "Its alarms notify nobody: no platform environment was given or found, so there "
-            "is no alarm topic. Pass platform= (PlatformEnvironment or from_published), or add "
-            "actions to the alarms yourself (construct.alarms).",
+            "Its alarms notify nobody: no platform environment was given or found (or its "
+            "alarm_actions are empty). Pass platform= (PlatformEnvironment or from_published), "
+            "or add actions to the alarms yourself (construct.alarms).",
         )
     return alarm

@@ -23,7 +23,7 @@ from ._checkov import skip_checkov
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import ResolvedPlatform
+from ._platform import IPlatformEnvironment, is_standalone
 from ._validation import InvalidPropError
 
 __all__ = [
@@ -131,13 +131,13 @@ def check_function_overrides(
     )
 
 
-def check_in_vpc(owner: str, in_vpc: bool, platform: ResolvedPlatform) -> None:
+def check_in_vpc(owner: str, in_vpc: bool, platform: IPlatformEnvironment) -> None:
     """Reject ``in_vpc=True`` without a platform environment (whose VPC it would use).
 
     Raises:
         InvalidPropError: ``in_vpc`` standalone.
     """
-    if in_vpc and platform.platform is None:
+    if in_vpc and is_standalone(platform):
         raise InvalidPropError(
             owner,
             "in_vpc",
@@ -189,7 +189,7 @@ def create_function(
     *,
     code: lambda_.Code,
     handler: str,
-    platform: ResolvedPlatform,
+    platform: IPlatformEnvironment,
     service_name: str,
     description: str | None = None,
     runtime: lambda_.Runtime = DEFAULT_RUNTIME,
@@ -305,11 +305,10 @@ def create_function(
 
 
 def _vpc_placement(
-    scope: Construct, construct_id: str, platform: ResolvedPlatform, role: iam.Role
+    scope: Construct, construct_id: str, platform: IPlatformEnvironment, role: iam.Role
 ) -> dict[str, Any]:
     """The function props of ``in_vpc=True``: private subnets, an egress-only security group."""
-    assert platform.platform is not None  # check_in_vpc ran in the constructor
-    vpc = platform.platform.vpc
+    vpc = platform.vpc  # check_in_vpc refused a standalone environment in the constructor
     security_group = ec2.SecurityGroup(
         scope,
         f"{construct_id}SecurityGroup",

@@ -6,7 +6,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._checkov import skip_checkov
-from ._platform import ResolvedPlatform
+from ._platform import IPlatformEnvironment
 
 __all__ = ["create_log_group"]
 
@@ -15,7 +15,7 @@ def create_log_group(
     scope: Construct,
     construct_id: str,
     *,
-    platform: ResolvedPlatform,
+    platform: IPlatformEnvironment,
     retention: logs.RetentionDays | None = None,
 ) -> logs.LogGroup:
     """A log group encrypted with the platform key (when there is one), kept per the profile.
@@ -28,7 +28,7 @@ def create_log_group(
         construct_id,
         retention=retention or platform.log_retention,
         encryption_key=platform.key,
-        removal_policy=platform.removal_policy,
+        removal_policy=platform.profile.removal_policy,
     )
     if platform.key is not None:
         log_group.node.add_dependency(platform.key)

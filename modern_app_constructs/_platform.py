@@ -2,16 +2,17 @@
 
 Every construct depends on :class:`IPlatformEnvironment`, never on a concrete class: an
 environment created in the same app and one attached by name are interchangeable. The
-"explicit, else looked up, else standalone defaults" decision is made once per construct by
-:func:`resolve_platform`, which yields a small frozen :class:`ResolvedPlatform` that the shared
-helpers take (they never import a construct).
+"explicit, else looked up, else standalone" decision is made once per construct by
+:func:`resolve_platform`, which always yields an :class:`IPlatformEnvironment`: with no
+environment anywhere, a :class:`StandaloneEnvironment` (a null object) stands in, so no
+construct branches on a missing platform. The shared helpers take the protocol (they never
+import a construct).
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import aws_cdk as cdk
@@ -22,6 +23,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
+from ._alarm_actions import AlarmActions
+from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import stamp_stack
 from ._validation import implements
 from ._warnings import FLAG_WEAK_REFERENCES, warn_missing_flags
@@ -29,8 +32,9 @@ from .profiles import Profile
 
 __all__ = [
     "IPlatformEnvironment",
-    "ResolvedPlatform",
+    "StandaloneEnvironment",
     "find_platform",
+    "is_standalone",
     "register_platform",
     "registered_platforms",
     "resolve_platform",
@@ -57,13 +61,22 @@ class IPlatformEnvironment(Protocol):
         ...
 
     @property
-    def key(self) -> kms.IKey:
-        """The customer-managed key topics, queues and log groups are encrypted with."""
+    def key(self) -> kms.IKey | None:
+        """The customer-managed key topics, queues and log groups are encrypted with.
+
+        ``None`` where there is no shared key (standalone): each construct then encrypts with
+        a key of its own, or with the service's.
+        """
         ...
 
     @property
-    def alarm_topic(self) -> sns.ITopic:
-        """The topic every generated alarm notifies (ALARM and OK)."""
+    def alarm_topic(self) -> sns.ITopic | None:
+        """The environment's alarm topic (``None`` standalone); alarms go to ``alarm_actions``."""
+        ...
+
+    @property
+    def alarm_actions(self) -> AlarmActions:
+        """Where every generated alarm goes: the one place that decides it (default: the topic)."""
         ...
 
     @property
@@ -150,41 +163,80 @@ def find_platform(scope: IConstruct) -> IPlatformEnvironment | None:
     return found
 
 
-@dataclass(frozen=True)
-class ResolvedPlatform:
-    """What one construct takes from its environment, resolved once in its constructor.
+class StandaloneEnvironment:
+    """The environment of a construct that found none: a null object, not a missing one.
 
-    Standalone (no environment anywhere), the profile comes from the ``profile`` context value,
-    there is no shared key or alarm topic, and nothing is tagged.
+    The profile comes from the ``profile`` context value (default ``dev``) and its log
+    retention; there is no shared key (``key`` is ``None``: constructs encrypt with a key of
+    their own or the service's), no alarm topic (alarms have no actions, and the construct
+    warns), no tags. A construct that needs a network gets one of its own: ``vpc`` and
+    ``cluster`` are created on first use beneath ``owner`` (``Vpc``, ``Cluster``): two AZs, one
+    NAT gateway, flow logs, no public IPv4 assigned at launch.
 
-    Attributes:
-        platform: the environment, or ``None`` standalone.
-        profile: the profile in force.
-        log_retention: the retention of every log group the construct creates.
-        key: the shared key, or ``None`` (a construct then encrypts with its own or AWS's).
-        alarm_topic: where generated alarms go, or ``None``.
+    Args:
+        owner: the construct that uses it (the network, when needed, is created beneath it).
     """
 
-    platform: IPlatformEnvironment | None
-    profile: Profile
-    log_retention: logs.RetentionDays
-    key: kms.IKey | None = None
-    alarm_topic: sns.ITopic | None = None
+    def __init__(self, owner: Construct) -> None:
+        self._owner = owner
+        self.profile: Profile = Profile.resolve(owner, None, owner=owner.node.path)
+        self.log_retention: logs.RetentionDays = self.profile.log_retention
+        self.key: kms.IKey | None = None
+        self.alarm_topic: sns.ITopic | None = None
+        self.alarm_actions: AlarmActions = AlarmActions.none()
+        self.tags: Mapping[str, str] = {}
+        self._vpc: ec2.Vpc | None = None
+        self._cluster: ecs.Cluster | None = None
 
     @property
-    def removal_policy(self) -> cdk.RemovalPolicy:
-        """What happens to stateful resources when the stack is deleted."""
-        return self.profile.removal_policy
+    def vpc(self) -> ec2.IVpc:
+        """A VPC of the owner's own, created on first use."""
+        if self._vpc is None:
+            self._vpc = ec2.Vpc(
+                self._owner,
+                "Vpc",
+                max_azs=2,
+                nat_gateways=1,
+                # aws-cdk-lib's default layout, without public IPv4 assigned at launch
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(
+                        name="Public",
+                        subnet_type=ec2.SubnetType.PUBLIC,
+                        map_public_ip_on_launch=False,
+                    ),
+                    ec2.SubnetConfiguration(
+                        name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                    ),
+                ],
+                flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
+            )
+            skip_checkov_on_vpc_handler(self._vpc)
+        return self._vpc
+
+    @property
+    def cluster(self) -> ecs.ICluster:
+        """An ECS cluster of the owner's own (Container Insights on), created on first use."""
+        if self._cluster is None:
+            self._cluster = ecs.Cluster(
+                self._owner,
+                "Cluster",
+                vpc=self.vpc,
+                container_insights_v2=ecs.ContainerInsights.ENABLED,
+            )
+        return self._cluster
 
     def apply_tags(self, scope: IConstruct) -> None:
-        """Apply the environment's ownership tags to ``scope`` (nothing standalone)."""
-        if self.platform is not None:
-            self.platform.apply_tags(scope)
+        """Nothing: a standalone construct carries no ownership tags."""
+
+
+def is_standalone(environment: IPlatformEnvironment) -> bool:
+    """Whether ``environment`` is the stand-in of a construct that found none."""
+    return isinstance(environment, StandaloneEnvironment)
 
 
 def resolve_platform(
-    scope: IConstruct, platform: IPlatformEnvironment | None = None
-) -> ResolvedPlatform:
+    scope: Construct, platform: IPlatformEnvironment | None = None
+) -> IPlatformEnvironment:
     """The environment ``scope`` uses: ``platform`` if given, else the app's, else standalone.
 
     Also stamps ``scope``'s stack with the library and contract versions (once per stack).
@@ -192,14 +244,7 @@ def resolve_platform(
     stamp_stack(scope)
     found = platform if platform is not None else find_platform(scope)
     if found is None:
-        profile = Profile.from_context(scope)
-        return ResolvedPlatform(platform=None, profile=profile, log_retention=profile.log_retention)
+        return StandaloneEnvironment(scope)
     if isinstance(found, Construct) and cdk.Stack.of(found) is not cdk.Stack.of(scope):
         warn_missing_flags(scope, FLAG_WEAK_REFERENCES)
-    return ResolvedPlatform(
-        platform=found,
-        profile=found.profile,
-        log_retention=found.log_retention,
-        key=found.key,
-        alarm_topic=found.alarm_topic,
-    )
+    return found

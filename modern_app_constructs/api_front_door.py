@@ -25,7 +25,7 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, resolve_platform
+from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
 from ._routes import (
     METHOD_RESPONSES,
     RoutePlan,
@@ -303,7 +303,7 @@ class ApiFrontDoor(Construct):
         self.node.add_validation(_HasRoutes(self))
         self._acknowledge(authorization, web_acl_arn)
         env.apply_tags(self)
-        if env.platform is None:
+        if is_standalone(env):
             warn(
                 self,
                 "execution-logging-without-account-role",

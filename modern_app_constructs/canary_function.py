@@ -26,7 +26,7 @@ from ._lambda import (
 )
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
-from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn_missing_flags
@@ -402,7 +402,7 @@ class CanaryFunction(Construct):
         self,
         timeout: cdk.Duration,
         duration_threshold: cdk.Duration | None,
-        env: ResolvedPlatform,
+        env: IPlatformEnvironment,
     ) -> list[cloudwatch.Alarm]:
         threshold_ms = (
             duration_threshold.to_milliseconds()
@@ -452,7 +452,7 @@ class CanaryFunction(Construct):
         event: Any,
         expected_status_codes: Sequence[int] | None,
         timeout: cdk.Duration,
-        env: ResolvedPlatform,
+        env: IPlatformEnvironment,
         in_vpc: bool,
     ) -> lambda_.Function:
         environment = {

@@ -26,7 +26,7 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
 from ._routes.lambda_route import warn_if_canary_bypassed
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range
@@ -223,8 +223,8 @@ class DecoupledWorker(Construct):
         env = resolve_platform(self, platform)
         check_in_vpc(owner, in_vpc, env)
         warn_if_canary_bypassed(self, "consumer", consumer)
-        if cluster is None and env.platform is not None:
-            cluster = env.platform.cluster
+        if container is not None and cluster is None and not is_standalone(env):
+            cluster = env.cluster
         if container is not None and cluster is None:
             raise InvalidPropError(
                 owner,
@@ -528,13 +528,13 @@ class DecoupledWorker(Construct):
 
     # ---------------------------------------------------------------- builders
 
-    def _build_key(self, env: ResolvedPlatform) -> kms.Key:
+    def _build_key(self, env: IPlatformEnvironment) -> kms.Key:
         key = kms.Key(
             self,
             "Key",
             description=f"{self.node.path}: topic and queue encryption",
             enable_key_rotation=True,
-            removal_policy=env.removal_policy,
+            removal_policy=env.profile.removal_policy,
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -549,7 +549,7 @@ class DecoupledWorker(Construct):
         return key
 
     def _build_queue(
-        self, construct_id: str, env: ResolvedPlatform, *, fifo: bool, **props: Any
+        self, construct_id: str, env: IPlatformEnvironment, *, fifo: bool, **props: Any
     ) -> sqs.Queue:
         queue = sqs.Queue(
             self,
@@ -559,7 +559,7 @@ class DecoupledWorker(Construct):
             data_key_reuse=cdk.Duration.hours(1),
             enforce_ssl=True,
             fifo=fifo or None,
-            removal_policy=env.removal_policy,
+            removal_policy=env.profile.removal_policy,
             **props,
         )
         queue.add_to_resource_policy(
@@ -621,7 +621,7 @@ class DecoupledWorker(Construct):
         )
 
     def _build_processor(
-        self, container: WorkerContainer, cluster: ecs.ICluster, env: ResolvedPlatform
+        self, container: WorkerContainer, cluster: ecs.ICluster, env: IPlatformEnvironment
     ) -> ecs.FargateService:
         log_group = create_log_group(self, "ProcessorLogs", platform=env)
         task, _ = build_task(
@@ -669,7 +669,7 @@ class DecoupledWorker(Construct):
         return service
 
     def _build_alarms(
-        self, age_threshold: cdk.Duration, env: ResolvedPlatform
+        self, age_threshold: cdk.Duration, env: IPlatformEnvironment
     ) -> list[cloudwatch.IAlarm]:
         alarms: list[cloudwatch.IAlarm] = [
             create_alarm(

@@ -17,13 +17,13 @@ from constructs import Construct
 
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
-from ._checkov import skip_checkov, skip_checkov_on_vpc_handler
+from ._checkov import skip_checkov
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
+from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range, is_token
 from .deployment import DeploymentStrategy
@@ -409,30 +409,9 @@ class FargateService(Construct):
 
     # ---------------------------------------------------------------- builders
 
-    def _network(self, env: ResolvedPlatform) -> tuple[ec2.IVpc, ecs.ICluster]:
-        if env.platform is not None:
-            return env.platform.vpc, env.platform.cluster
-        vpc = ec2.Vpc(
-            self,
-            "Vpc",
-            max_azs=2,
-            nat_gateways=1,
-            # aws-cdk-lib's default layout, without public IPv4 assigned at launch
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="Public", subnet_type=ec2.SubnetType.PUBLIC, map_public_ip_on_launch=False
-                ),
-                ec2.SubnetConfiguration(
-                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                ),
-            ],
-            flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
-        )
-        skip_checkov_on_vpc_handler(vpc)
-        cluster = ecs.Cluster(
-            self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
-        )
-        return vpc, cluster
+    def _network(self, env: IPlatformEnvironment) -> tuple[ec2.IVpc, ecs.ICluster]:
+        # standalone, the environment creates a network beneath this service (Vpc, Cluster)
+        return env.vpc, env.cluster
 
     def _build_access_logs_bucket(self) -> s3.Bucket:
         # ALB access logs support SSE-S3 only. Audit data: retained whatever the profile.
@@ -638,7 +617,7 @@ class FargateService(Construct):
             )
 
     def _build_alarms(
-        self, response_time: cdk.Duration, env: ResolvedPlatform
+        self, response_time: cdk.Duration, env: IPlatformEnvironment
     ) -> list[cloudwatch.IAlarm]:
         return [
             create_alarm(

@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
+from ._alarm_actions import AlarmActions
 from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import (
     CONTRACT_PARAMETERS,
@@ -28,11 +29,11 @@ from ._contract import (
 from ._kms import deny_direct_grants
 from ._logs import create_log_group
 from ._nag import acknowledge
-from ._platform import IPlatformEnvironment, ResolvedPlatform, find_platform, register_platform
+from ._platform import IPlatformEnvironment, find_platform, register_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_tag_value
 from ._warnings import FLAG_RESTRICT_DEFAULT_SG, warn_missing_flags
-from .profiles import PROFILE_CONTEXT_KEY, Profile
+from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 
 __all__ = ["PlatformEnvironment"]
@@ -77,6 +78,9 @@ class PlatformEnvironment(Construct):
             Default: ``True``.
         alarm_email_subscriptions: e-mail addresses subscribed to the alarm topic.
             Default: none.
+        alarm_actions: where every alarm the constructs generate goes, for every construct in
+            this environment (e.g. ``AlarmActions.to_topic(incident_topic)`` or an SSM OpsItem
+            action). Default: ``AlarmActions.to_topic(alarm_topic)``, ALARM and OK.
         name: the name the environment is published under and services attach to (one SSM
             path segment: letters, digits, ``_ . -``). Default: ``<application>-<profile>``,
             the application lower-cased with other characters replaced by ``-``.
@@ -88,7 +92,8 @@ class PlatformEnvironment(Construct):
         vpc: the VPC services run in.
         cluster: the ECS cluster (Container Insights on).
         key: the customer-managed KMS key (rotation on) shared by topics, queues, log groups.
-        alarm_topic: the encrypted, HTTPS-only SNS topic every generated alarm notifies.
+        alarm_topic: the encrypted, HTTPS-only SNS topic generated alarms notify by default.
+        alarm_actions: the :class:`AlarmActions` every generated alarm gets.
         profile: the :class:`Profile` in force.
         log_retention: the retention every log group gets.
         api_gateway_account_role: the API Gateway logging role, if created here.
@@ -114,6 +119,7 @@ class PlatformEnvironment(Construct):
         create_api_gateway_account: bool = True,
         restrict_key_grants: bool = True,
         alarm_email_subscriptions: tuple[str, ...] = (),
+        alarm_actions: AlarmActions | None = None,
         name: str | None = None,
         publish: bool = True,
     ) -> None:
@@ -132,9 +138,7 @@ class PlatformEnvironment(Construct):
                 )
 
         # resolve defaults
-        if profile is None:
-            profile = self.node.try_get_context(PROFILE_CONTEXT_KEY) or "dev"
-        self.profile: Profile = self._resolve_profile(owner, profile)
+        self.profile: Profile = Profile.resolve(self, profile, owner=owner)
         self.log_retention: logs.RetentionDays = self.profile.log_retention
         self.tags: dict[str, str] = {
             "team": team,
@@ -167,6 +171,7 @@ class PlatformEnvironment(Construct):
         # create children
         self.key: kms.Key = self._create_key(restrict_key_grants)
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
+        self.alarm_actions: AlarmActions = alarm_actions or AlarmActions.to_topic(self.alarm_topic)
         self.vpc: ec2.IVpc = vpc if vpc is not None else self._create_vpc(max_azs)
         if vpc is None:
             warn_missing_flags(self, FLAG_RESTRICT_DEFAULT_SG)
@@ -205,6 +210,7 @@ class PlatformEnvironment(Construct):
         az_count: int | None = None,
         public_subnets: bool = True,
         lookup: bool = False,
+        alarm_actions: AlarmActions | None = None,
     ) -> PublishedPlatformEnvironment:
         """Attach to the environment another app published as ``name``.
 
@@ -226,6 +232,7 @@ class PlatformEnvironment(Construct):
             az_count=az_count,
             public_subnets=public_subnets,
             lookup=lookup,
+            alarm_actions=alarm_actions,
         )
 
     @staticmethod
@@ -263,16 +270,6 @@ class PlatformEnvironment(Construct):
 
     # ---------------------------------------------------------------- builders
 
-    @staticmethod
-    def _resolve_profile(owner: str, profile: str | Profile) -> Profile:
-        if isinstance(profile, Profile):
-            return profile
-        if profile not in ("dev", "prod"):
-            raise InvalidPropError(
-                owner, "profile", profile, "allowed: 'dev', 'prod' or a Profile instance"
-            )
-        return Profile.named(profile)
-
     def _create_key(self, restrict_grants: bool) -> kms.Key:
         stack = cdk.Stack.of(self)
         key = kms.Key(
@@ -281,7 +278,7 @@ class PlatformEnvironment(Construct):
             description=f"{self.node.path}: shared key for topics, queues and logs",
             enable_key_rotation=True,
             removal_policy=self.profile.removal_policy,
-            pending_window=cdk.Duration.days(7 if self.profile.name == "dev" else 30),
+            pending_window=cdk.Duration.days(self.profile.key_pending_window_days),
         )
         same_account = {"StringEquals": {"aws:SourceAccount": stack.account}}
         key.add_to_resource_policy(
@@ -372,10 +369,7 @@ class PlatformEnvironment(Construct):
         return topic
 
     def _create_vpc(self, max_azs: int) -> ec2.Vpc:
-        own = ResolvedPlatform(
-            platform=None, profile=self.profile, log_retention=self.log_retention, key=self.key
-        )
-        flow_log_group = create_log_group(self, "FlowLogs", platform=own)
+        flow_log_group = create_log_group(self, "FlowLogs", platform=self)
         nat_gateways = min(self.profile.nat_gateways, max_azs)
         vpc = ec2.Vpc(
             self,

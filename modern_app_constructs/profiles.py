@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from ._validation import InvalidPropError
+from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
 
 __all__ = ["PROFILE_CONTEXT_KEY", "RETENTION_DAYS", "Profile"]
@@ -64,6 +64,14 @@ class Profile:
             for 5 minutes).
         desired_count: Fargate tasks per service when none is given (dev: 1, prod: 2).
         deletion_protection: deletion protection on load balancers (dev: off, prod: on).
+        key_pending_window_days: days a deleted platform key waits before it is gone, 7..30
+            (dev: 7, prod: 30). Default: 30.
+        requires_approval: whether a pipeline stage deploying with this profile waits for a
+            manual approval (True for prod and, unless it says otherwise, for a custom profile;
+            False for dev). Default: True.
+
+    A custom profile is usually derived from a built-in one:
+    ``dataclasses.replace(Profile.PROD, name="staging", requires_approval=False)``.
     """
 
     name: str
@@ -73,9 +81,16 @@ class Profile:
     lambda_deployment: DeploymentStrategy | str
     desired_count: int
     deletion_protection: bool
+    key_pending_window_days: int = 30
+    requires_approval: bool = True
 
     DEV: ClassVar[Profile]
     PROD: ClassVar[Profile]
+
+    def __post_init__(self) -> None:
+        check_int_range(
+            f"Profile '{self.name}'", "key_pending_window_days", self.key_pending_window_days, 7, 30
+        )
 
     @property
     def log_retention_days(self) -> int:
@@ -97,8 +112,32 @@ class Profile:
     @staticmethod
     def from_context(scope: IConstruct) -> Profile:
         """The built-in profile selected by the ``profile`` context value (default ``dev``)."""
-        value = scope.node.try_get_context(PROFILE_CONTEXT_KEY)
-        return Profile.named(value if value is not None else "dev")
+        return Profile.resolve(scope, None, owner="Profile", prop=PROFILE_CONTEXT_KEY)
+
+    @staticmethod
+    def resolve(
+        scope: IConstruct, given: str | Profile | None, *, owner: str, prop: str = "profile"
+    ) -> Profile:
+        """The profile in force: ``given``, else the ``profile`` context value, else dev.
+
+        The one place a profile is decided: environments, standalone constructs and pipeline
+        stages all call it. Nothing is inferred from an environment's name.
+
+        Raises:
+            InvalidPropError: ``given`` (or the context value) names no built-in profile.
+        """
+        if isinstance(given, Profile):
+            return given
+        source = ""
+        if given is None:
+            given = scope.node.try_get_context(PROFILE_CONTEXT_KEY) or "dev"
+            source = f"; the value came from the '{PROFILE_CONTEXT_KEY}' context value"
+        known = {"dev": DEV, "prod": PROD}
+        if given not in known:
+            raise InvalidPropError(
+                owner, prop, given, f"allowed: 'dev', 'prod' or a Profile instance{source}"
+            )
+        return known[given]
 
 
 DEV = Profile(
@@ -109,6 +148,8 @@ DEV = Profile(
     lambda_deployment=DeploymentStrategy.all_at_once(),
     desired_count=1,
     deletion_protection=False,
+    key_pending_window_days=7,
+    requires_approval=False,
 )
 
 PROD = Profile(
@@ -119,6 +160,8 @@ PROD = Profile(
     lambda_deployment=DeploymentStrategy.canary(10, 5),
     desired_count=2,
     deletion_protection=True,
+    key_pending_window_days=30,
+    requires_approval=True,
 )
 
 Profile.DEV = DEV

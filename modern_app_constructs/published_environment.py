@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
+from ._alarm_actions import AlarmActions
 from ._contract import (
     CONTRACT_VERSION,
     SUPPORTED_CONTRACT_MAJORS,
@@ -25,7 +26,7 @@ from ._contract import (
 from ._platform import register_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
-from .profiles import PROFILE_CONTEXT_KEY, Profile
+from .profiles import Profile
 
 __all__ = ["AZ_COUNT_CONTEXT_KEY", "PublishedPlatformEnvironment"]
 
@@ -60,8 +61,10 @@ class PublishedPlatformEnvironment(Construct):
         construct_id: the construct id.
         name: the environment's published name. Required; one SSM path segment.
         profile: the environment's profile (``"dev"``, ``"prod"`` or a :class:`Profile`).
-            Default: the name's suffix when it is a built-in profile (``shop-prod`` -> prod),
-            else the ``profile`` context value, else ``"dev"``.
+            Default: what ``lookup`` read, else the ``profile`` context value
+            (``cdk synth -c profile=prod``), else ``"dev"``; nothing is inferred from the name.
+            The template's ``Rules`` refuse a deployment against an environment that publishes
+            another profile.
         az_count: the number of AZs the environment spans. Default: the
             ``modern-app-constructs:azCount`` context value, else 2.
         public_subnets: import the public subnets too (only a public ``FargateService`` needs
@@ -70,6 +73,8 @@ class PublishedPlatformEnvironment(Construct):
             context lookups (cached in ``cdk.context.json`` like ``Vpc.from_lookup``; needs a
             stack with a concrete account and region, and credentials the first time), so a
             mismatch fails ``cdk synth`` already. Default: False.
+        alarm_actions: where the service's generated alarms go. Default: the published alarm
+            topic (``AlarmActions.to_topic``), ALARM and OK.
 
     Attributes:
         name: the environment's name.
@@ -77,6 +82,7 @@ class PublishedPlatformEnvironment(Construct):
         log_retention: the profile's log retention.
         az_count: the AZ count list values are split into.
         contract_rule: the ``Rules`` entry asserting the contract version and shape.
+        alarm_actions: the :class:`AlarmActions` every generated alarm gets.
     """
 
     @check_prop_types
@@ -90,6 +96,7 @@ class PublishedPlatformEnvironment(Construct):
         az_count: int | None = None,
         public_subnets: bool = True,
         lookup: bool = False,
+        alarm_actions: AlarmActions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"PlatformEnvironment.from_published '{construct_id}'"
@@ -132,6 +139,7 @@ class PublishedPlatformEnvironment(Construct):
         self._cluster: ecs.ICluster | None = None
         self._key: kms.IKey | None = None
         self._alarm_topic: sns.ITopic | None = None
+        self._alarm_actions = alarm_actions
 
         # build: the contract checks, before any resource of the stack changes
         self.contract_rule = cdk.CfnRule(self, "ContractRule")
@@ -226,6 +234,13 @@ class PublishedPlatformEnvironment(Construct):
             )
         return self._alarm_topic
 
+    @property
+    def alarm_actions(self) -> AlarmActions:
+        """Where generated alarms go: ``alarm_actions=``, else the published alarm topic."""
+        if self._alarm_actions is None:
+            self._alarm_actions = AlarmActions.to_topic(self.alarm_topic)
+        return self._alarm_actions
+
     def apply_tags(self, scope: IConstruct) -> None:
         """Apply the ownership tags (team and application as published, the profile)."""
         for tag, value in self.tags.items():
@@ -270,25 +285,7 @@ class PublishedPlatformEnvironment(Construct):
     def _resolve_profile(
         self, owner: str, given: str | Profile | None, published: str | None
     ) -> Profile:
-        if isinstance(given, Profile):
-            profile = given
-        else:
-            if given is None:
-                suffix = self.name.rsplit("-", 1)[-1]
-                given = (
-                    published
-                    or (suffix if suffix in ("dev", "prod") else None)
-                    or self.node.try_get_context(PROFILE_CONTEXT_KEY)
-                    or "dev"
-                )
-            if given not in ("dev", "prod"):
-                raise InvalidPropError(
-                    owner,
-                    "profile",
-                    given,
-                    "allowed: 'dev', 'prod' or a Profile instance (the platform's own profile)",
-                )
-            profile = Profile.named(given)
+        profile = Profile.resolve(self, given if given is not None else published, owner=owner)
         if published is not None and published != profile.name:
             raise InvalidPropError(
                 owner,

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from ._monitoring import PERIOD, IMonitorable, MetricGraph
-from ._platform import IPlatformEnvironment, resolve_platform
+from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError
 
@@ -146,7 +146,7 @@ class ServiceDashboard(Construct):
             _check_name(owner, "dashboard_name", dashboard_name)
 
         env = resolve_platform(self, platform)
-        profile = env.profile.name if env.platform is not None else None
+        profile = None if is_standalone(env) else env.profile.name
         self._period = period or PERIOD
         self.alarms: list[cloudwatch.IAlarm] = []
 

@@ -214,7 +214,9 @@ class Service:
 def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
     app = make_app(cfn_lint=True)
     stack = cdk.Stack(app, "Checkout", env=env)
-    platform = PlatformEnvironment.from_published(stack, "Platform", name="shop-prod", **attach)
+    platform = PlatformEnvironment.from_published(
+        stack, "Platform", name="shop-prod", **{"profile": "prod", **attach}
+    )
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
     worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
     service = FargateService(stack, "Svc", image=IMAGE)
@@ -290,7 +292,7 @@ def test_log_groups_use_the_published_key(concrete):
     assert groups
     for group in groups:
         assert group["Properties"]["KmsKeyId"] == key
-        assert group["Properties"]["RetentionInDays"] == 365  # the prod profile, from the name
+        assert group["Properties"]["RetentionInDays"] == 365  # the prod profile, as given
 
 
 def test_subnet_lists_are_split_into_the_az_count(concrete):
@@ -362,14 +364,17 @@ def test_the_attached_environment_is_found_and_implements_the_protocol():
 @pytest.mark.parametrize(
     ("name", "context", "given", "expected"),
     [
-        ("shop-prod", {}, None, "prod"),
-        ("shop-dev", {"profile": "prod"}, None, "dev"),
+        # nothing is inferred from the name: a name is a name, the profile is said
+        ("shop-prod", {}, None, "dev"),
+        ("shop-dev", {"profile": "prod"}, None, "prod"),
         ("shop", {"profile": "prod"}, None, "prod"),
         ("shop", {}, None, "dev"),
         ("shop-dev", {}, "prod", "prod"),
     ],
 )
-def test_the_profile_comes_from_the_prop_the_name_or_the_context(name, context, given, expected):
+def test_the_profile_comes_from_the_prop_or_the_context_never_the_name(
+    name, context, given, expected
+):
     stack = cdk.Stack(make_app(**context), "Svc")
     platform = PlatformEnvironment.from_published(stack, "P", name=name, profile=given)
     assert platform.profile.name == expected
@@ -438,7 +443,7 @@ def test_lookup_before_the_cli_has_looked_up_defers_to_the_rule():
     stack = looked_up_stack({})
     platform = PlatformEnvironment.from_published(stack, "P", name="shop-prod", lookup=True)
     CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    assert platform.profile.name == "prod"  # from the name until the values are known
+    assert platform.profile.name == "dev"  # from the context until the values are known
     assembly = stack.node.root.synth()
     # the manifest (read as JSON: the CLI looks up what is missing and synthesizes again)
     manifest = json.loads((Path(assembly.directory) / "manifest.json").read_text())

@@ -12,6 +12,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
@@ -24,6 +25,7 @@ from constructs import Construct, IConstruct
 
 import modern_app_constructs
 from modern_app_constructs import (
+    AlarmActions,
     ApiFrontDoor,
     CanaryFunction,
     DecoupledWorker,
@@ -36,6 +38,8 @@ from modern_app_constructs import (
     Profile,
     ServiceDashboard,
 )
+from modern_app_constructs._platform import StandaloneEnvironment, resolve_platform
+from modern_app_constructs._validation import implements
 from tests.cdk_support import add_platform, make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
@@ -58,6 +62,7 @@ class OwnEnvironment:
         self.profile = Profile.PROD
         self.log_retention = logs.RetentionDays.THREE_MONTHS
         self.tags: Mapping[str, str] = {"team": "own"}
+        self.alarm_actions = AlarmActions.to_topic(self.alarm_topic)
 
     def apply_tags(self, scope: IConstruct) -> None:
         for name, value in self.tags.items():
@@ -129,6 +134,73 @@ def test_explicit_platform_wins_over_the_one_in_the_app():
     lookup = DecoupledWorker(stack, "L", code=CODE, handler="index.handler")
     assert worker.key is environment.key
     assert lookup.key is found.key
+
+
+def test_alarm_actions_are_decided_once_on_the_environment():
+    """A platform team routes every generated alarm elsewhere without touching a construct."""
+    app = make_app()
+    stack = cdk.Stack(app, "Routed", env=ENV)
+    incidents = sns.Topic(stack, "Incidents", enforce_ssl=True)
+    ops_item = cloudwatch_actions.SsmAction(
+        cloudwatch_actions.OpsItemSeverity.HIGH, cloudwatch_actions.OpsItemCategory.AVAILABILITY
+    )
+    platform = PlatformEnvironment(
+        stack,
+        "Platform",
+        team="t",
+        application="a",
+        alarm_actions=AlarmActions(
+            on_alarm=[ops_item, cloudwatch_actions.SnsAction(incidents)], on_ok=[]
+        ),
+    )
+    CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
+    DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    api = ApiFrontDoor(stack, "Api")
+    api.add_lambda_route("/jobs", CanaryFunction(stack, "Jobs", code=CODE, handler="i.h"))
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    incidents_ref = ref(stack, incidents)
+    assert len(alarms) >= 8
+    for alarm in alarms.values():
+        ops, topic = alarm["Properties"]["AlarmActions"]
+        assert ":ssm:" in json.dumps(ops), ops
+        assert ":opsitem:2#CATEGORY=Availability" in json.dumps(ops), ops
+        assert topic == incidents_ref, alarm
+        assert "OKActions" not in alarm["Properties"]
+    # the platform's own topic is still there, but nothing is routed to it
+    assert platform.alarm_actions.on_ok == []
+
+
+def test_the_default_alarm_actions_notify_the_topic_of_alarm_and_ok():
+    stack = cdk.Stack(make_app(), "Default", env=ENV)
+    platform = PlatformEnvironment(stack, "Platform", team="t", application="a")
+    assert platform.alarm_actions.notifies_anyone
+    DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    topic = ref(stack, platform.alarm_topic)
+    for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [topic]
+        assert alarm["Properties"]["OKActions"] == [topic]
+
+
+def test_alarm_actions_of_the_wrong_type_are_a_clear_error():
+    with pytest.raises(InvalidPropError, match="on_alarm"):
+        AlarmActions(on_alarm=["arn:aws:sns:eu-west-1:111111111111:incidents"])  # type: ignore[list-item]
+
+
+def test_a_standalone_construct_gets_a_null_environment_not_none():
+    """No platform anywhere: the constructs still receive an IPlatformEnvironment."""
+    stack = cdk.Stack(make_app(profile="prod"), "Alone", env=ENV)
+    standalone = resolve_platform(stack)
+    assert isinstance(standalone, StandaloneEnvironment)
+    # (isinstance with the protocol would evaluate the lazy vpc property: implements() does not)
+    assert implements(standalone, IPlatformEnvironment)
+    assert standalone.profile is Profile.PROD  # from the context, decided by Profile.resolve
+    assert (standalone.key, standalone.alarm_topic, dict(standalone.tags)) == (None, None, {})
+    assert not standalone.alarm_actions.notifies_anyone
+    # a network is created only when a construct asks for one, beneath that construct
+    service = FargateService(stack, "Svc", image=IMAGE)
+    vpcs = Template.from_stack(stack).find_resources("AWS::EC2::VPC")
+    assert [service.vpc.node.path] == ["Alone/Svc/Vpc"]
+    assert len(vpcs) == 1
 
 
 def test_platform_parameters_are_typed_with_the_protocol():
