@@ -35,6 +35,8 @@ from modern_app_constructs import (
     PlatformEnvironment,
     Profile,
     ServiceDashboard,
+    ServiceScaling,
+    WorkerConsumer,
 )
 from tests.cdk_support import add_platform, make_app
 
@@ -72,7 +74,7 @@ def own():
     assert isinstance(environment, IPlatformEnvironment)
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler", platform=environment)
     worker = DecoupledWorker(
-        stack, "Worker", code=CODE, handler="index.handler", platform=environment
+        stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"), platform=environment
     )
     service = FargateService(stack, "Svc", image=IMAGE, platform=environment)
     api = ApiFrontDoor(stack, "Api", platform=environment)
@@ -125,8 +127,10 @@ def test_explicit_platform_wins_over_the_one_in_the_app():
     found = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
     stack = cdk.Stack(app, "S")
     environment = OwnEnvironment(stack)
-    worker = DecoupledWorker(stack, "W", code=CODE, handler="index.handler", platform=environment)
-    lookup = DecoupledWorker(stack, "L", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(
+        stack, "W", consumer=WorkerConsumer.code(CODE, "index.handler"), platform=environment
+    )
+    lookup = DecoupledWorker(stack, "L", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert worker.key is environment.key
     assert lookup.key is found.key
 
@@ -355,8 +359,10 @@ def test_no_any_in_the_typed_seams():
 def test_capacity_is_checked_before_the_environment_dependent_access_logs():
     stack = cdk.Stack(make_app(), "Agnostic")  # no region: access logs would be refused too
     with pytest.raises(InvalidPropError) as raised:
-        FargateService(stack, "Svc", image=IMAGE, min_capacity=5, max_capacity=2)
-    assert raised.value.prop == "min_capacity"
+        FargateService(
+            stack, "Svc", image=IMAGE, scaling=ServiceScaling(min_capacity=5, max_capacity=2)
+        )
+    assert raised.value.prop == "scaling.min_capacity"
 
 
 @pytest.mark.parametrize(
@@ -368,11 +374,21 @@ def test_capacity_is_checked_before_the_environment_dependent_access_logs():
         ),
         (
             DecoupledWorker,
-            {"code": CODE, "handler": "index.handler", "function_overrides": {"role": None}},
+            {"consumer": WorkerConsumer.code(CODE, "i.h", function_overrides={"role": None})},
         ),
-        (DecoupledWorker, {"code": CODE, "handler": "i.h", "queue_overrides": {"fifo": True}}),
+        (
+            DecoupledWorker,
+            {"consumer": WorkerConsumer.code(CODE, "i.h"), "queue_overrides": {"fifo": True}},
+        ),
+        (
+            DecoupledWorker,
+            {"consumer": WorkerConsumer.container(IMAGE, cpu=256, memory_limit_mib=4096)},
+        ),
         (FargateService, {"image": IMAGE, "service_overrides": {"cluster": None}}),
-        (FargateService, {"image": IMAGE, "desired_count": 9, "max_capacity": 4}),
+        (
+            FargateService,
+            {"image": IMAGE, "desired_count": 9, "scaling": ServiceScaling(max_capacity=4)},
+        ),
         (ApiFrontDoor, {"rest_api_overrides": {"deploy": False}}),
     ],
 )
@@ -450,9 +466,9 @@ def test_a_construct_in_a_stage_does_not_find_an_environment_outside_it():
     outside = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
     stage = cdk.Stage(app, "Dev")
     stack = cdk.Stack(stage, "Svc")
-    worker = DecoupledWorker(stack, "Lonely", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Lonely", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert worker.key is not outside.key  # standalone: a key of its own
     attached = PlatformEnvironment.from_published(stack, "Platform", name="shop-dev")
-    found = DecoupledWorker(stack, "Attached", code=CODE, handler="index.handler")
+    found = DecoupledWorker(stack, "Attached", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert found.key is attached.key
     assert PlatformEnvironment.of(found) is attached
