@@ -23,7 +23,7 @@ from .canary_function import CanaryFunction
 
 __all__ = ["CodeConsumer", "ContainerConsumer", "FunctionConsumer", "WorkerConsumer"]
 
-#: Lambda's own bounds: a function runs 1 second to 15 minutes with 128..10240 MiB.
+#: Lambda's limit: a function runs at most 15 minutes.
 _MAX_TIMEOUT_S = 900
 
 
