@@ -89,21 +89,24 @@ def platform_environment(outdir: str) -> cdk.App:
 
 def canary_function(outdir: str) -> cdk.App:
     """One CanaryFunction with the built-in smoke test."""
-    from modern_app_constructs import CanaryFunction
+    from modern_app_constructs import CanaryFunction, SmokeTest
 
     return _one(
         outdir,
         lambda s: CanaryFunction(
-            s, "C", code=_code(), handler="index.handler", smoke_test_event={}
+            s, "C", code=_code(), handler="index.handler", smoke_test=SmokeTest({})
         ),
     )
 
 
 def decoupled_worker(outdir: str) -> cdk.App:
     """One DecoupledWorker with a new consumer function (standalone key)."""
-    from modern_app_constructs import DecoupledWorker
+    from modern_app_constructs import DecoupledWorker, WorkerConsumer
 
-    return _one(outdir, lambda s: DecoupledWorker(s, "W", code=_code(), handler="index.handler"))
+    return _one(
+        outdir,
+        lambda s: DecoupledWorker(s, "W", consumer=WorkerConsumer.code(_code(), "index.handler")),
+    )
 
 
 def fargate_service(outdir: str) -> cdk.App:

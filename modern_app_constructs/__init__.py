@@ -17,25 +17,34 @@ from ._platform import IPlatformEnvironment
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
-from .canary_function import CanaryFunction
-from .decoupled_worker import DecoupledWorker, WorkerContainer
+from .canary_function import CanaryFunction, SmokeTest
+from .decoupled_worker import DecoupledWorker
 from .deployment import DeploymentStrategy
-from .fargate_service import FargateService
+from .fargate_service import FargateService, ServiceScaling
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
 from .service_pipeline import DeploymentStage, ServicePipeline, StageBuilder
+from .worker_consumer import (
+    CodeConsumer,
+    ContainerConsumer,
+    FunctionConsumer,
+    WorkerConsumer,
+)
 
 __all__ = [
     "CONTRACT_VERSION",
     "AlarmActions",
     "ApiFrontDoor",
     "CanaryFunction",
+    "CodeConsumer",
+    "ContainerConsumer",
     "DecoupledWorker",
     "DeploymentStage",
     "DeploymentStrategy",
     "FargateService",
+    "FunctionConsumer",
     "FunctionMonitoring",
     "IMonitorable",
     "IPlatformEnvironment",
@@ -47,9 +56,11 @@ __all__ = [
     "PublishedPlatformEnvironment",
     "ServiceDashboard",
     "ServicePipeline",
+    "ServiceScaling",
+    "SmokeTest",
     "StageBuilder",
     "UsagePlanOptions",
-    "WorkerContainer",
+    "WorkerConsumer",
     "__version__",
     "acknowledge",
     "asset_code",

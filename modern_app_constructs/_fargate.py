@@ -17,8 +17,47 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._nag import acknowledge
+from ._validation import InvalidPropError
 
-__all__ = ["ContainerSpec", "build_fargate_service", "build_task"]
+__all__ = [
+    "FARGATE_MEMORY",
+    "ContainerSpec",
+    "build_fargate_service",
+    "build_task",
+    "check_fargate_size",
+]
+
+#: The cpu -> memory (MiB) combinations Fargate offers.
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+
+
+def check_fargate_size(owner: str, cpu: int, memory_limit_mib: int, *, prefix: str = "") -> None:
+    """Reject a cpu/memory pair Fargate does not offer (props named ``<prefix>cpu``, ...).
+
+    Raises:
+        InvalidPropError: naming ``cpu`` or ``memory_limit_mib`` and what Fargate offers.
+    """
+    if cpu not in FARGATE_MEMORY:
+        raise InvalidPropError(
+            owner, f"{prefix}cpu", cpu, f"allowed: one of {sorted(FARGATE_MEMORY)}"
+        )
+    offered = FARGATE_MEMORY[cpu]
+    if memory_limit_mib not in offered:
+        raise InvalidPropError(
+            owner,
+            f"{prefix}memory_limit_mib",
+            memory_limit_mib,
+            f"allowed with cpu={cpu}: {offered[0]} to {offered[-1]} in steps of "
+            f"{offered[1] - offered[0]}",
+        )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ network access.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NewType
 
@@ -31,7 +33,9 @@ __all__ = [
     "DEFAULT_ARCHITECTURE",
     "DEFAULT_RUNTIME",
     "POWERTOOLS_LAYER_VERSION",
+    "DeadLetterWaiver",
     "FunctionOverrides",
+    "FunctionSettings",
     "asset_code",
     "check_function_overrides",
     "check_in_vpc",
@@ -131,7 +135,9 @@ def check_function_overrides(
     )
 
 
-def check_in_vpc(owner: str, in_vpc: bool, platform: IPlatformEnvironment) -> None:
+def check_in_vpc(
+    owner: str, in_vpc: bool, platform: IPlatformEnvironment, prop: str = "in_vpc"
+) -> None:
     """Reject ``in_vpc=True`` without a platform environment (whose VPC it would use).
 
     Raises:
@@ -140,7 +146,7 @@ def check_in_vpc(owner: str, in_vpc: bool, platform: IPlatformEnvironment) -> No
     if in_vpc and is_standalone(platform):
         raise InvalidPropError(
             owner,
-            "in_vpc",
+            prop,
             in_vpc,
             "allowed only with a platform environment (the function goes into its private "
             "subnets); standalone, pass function_overrides={'vpc': ..., 'vpc_subnets': ...}",
@@ -183,28 +189,79 @@ def powertools_layer(
     return lambda_.LayerVersion.from_layer_version_arn(stack, layer_id, arn)
 
 
+class DeadLetterWaiver(enum.Enum):
+    """Why one of the library's functions needs no Lambda dead-letter queue: how it is invoked.
+
+    A Lambda dead-letter queue only catches asynchronous invocations; each member names a
+    synchronous caller, and its value is the reason the rule sets' findings are acknowledged with.
+    """
+
+    SQS_EVENT_SOURCE = (
+        "Invoked synchronously by the worker's SQS event source mapping: "
+        "messages it fails on return to the queue and, after max_receive_count "
+        "receives, move to the worker's dead-letter queue (alarmed on). A Lambda "
+        "dead-letter queue only catches asynchronous invocations."
+    )
+    CANARY_FUNCTION = (
+        "A Lambda dead-letter queue only catches asynchronous invocations. The library "
+        "invokes a CanaryFunction synchronously (ApiFrontDoor routes, a DecoupledWorker's "
+        "SQS event source, whose failures go to the queue's own dead-letter queue); a "
+        "caller that invokes it asynchronously adds function_overrides="
+        "{'dead_letter_queue_enabled': True}."
+    )
+    TRAFFIC_HOOK = (
+        "CodeDeploy invokes this pre-traffic hook and waits for the status it reports; "
+        "a hook that fails without reporting fails the deployment at CodeDeploy's hook "
+        "timeout, which rolls back. A dead-letter queue would only keep the event."
+    )
+
+    @property
+    def reason(self) -> str:
+        """The acknowledgment's reason."""
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """What a construct decides about one of its functions (the library decides the rest).
+
+    Attributes:
+        code: the function's code.
+        handler: the handler.
+        service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace.
+        description: Default: none.
+        runtime: Default: :data:`DEFAULT_RUNTIME`.
+        memory_size: MiB. Default: 256.
+        timeout: Default: 30 seconds.
+        environment: more environment variables. Default: only the Powertools settings.
+        reserved_concurrent_executions: Default: unreserved.
+        in_vpc: the platform's private subnets, egress HTTPS only (checked first with
+            :func:`check_in_vpc`). Default: False.
+        overrides: any other ``lambda_.Function`` prop (checked first with
+            :func:`check_function_overrides`). Default: none.
+    """
+
+    code: lambda_.Code
+    handler: str
+    service_name: str
+    description: str | None = None
+    runtime: lambda_.Runtime = DEFAULT_RUNTIME
+    memory_size: int = 256
+    timeout: cdk.Duration | None = None
+    environment: Mapping[str, str] | None = None
+    reserved_concurrent_executions: int | None = None
+    in_vpc: bool = False
+    overrides: FunctionOverrides | None = None
+
+
 def create_function(
     scope: Construct,
     construct_id: str,
+    settings: FunctionSettings,
     *,
-    code: lambda_.Code,
-    handler: str,
     platform: IPlatformEnvironment,
-    service_name: str,
-    description: str | None = None,
-    runtime: lambda_.Runtime = DEFAULT_RUNTIME,
-    architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
-    memory_size: int = 256,
-    timeout: cdk.Duration | None = None,
-    environment: Mapping[str, str] | None = None,
-    layers: Sequence[lambda_.ILayerVersion] = (),
-    powertools: bool = True,
-    reserved_concurrent_executions: int | None = None,
-    log_retention: logs.RetentionDays | None = None,
+    dead_letter_waiver: DeadLetterWaiver,
     environment_key: kms.IKey | None = None,
-    in_vpc: bool = False,
-    overrides: FunctionOverrides | None = None,
-    no_dead_letter_queue: str,
 ) -> tuple[lambda_.Function, logs.LogGroup]:
     """Create a function with the library's defaults and return it with its log group.
 
@@ -212,17 +269,18 @@ def create_function(
     log group (platform retention and key), a dedicated role that may only write to that log
     group (no AWS-managed policy), the Powertools layer and its environment, the environment
     encrypted with ``environment_key`` (default: the platform's key; standalone without one,
-    Lambda's AWS-managed key). With ``in_vpc`` (checked first with :func:`check_in_vpc`), the
-    function runs in the platform's private subnets with a security group of its own that
-    allows outbound HTTPS only, and its role may manage the network interfaces Lambda creates.
-    ``overrides`` (checked first with :func:`check_function_overrides`) set any other
-    ``lambda_.Function`` prop. ``no_dead_letter_queue`` says why the function needs no Lambda
-    dead-letter queue (how it is invoked); it acknowledges the rule sets' findings about it
-    unless ``overrides`` configure one.
+    Lambda's AWS-managed key). With ``settings.in_vpc`` (checked first with
+    :func:`check_in_vpc`), the function runs in the platform's private subnets with a security
+    group of its own that allows outbound HTTPS only, and its role may manage the network
+    interfaces Lambda creates. ``settings.overrides`` (checked first with
+    :func:`check_function_overrides`) set any other ``lambda_.Function`` prop.
+    ``dead_letter_waiver`` says why the function needs no Lambda dead-letter queue (how it is
+    invoked); it acknowledges the rule sets' findings about it unless the overrides configure
+    one.
     """
-    log_group = create_log_group(
-        scope, f"{construct_id}LogGroup", platform=platform, retention=log_retention
-    )
+    overrides = settings.overrides
+    in_vpc = settings.in_vpc
+    log_group = create_log_group(scope, f"{construct_id}LogGroup", platform=platform)
     role = iam.Role(
         scope,
         f"{construct_id}ServiceRole",
@@ -236,25 +294,22 @@ def create_function(
         )
     )
     env = {
-        "POWERTOOLS_SERVICE_NAME": service_name,
-        "POWERTOOLS_METRICS_NAMESPACE": service_name,
+        "POWERTOOLS_SERVICE_NAME": settings.service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": settings.service_name,
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    env.update(environment or {})
-    all_layers = list(layers)
-    if powertools:
-        all_layers.insert(0, powertools_layer(scope, runtime, architecture))
+    env.update(settings.environment or {})
     props = {
-        "code": code,
-        "handler": handler,
-        "runtime": runtime,
-        "architecture": architecture,
-        "memory_size": memory_size,
-        "timeout": timeout or cdk.Duration.seconds(30),
+        "code": settings.code,
+        "handler": settings.handler,
+        "runtime": settings.runtime,
+        "architecture": DEFAULT_ARCHITECTURE,
+        "memory_size": settings.memory_size,
+        "timeout": settings.timeout or cdk.Duration.seconds(30),
         "environment": env,
-        "description": description,
-        "layers": all_layers,
-        "reserved_concurrent_executions": reserved_concurrent_executions,
+        "description": settings.description,
+        "layers": [powertools_layer(scope, settings.runtime, DEFAULT_ARCHITECTURE)],
+        "reserved_concurrent_executions": settings.reserved_concurrent_executions,
         **(overrides or {}),
     }
     # Lambda decrypts through a grant it creates for the function (an AWS resource grant); the
@@ -281,8 +336,8 @@ def create_function(
             "never secrets; a key per function would cost USD 1 a month each.",
         )
     if not _DEAD_LETTER_PROPS & set(overrides or {}):
-        acknowledge(function, "Serverless-LambdaDLQ", no_dead_letter_queue)
-        skip_checkov(function, "CKV_AWS_116", no_dead_letter_queue)
+        acknowledge(function, "Serverless-LambdaDLQ", dead_letter_waiver.reason)
+        skip_checkov(function, "CKV_AWS_116", dead_letter_waiver.reason)
     if not in_vpc and "vpc" not in (overrides or {}):
         skip_checkov(function, "CKV_AWS_117", _OUTSIDE_THE_VPC)
     if props.get("reserved_concurrent_executions") is None:

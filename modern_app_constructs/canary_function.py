@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from constructs import Construct
 from ._alarms import create_alarm
 from ._lambda import (
     DEFAULT_RUNTIME,
+    DeadLetterWaiver,
+    FunctionSettings,
     asset_code,
     check_function_overrides,
     check_in_vpc,
@@ -27,12 +30,12 @@ from ._lambda import (
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
 from ._platform import IPlatformEnvironment, resolve_platform
-from ._typecheck import check_prop_types
+from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn_missing_flags
 from .deployment import DeploymentStrategy
 
-__all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction"]
+__all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction", "SmokeTest"]
 
 #: ``cdk deploy -c modern-app-constructs:ignoreAlarms=true``: break-glass for every CanaryFunction.
 IGNORE_ALARMS_CONTEXT_KEY = "modern-app-constructs:ignoreAlarms"
@@ -43,6 +46,26 @@ GENERATED_ALARMS = 4
 
 _ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
 _RUNTIME_DIR = Path(__file__).parent / "runtime"
+
+
+@dataclass(frozen=True)
+class SmokeTest:
+    """The built-in pre-traffic hook: invoke the new version once before traffic shifts to it.
+
+    The deployment fails (and rolls back) on a function error, a timeout, or a ``statusCode``
+    the test does not accept.
+
+    Attributes:
+        event: a JSON-serialisable event the new version is invoked with.
+        expected_status_codes: the ``statusCode`` values (100..599) that pass. Default: any
+            below 500.
+    """
+
+    event: Any
+    expected_status_codes: Sequence[int] | None = None
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 class CanaryFunction(Construct):
@@ -75,13 +98,12 @@ class CanaryFunction(Construct):
         duration_alarm_threshold: the p99 duration that counts as failing. Default: 80% of the
             timeout.
         pre_traffic_hook: a function CodeDeploy runs before shifting traffic. Default: none
-            (or the built-in smoke test when ``smoke_test_event`` is given).
+            (or the built-in smoke test when ``smoke_test`` is given).
         post_traffic_hook: a function CodeDeploy runs after shifting traffic. Default: none.
-        smoke_test_event: a JSON-serialisable event; the built-in pre-traffic hook invokes the
-            new version with it and fails the deployment on a function error, a ``statusCode``
-            >= 500 or a timeout. Default: no smoke test.
-        smoke_test_expected_status_codes: the ``statusCode`` values the smoke test accepts.
-            Default: any below 500.
+        smoke_test: a :class:`SmokeTest`, the built-in pre-traffic hook: it invokes the new
+            version with ``SmokeTest.event`` and fails the deployment on a function error, a
+            ``statusCode`` it does not accept (default: >= 500) or a timeout; instead of
+            ``pre_traffic_hook``. Default: no smoke test.
         ignore_alarms: break-glass: deploy even while an alarm is in ALARM (also set for every
             CanaryFunction by ``-c modern-app-constructs:ignoreAlarms=true``). Default: False.
         reserved_concurrent_executions: Default: unreserved.
@@ -108,7 +130,7 @@ class CanaryFunction(Construct):
         deployment: the :class:`DeploymentStrategy` in force.
         alarms: every alarm watched by the deployment group (generated first).
         log_group: the function's log group.
-        smoke_test_function: the built-in pre-traffic hook, when ``smoke_test_event`` is given.
+        smoke_test_function: the built-in pre-traffic hook, when ``smoke_test`` is given.
     """
 
     @check_prop_types
@@ -131,8 +153,7 @@ class CanaryFunction(Construct):
         duration_alarm_threshold: cdk.Duration | None = None,
         pre_traffic_hook: lambda_.IFunction | None = None,
         post_traffic_hook: lambda_.IFunction | None = None,
-        smoke_test_event: Any = None,
-        smoke_test_expected_status_codes: Sequence[int] | None = None,
+        smoke_test: SmokeTest | None = None,
         ignore_alarms: bool = False,
         reserved_concurrent_executions: int | None = None,
         in_vpc: bool = False,
@@ -152,8 +173,7 @@ class CanaryFunction(Construct):
             alarms=alarms,
             duration_alarm_threshold=duration_alarm_threshold,
             pre_traffic_hook=pre_traffic_hook,
-            smoke_test_event=smoke_test_event,
-            smoke_test_expected_status_codes=smoke_test_expected_status_codes,
+            smoke_test=smoke_test,
         )
         strategy = (
             DeploymentStrategy.of(deployment, owner=owner).check_lambda(owner)
@@ -176,25 +196,21 @@ class CanaryFunction(Construct):
         self.function, self.log_group = create_function(
             self,
             "Function",
-            code=code,
-            handler=handler,
-            runtime=runtime or DEFAULT_RUNTIME,
-            memory_size=memory_size,
-            timeout=timeout,
-            environment=environment,
-            description=description,
-            platform=env,
-            service_name=service_name or construct_id,
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            in_vpc=in_vpc,
-            overrides=function_props,
-            no_dead_letter_queue=(
-                "A Lambda dead-letter queue only catches asynchronous invocations. The library "
-                "invokes a CanaryFunction synchronously (ApiFrontDoor routes, a DecoupledWorker's "
-                "SQS event source, whose failures go to the queue's own dead-letter queue); a "
-                "caller that invokes it asynchronously adds function_overrides="
-                "{'dead_letter_queue_enabled': True}."
+            FunctionSettings(
+                code=code,
+                handler=handler,
+                service_name=service_name or construct_id,
+                description=description,
+                runtime=runtime or DEFAULT_RUNTIME,
+                memory_size=memory_size,
+                timeout=timeout,
+                environment=environment,
+                reserved_concurrent_executions=reserved_concurrent_executions,
+                in_vpc=in_vpc,
+                overrides=function_props,
             ),
+            platform=env,
+            dead_letter_waiver=DeadLetterWaiver.CANARY_FUNCTION,
         )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=alias_name, version=self.version)
@@ -203,10 +219,8 @@ class CanaryFunction(Construct):
             *alarms,
         ]
         self.smoke_test_function: lambda_.Function | None = None
-        if smoke_test_event is not None:
-            self.smoke_test_function = self._build_smoke_test(
-                smoke_test_event, smoke_test_expected_status_codes, timeout, env, in_vpc
-            )
+        if smoke_test is not None:
+            self.smoke_test_function = self._build_smoke_test(smoke_test, timeout, env, in_vpc)
             pre_traffic_hook = self.smoke_test_function
 
         # wire
@@ -337,11 +351,10 @@ class CanaryFunction(Construct):
         alarms: Sequence[cloudwatch.IAlarm],
         duration_alarm_threshold: cdk.Duration | None,
         pre_traffic_hook: lambda_.IFunction | None,
-        smoke_test_event: Any,
-        smoke_test_expected_status_codes: Sequence[int] | None,
+        smoke_test: SmokeTest | None,
     ) -> None:
         check_int_range(owner, "memory_size", memory_size, 128, 10240, unit="MiB")
-        if timeout.to_seconds() > 900 or timeout.to_seconds() < 1:
+        if not 1000 <= timeout.to_milliseconds() <= 900_000:
             raise InvalidPropError(
                 owner, "timeout", timeout.to_human_string(), "allowed: 1 second to 15 minutes"
             )
@@ -371,32 +384,26 @@ class CanaryFunction(Construct):
                 duration_alarm_threshold.to_human_string(),
                 f"allowed: more than 0 and at most the timeout ({timeout.to_human_string()})",
             )
-        if smoke_test_event is not None:
-            if pre_traffic_hook is not None:
-                raise InvalidPropError(
-                    owner,
-                    "smoke_test_event",
-                    "given with pre_traffic_hook",
-                    "allowed: one pre-traffic hook: either smoke_test_event or pre_traffic_hook",
-                )
-            try:
-                json.dumps(smoke_test_event)
-            except (TypeError, ValueError) as error:
-                raise InvalidPropError(
-                    owner,
-                    "smoke_test_event",
-                    smoke_test_event,
-                    "allowed: a JSON-serialisable value",
-                ) from error
-        elif smoke_test_expected_status_codes is not None:
+        if smoke_test is None:
+            return
+        if pre_traffic_hook is not None:
             raise InvalidPropError(
                 owner,
-                "smoke_test_expected_status_codes",
-                smoke_test_expected_status_codes,
-                "allowed only together with smoke_test_event",
+                "smoke_test",
+                "given with pre_traffic_hook",
+                "allowed: one pre-traffic hook: either smoke_test or pre_traffic_hook",
             )
-        for code in smoke_test_expected_status_codes or ():
-            check_int_range(owner, "smoke_test_expected_status_codes", code, 100, 599)
+        try:
+            json.dumps(smoke_test.event)
+        except (TypeError, ValueError) as error:
+            raise InvalidPropError(
+                owner,
+                "smoke_test.event",
+                smoke_test.event,
+                "allowed: a JSON-serialisable value",
+            ) from error
+        for code in smoke_test.expected_status_codes or ():
+            check_int_range(owner, "smoke_test.expected_status_codes", code, 100, 599)
 
     def _build_alarms(
         self,
@@ -448,36 +455,31 @@ class CanaryFunction(Construct):
         ]
 
     def _build_smoke_test(
-        self,
-        event: Any,
-        expected_status_codes: Sequence[int] | None,
-        timeout: cdk.Duration,
-        env: IPlatformEnvironment,
-        in_vpc: bool,
+        self, smoke_test: SmokeTest, timeout: cdk.Duration, env: IPlatformEnvironment, in_vpc: bool
     ) -> lambda_.Function:
         environment = {
             "TARGET_VERSION_ARN": self.version.function_arn,
-            "SMOKE_TEST_EVENT": json.dumps(event, sort_keys=True),
+            "SMOKE_TEST_EVENT": json.dumps(smoke_test.event, sort_keys=True),
         }
-        if expected_status_codes:
-            environment["EXPECTED_STATUS_CODES"] = json.dumps(list(expected_status_codes))
+        if smoke_test.expected_status_codes:
+            environment["EXPECTED_STATUS_CODES"] = json.dumps(
+                list(smoke_test.expected_status_codes)
+            )
         hook, _ = create_function(
             self,
             "SmokeTest",
-            code=asset_code(_RUNTIME_DIR),
-            handler="smoke_test_hook.handler",
-            description=f"Pre-traffic smoke test of {self.node.path}",
-            memory_size=256,
-            timeout=cdk.Duration.seconds(min(900, int(timeout.to_seconds()) + 60)),
-            environment=environment,
-            platform=env,
-            service_name=f"{self.node.id}-smoke-test",
-            in_vpc=in_vpc,
-            no_dead_letter_queue=(
-                "CodeDeploy invokes this pre-traffic hook and waits for the status it reports; "
-                "a hook that fails without reporting fails the deployment at CodeDeploy's hook "
-                "timeout, which rolls back. A dead-letter queue would only keep the event."
+            FunctionSettings(
+                code=asset_code(_RUNTIME_DIR),
+                handler="smoke_test_hook.handler",
+                service_name=f"{self.node.id}-smoke-test",
+                description=f"Pre-traffic smoke test of {self.node.path}",
+                memory_size=256,
+                timeout=cdk.Duration.seconds(min(900, int(timeout.to_seconds()) + 60)),
+                environment=environment,
+                in_vpc=in_vpc,
             ),
+            platform=env,
+            dead_letter_waiver=DeadLetterWaiver.TRAFFIC_HOOK,
         )
         self.version.grant_invoke(hook)
         return hook

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,18 +20,18 @@ from constructs import Construct
 from ._alarms import create_alarm
 from ._fargate import ContainerSpec, build_fargate_service, build_task
 from ._kms import deny_direct_grants
-from ._lambda import check_function_overrides, check_in_vpc, create_function
+from ._lambda import DeadLetterWaiver, FunctionSettings, check_in_vpc, create_function
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
 from ._routes.lambda_route import warn_if_canary_bypassed
-from ._typecheck import check_field_types, check_prop_types
+from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
-from .canary_function import CanaryFunction
+from .worker_consumer import CodeConsumer, ContainerConsumer, FunctionConsumer
 
-__all__ = ["DecoupledWorker", "WorkerContainer"]
+__all__ = ["DecoupledWorker"]
 
 #: AWS's advice: a queue's visibility timeout at least six times its consumer's timeout.
 VISIBILITY_FACTOR = 6
@@ -58,33 +57,6 @@ _QUEUE_OWNER_ACTIONS = [
 ]
 
 
-@dataclass(frozen=True)
-class WorkerContainer:
-    """A Fargate queue processor: containers that poll the queue, scaled on its depth.
-
-    Attributes:
-        image: the container image; it reads ``QUEUE_URL`` from its environment.
-        cpu: Fargate CPU units. Default: 256.
-        memory_limit_mib: Default: 512.
-        min_capacity: tasks kept running with an empty queue (0 scales to zero). Default: 0.
-        max_capacity: Default: 4.
-        environment: more environment variables. Default: none.
-        visibility_timeout: how long a message stays invisible while a task works on it.
-            Default: 5 minutes.
-    """
-
-    image: ecs.ContainerImage
-    cpu: int = 256
-    memory_limit_mib: int = 512
-    min_capacity: int = 0
-    max_capacity: int = 4
-    environment: Mapping[str, str] = field(default_factory=dict)
-    visibility_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-
-
 class DecoupledWorker(Construct):
     """An SNS topic feeding an encrypted SQS queue (with a DLQ) that a consumer drains.
 
@@ -92,21 +64,19 @@ class DecoupledWorker(Construct):
     its own), HTTPS-only and owner-only, with a dead-letter queue operators can redrive from;
     the subscription dead-letters to the same queue the deliveries SNS cannot make.
     The consumer is a Lambda function (yours, a ``CanaryFunction``'s alias, or one built from
-    ``code`` + ``handler``) reporting partial batch failures, or a Fargate queue processor.
+    code and handler) reporting partial batch failures, or a Fargate queue processor.
     The invariants that make this safe are checked at synth time.
 
     Args:
         scope: the parent construct.
         construct_id: the construct id.
-        consumer: an existing ``IFunction``, or a ``CanaryFunction`` (its alias is subscribed,
-            so the worker ships by canary). Exactly one of ``consumer``, ``code`` and
-            ``container``.
-        code: code for a new consumer function with the library's Lambda defaults.
-        handler: the new function's handler; required with ``code``.
-        container: a :class:`WorkerContainer` for long-running work.
-        environment: environment of a new consumer function. Default: none.
-        timeout: timeout of a new consumer function. Default: 30 seconds.
-        memory_size: memory of a new consumer function. Default: 256 MiB.
+        consumer: what drains the queue, made by a :class:`WorkerConsumer` factory:
+            ``WorkerConsumer.function(fn)`` (an existing ``IFunction``, or a
+            ``CanaryFunction`` whose alias is subscribed, so the worker ships by canary),
+            ``WorkerConsumer.code(code, handler, ...)`` (a new function with the library's
+            Lambda defaults; ``in_vpc=True`` puts it in the platform's private subnets) or
+            ``WorkerConsumer.container(image, ...)`` (a Fargate queue processor for
+            long-running work, in the platform's cluster unless given one).
         topic: the topic to subscribe to. Default: a new topic, encrypted and HTTPS-only.
         filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``).
             Default: every message.
@@ -122,16 +92,8 @@ class DecoupledWorker(Construct):
         visibility_timeout: at least 6x the consumer's timeout, at most 12 hours.
             Default: 6x the consumer's timeout plus the batching window.
         retention_period: how long the queue keeps messages. Default: 4 days (DLQ: 14 days).
-        age_alarm_threshold: alarm when the oldest message is older. Default: 5 minutes.
-        service_name: Powertools service name of a new function. Default: the id.
-        cluster: the ECS cluster of a container consumer. Default: the platform's.
-        in_vpc: run a new consumer function (``code`` + ``handler``) in the platform's
-            private subnets with a security group of its own allowing outbound HTTPS only (a
-            ``CanaryFunction`` consumer takes ``in_vpc`` itself; a container always runs in
-            private subnets). Needs a platform environment; see the README for the costs.
-            Default: False.
-        function_overrides: other ``lambda_.Function`` props of a new consumer function;
-            safety-owned props are rejected. Default: none.
+        oldest_message_age_alarm_threshold: alarm when the oldest message
+            (``metric_oldest_message_age``) is older, at least 1 minute. Default: 5 minutes.
         queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
             encryption, TLS, the DLQ, FIFO and the visibility timeout are owned by the
             construct and rejected. Default: none.
@@ -152,13 +114,7 @@ class DecoupledWorker(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        consumer: CanaryFunction | lambda_.IFunction | None = None,
-        code: lambda_.Code | None = None,
-        handler: str | None = None,
-        container: WorkerContainer | None = None,
-        environment: Mapping[str, str] | None = None,
-        timeout: cdk.Duration | None = None,
-        memory_size: int = 256,
+        consumer: FunctionConsumer | CodeConsumer | ContainerConsumer,
         topic: sns.ITopic | None = None,
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
         raw_message_delivery: bool = False,
@@ -169,36 +125,35 @@ class DecoupledWorker(Construct):
         max_receive_count: int = 5,
         visibility_timeout: cdk.Duration | None = None,
         retention_period: cdk.Duration | None = None,
-        age_alarm_threshold: cdk.Duration | None = None,
-        service_name: str | None = None,
-        cluster: ecs.ICluster | None = None,
-        in_vpc: bool = False,
-        function_overrides: Mapping[str, Any] | None = None,
+        oldest_message_age_alarm_threshold: cdk.Duration | None = None,
         queue_overrides: Mapping[str, Any] | None = None,
         platform: IPlatformEnvironment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"DecoupledWorker '{construct_id}'"
         # validate
-        target, consumer_timeout = self._resolve_consumer(
-            owner, consumer, code, handler, container, timeout
-        )
+        function_settings: FunctionSettings | None = None
+        consumer_timeout: cdk.Duration | None
+        if isinstance(consumer, CodeConsumer):
+            function_settings = FunctionSettings(
+                code=consumer.code,
+                handler=consumer.handler,
+                service_name=consumer.service_name or construct_id,
+                memory_size=consumer.memory_size,
+                timeout=consumer.timeout,
+                environment=consumer.environment,
+                in_vpc=consumer.in_vpc,
+                overrides=consumer.checked_overrides(owner, "consumer"),
+            )
+            consumer_timeout = consumer.timeout
+        elif isinstance(consumer, ContainerConsumer):
+            consumer.check(owner, "consumer")
+            consumer_timeout = consumer.visibility_timeout
+        else:
+            consumer_timeout = consumer.timeout
         is_fifo = self._check_fifo(owner, topic, fifo)
         self._check_batching(owner, batch_size, max_batching_window, max_concurrency, is_fifo)
         check_int_range(owner, "max_receive_count", max_receive_count, 1, 1000)
-        if function_overrides and code is None:
-            raise InvalidPropError(
-                owner, "function_overrides", function_overrides, "allowed only with code + handler"
-            )
-        if in_vpc and code is None:
-            raise InvalidPropError(
-                owner,
-                "in_vpc",
-                in_vpc,
-                "allowed only with code + handler (a CanaryFunction consumer takes in_vpc "
-                "itself; a container consumer runs in private subnets already)",
-            )
-        function_props = check_function_overrides(owner, function_overrides, in_vpc=in_vpc)
         extra_queue_props = merge_overrides(
             owner,
             "queue_overrides",
@@ -210,28 +165,33 @@ class DecoupledWorker(Construct):
         visibility = self._visibility(
             owner, visibility_timeout, consumer_timeout, max_batching_window
         )
-        age_threshold = age_alarm_threshold or cdk.Duration.minutes(5)
+        age_threshold = oldest_message_age_alarm_threshold or cdk.Duration.minutes(5)
         if age_threshold.to_seconds() < 60:
             raise InvalidPropError(
                 owner,
-                "age_alarm_threshold",
+                "oldest_message_age_alarm_threshold",
                 age_threshold.to_human_string(),
                 "allowed: >= 1 minute",
             )
 
         # resolve defaults
         env = resolve_platform(self, platform)
-        check_in_vpc(owner, in_vpc, env)
-        warn_if_canary_bypassed(self, "consumer", consumer)
-        if container is not None and cluster is None and not is_standalone(env):
-            cluster = env.cluster
-        if container is not None and cluster is None:
-            raise InvalidPropError(
-                owner,
-                "cluster",
-                None,
-                "allowed: an ECS cluster (or a PlatformEnvironment) for a container consumer",
-            )
+        cluster: ecs.ICluster | None = None
+        if isinstance(consumer, CodeConsumer):
+            check_in_vpc(owner, consumer.in_vpc, env, "consumer.in_vpc")
+        elif isinstance(consumer, ContainerConsumer):
+            cluster = consumer.cluster
+            if cluster is None and not is_standalone(env):
+                cluster = env.cluster
+            if cluster is None:
+                raise InvalidPropError(
+                    owner,
+                    "consumer.cluster",
+                    None,
+                    "allowed: an ECS cluster (or a PlatformEnvironment) for a container consumer",
+                )
+        else:
+            warn_if_canary_bypassed(self, "consumer", consumer.function)
 
         # create children
         self.key: kms.IKey = env.key if env.key is not None else self._build_key(env)
@@ -276,34 +236,21 @@ class DecoupledWorker(Construct):
         self.consumer: lambda_.IFunction | None = None
         self.event_source: event_sources.SqsEventSource | None = None
         self.processor: ecs.FargateService | None = None
-        if container is not None and cluster is not None:
-            self.processor = self._build_processor(container, cluster, env)
+        if isinstance(consumer, ContainerConsumer) and cluster is not None:
+            self.processor = self._build_processor(consumer, cluster, env)
         else:
             function: lambda_.IFunction
-            if target is not None:
-                function = target
+            if isinstance(consumer, FunctionConsumer):
+                function = consumer.target
             else:
-                assert code is not None
-                assert handler is not None
+                assert function_settings is not None  # a CodeConsumer, validated above
                 function, _ = create_function(
                     self,
                     "Consumer",
-                    code=code,
-                    handler=handler,
-                    timeout=consumer_timeout,
-                    memory_size=memory_size,
-                    environment=environment,
+                    function_settings,
                     platform=env,
-                    service_name=service_name or construct_id,
+                    dead_letter_waiver=DeadLetterWaiver.SQS_EVENT_SOURCE,
                     environment_key=self.key,
-                    in_vpc=in_vpc,
-                    overrides=function_props,
-                    no_dead_letter_queue=(
-                        "Invoked synchronously by the worker's SQS event source mapping: "
-                        "messages it fails on return to the queue and, after max_receive_count "
-                        "receives, move to the worker's dead-letter queue (alarmed on). A Lambda "
-                        "dead-letter queue only catches asynchronous invocations."
-                    ),
                 )
             self.consumer = function
             self.event_source = event_sources.SqsEventSource(
@@ -402,61 +349,6 @@ class DecoupledWorker(Construct):
         return graphs
 
     # -------------------------------------------------------------- validation
-
-    @staticmethod
-    def _resolve_consumer(
-        owner: str,
-        consumer: CanaryFunction | lambda_.IFunction | None,
-        code: lambda_.Code | None,
-        handler: str | None,
-        container: WorkerContainer | None,
-        timeout: cdk.Duration | None,
-    ) -> tuple[lambda_.IFunction | None, cdk.Duration | None]:
-        given = [
-            name
-            for name, value in (("consumer", consumer), ("code", code), ("container", container))
-            if value is not None
-        ]
-        if len(given) != 1:
-            raise InvalidPropError(
-                owner,
-                "consumer/code/container",
-                given or None,
-                "allowed: exactly one of consumer (an IFunction or CanaryFunction), "
-                "code + handler, or container",
-            )
-        if code is not None:
-            if not handler:
-                raise InvalidPropError(owner, "handler", handler, "allowed: a handler with code")
-            timeout = timeout or cdk.Duration.seconds(30)
-            if not 1 <= timeout.to_seconds() <= 900:
-                raise InvalidPropError(
-                    owner, "timeout", timeout.to_human_string(), "allowed: 1 second to 15 minutes"
-                )
-            return None, timeout
-        if container is not None:
-            check_int_range(owner, "container.min_capacity", container.min_capacity, 0, 1000)
-            check_int_range(
-                owner,
-                "container.max_capacity",
-                container.max_capacity,
-                max(1, container.min_capacity),
-                1000,
-            )
-            return None, container.visibility_timeout
-        if handler is not None or timeout is not None:
-            raise InvalidPropError(
-                owner, "handler/timeout", handler or timeout, "allowed only with code"
-            )
-        if isinstance(consumer, CanaryFunction):  # subscribe its alias: the worker ships by canary
-            return consumer.alias, consumer.function.timeout
-        if isinstance(consumer, lambda_.Function):
-            return consumer, consumer.timeout
-        if isinstance(consumer, lambda_.Alias) and isinstance(
-            consumer.version.lambda_, lambda_.Function
-        ):
-            return consumer, consumer.version.lambda_.timeout
-        return consumer, None
 
     @staticmethod
     def _check_fifo(owner: str, topic: sns.ITopic | None, fifo: bool | None) -> bool:
@@ -621,7 +513,7 @@ class DecoupledWorker(Construct):
         )
 
     def _build_processor(
-        self, container: WorkerContainer, cluster: ecs.ICluster, env: IPlatformEnvironment
+        self, container: ContainerConsumer, cluster: ecs.ICluster, env: IPlatformEnvironment
     ) -> ecs.FargateService:
         log_group = create_log_group(self, "ProcessorLogs", platform=env)
         task, _ = build_task(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -18,28 +19,23 @@ from constructs import Construct
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
 from ._checkov import skip_checkov
-from ._fargate import ContainerSpec, build_fargate_service, build_task
+from ._fargate import (
+    FARGATE_MEMORY,
+    ContainerSpec,
+    build_fargate_service,
+    build_task,
+    check_fargate_size,
+)
 from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, resolve_platform
-from ._typecheck import check_prop_types
+from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range, is_token
 from .deployment import DeploymentStrategy
 
-__all__ = ["FARGATE_MEMORY", "FargateService"]
-
-#: The cpu -> memory (MiB) combinations Fargate offers.
-FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4097, 1024)),
-    1024: tuple(range(2048, 8193, 1024)),
-    2048: tuple(range(4096, 16385, 1024)),
-    4096: tuple(range(8192, 30721, 1024)),
-    8192: tuple(range(16384, 61441, 4096)),
-    16384: tuple(range(32768, 122881, 8192)),
-}
+__all__ = ["FARGATE_MEMORY", "FargateService", "ServiceScaling"]
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 # a host name of at least two labels (no wildcard: a name the service is called by)
 _DOMAIN_NAME = re.compile(
@@ -71,6 +67,27 @@ _PROTECTED_SERVICE_PROPS = {
 }
 
 
+@dataclass(frozen=True)
+class ServiceScaling:
+    """How a :class:`FargateService` scales: its task-count bounds and target-tracking policies.
+
+    Attributes:
+        min_capacity: the floor, 1..1000. Default: the service's desired count.
+        max_capacity: the ceiling, 1..1000. Default: ``max(4, 4 * desired count)``.
+        cpu_target_percent: CPU utilisation target tracking, 10..90. Default: 60.
+        requests_per_target: request-count target tracking per target and minute, 1..100000.
+            Default: 500.
+    """
+
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+    cpu_target_percent: int = 60
+    requests_per_target: int = 500
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
+
 class FargateService(Construct):
     """A container service on Fargate (ARM64) behind an Application Load Balancer.
 
@@ -90,10 +107,9 @@ class FargateService(Construct):
         health_check_path: path the load balancer and the container check. Default: ``/health``.
         container_health_check: the container health-check command. Default:
             ``curl -fsS http://localhost:<port><path>`` (images without curl pass their own).
-        min_capacity: autoscaling floor. Default: ``desired_count``.
-        max_capacity: autoscaling ceiling. Default: ``max(4, 4 * desired_count)``.
-        cpu_target_percent: CPU target tracking. Default: 60.
-        requests_per_target: request-count target tracking. Default: 500 per minute.
+        scaling: the autoscaling bounds and targets, a :class:`ServiceScaling`. Default:
+            from ``desired_count`` to ``max(4, 4 * desired_count)`` tasks, tracking 60 % CPU
+            and 500 requests per target and minute.
         public: an internet-facing load balancer instead of an internal one. Default: False.
         certificate: an ACM certificate: the load balancer listens on HTTPS (port 443, modern
             TLS policy) and, internal, on HTTPS only (no plaintext listener; the blue/green
@@ -115,7 +131,8 @@ class FargateService(Construct):
             principal, by region) is chosen at deploy time. Default: True.
         deployment: ``DeploymentStrategy.rolling()``, ``.blue_green()``, ``.canary()``,
             ``.linear()`` or a SAM preset name ECS can honour. Default: rolling.
-        response_time_threshold: p99 target response time that rolls back. Default: 2 s.
+        response_time_alarm_threshold: the p99 target response time (``metric_response_time``)
+            that alarms and rolls a deployment back. Default: 2 seconds.
         service_overrides: other ``ecs.FargateService`` props (e.g. ``platform_version``,
             ``capacity_provider_strategies``, ``health_check_grace_period``); networking and
             deployment-safety props are owned by the construct and rejected. Default: none.
@@ -143,10 +160,7 @@ class FargateService(Construct):
         desired_count: int | None = None,
         health_check_path: str = "/health",
         container_health_check: Sequence[str] | None = None,
-        min_capacity: int | None = None,
-        max_capacity: int | None = None,
-        cpu_target_percent: int = 60,
-        requests_per_target: int = 500,
+        scaling: ServiceScaling | None = None,
         public: bool = False,
         certificate: acm.ICertificate | None = None,
         domain_name: str | None = None,
@@ -157,7 +171,7 @@ class FargateService(Construct):
         enable_execute_command: bool = False,
         access_logs: bool = True,
         deployment: str | DeploymentStrategy | None = None,
-        response_time_threshold: cdk.Duration | None = None,
+        response_time_alarm_threshold: cdk.Duration | None = None,
         service_overrides: Mapping[str, Any] | None = None,
         platform: IPlatformEnvironment | None = None,
     ) -> None:
@@ -166,8 +180,11 @@ class FargateService(Construct):
         # validate
         self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
         self._check_domain_name(owner, certificate, domain_name, public)
-        check_int_range(owner, "cpu_target_percent", cpu_target_percent, 10, 90)
-        check_int_range(owner, "requests_per_target", requests_per_target, 1, 100_000)
+        scaling = scaling or ServiceScaling()
+        check_int_range(owner, "scaling.cpu_target_percent", scaling.cpu_target_percent, 10, 90)
+        check_int_range(
+            owner, "scaling.requests_per_target", scaling.requests_per_target, 1, 100_000
+        )
         if user is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", user):
             raise InvalidPropError(owner, "user", user, "allowed: 'uid', 'uid:gid' or a user name")
         self.deployment: DeploymentStrategy = (
@@ -194,13 +211,16 @@ class FargateService(Construct):
         env = resolve_platform(self, platform)
         profile = env.profile
         desired = desired_count if desired_count is not None else profile.desired_count
-        minimum = min_capacity if min_capacity is not None else desired
-        maximum = max_capacity if max_capacity is not None else max(4, 4 * desired)
-        check_int_range(owner, "min_capacity", minimum, 1, 1000)
-        check_int_range(owner, "max_capacity", maximum, 1, 1000)
+        minimum = scaling.min_capacity if scaling.min_capacity is not None else desired
+        maximum = scaling.max_capacity if scaling.max_capacity is not None else max(4, 4 * desired)
+        check_int_range(owner, "scaling.min_capacity", minimum, 1, 1000)
+        check_int_range(owner, "scaling.max_capacity", maximum, 1, 1000)
         if minimum > maximum:
             raise InvalidPropError(
-                owner, "min_capacity", minimum, f"allowed: at most max_capacity ({maximum})"
+                owner,
+                "scaling.min_capacity",
+                minimum,
+                f"allowed: at most scaling.max_capacity ({maximum})",
             )
         if not minimum <= desired <= maximum:
             raise InvalidPropError(
@@ -274,7 +294,7 @@ class FargateService(Construct):
         if self.deployment.shifts_traffic:
             self._build_traffic_shift_rules(vpc, container_port, health_check_path, certificate)
         self.alarms: list[cloudwatch.IAlarm] = self._build_alarms(
-            response_time_threshold or cdk.Duration.seconds(2), env
+            response_time_alarm_threshold or cdk.Duration.seconds(2), env
         )
         self.service = self._build_service(
             cluster,
@@ -286,13 +306,13 @@ class FargateService(Construct):
 
         # wire
         self._attach(container_port)
-        scaling = self.service.auto_scale_task_count(min_capacity=minimum, max_capacity=maximum)
-        scaling.scale_on_cpu_utilization(
-            "CpuScaling", target_utilization_percent=cpu_target_percent
+        task_count = self.service.auto_scale_task_count(min_capacity=minimum, max_capacity=maximum)
+        task_count.scale_on_cpu_utilization(
+            "CpuScaling", target_utilization_percent=scaling.cpu_target_percent
         )
-        scaling.scale_on_request_count(
+        task_count.scale_on_request_count(
             "RequestScaling",
-            requests_per_target=requests_per_target,
+            requests_per_target=scaling.requests_per_target,
             target_group=self.target_group,
         )
         self._acknowledge(public, enable_execute_command)
@@ -360,17 +380,7 @@ class FargateService(Construct):
 
     @staticmethod
     def _validate(owner: str, cpu: int, memory: int, port: int, path: str) -> None:
-        if cpu not in FARGATE_MEMORY:
-            raise InvalidPropError(owner, "cpu", cpu, f"allowed: one of {sorted(FARGATE_MEMORY)}")
-        if memory not in FARGATE_MEMORY[cpu]:
-            offered = FARGATE_MEMORY[cpu]
-            raise InvalidPropError(
-                owner,
-                "memory_limit_mib",
-                memory,
-                f"allowed with cpu={cpu}: {offered[0]} to {offered[-1]} in steps of "
-                f"{offered[1] - offered[0]}",
-            )
+        check_fargate_size(owner, cpu, memory)
         check_int_range(owner, "container_port", port, 1, 65535)
         if not isinstance(path, str) or not _HEALTH_PATH.match(path) or len(path) > 1024:
             raise InvalidPropError(

@@ -37,6 +37,8 @@ from modern_app_constructs import (
     FargateService,
     PlatformEnvironment,
     ServiceDashboard,
+    SmokeTest,
+    WorkerConsumer,
     asset_code,
 )
 from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
@@ -110,9 +112,9 @@ class OrdersServiceStack(cdk.Stack):
         self.fulfilment = DecoupledWorker(
             self,
             "Fulfilment",
-            code=asset_code(FULFILMENT_CODE),
-            handler="fulfilment.handler",
-            service_name="orders-fulfilment",
+            consumer=WorkerConsumer.code(
+                asset_code(FULFILMENT_CODE), "fulfilment.handler", service_name="orders-fulfilment"
+            ),
             topic=orders_topic,
             filter_policy={
                 "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])
@@ -127,17 +129,18 @@ class OrdersServiceStack(cdk.Stack):
             description="POST /orders: validates an order and publishes OrderPlaced",
             service_name="orders",
             environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
-            smoke_test_event=SMOKE_TEST_EVENT,
-            smoke_test_expected_status_codes=[200],
+            smoke_test=SmokeTest(SMOKE_TEST_EVENT, expected_status_codes=[200]),
         )
         self.bulk_intake = DecoupledWorker(
             self,
             "BulkIntake",
-            code=asset_code(ORDERS_CODE),
-            handler="bulk_intake.handler",
-            service_name="orders-bulk-intake",
-            timeout=cdk.Duration.seconds(60),
-            environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
+            consumer=WorkerConsumer.code(
+                asset_code(ORDERS_CODE),
+                "bulk_intake.handler",
+                service_name="orders-bulk-intake",
+                timeout=cdk.Duration.seconds(60),
+                environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
+            ),
         )
         for publisher in (self.create_order.function, self.bulk_intake.consumer):
             if publisher is not None:

@@ -20,6 +20,8 @@ from modern_app_constructs import (
     FargateService,
     PlatformEnvironment,
     ServiceDashboard,
+    SmokeTest,
+    WorkerConsumer,
     asset_code,
 )
 from sample_app.app import CATALOG_SERVICE, FULFILMENT_CODE, ORDERS_CODE
@@ -47,14 +49,12 @@ def build(app: cdk.App) -> tuple[cdk.Stack, cdk.Stack]:
         code=asset_code(ORDERS_CODE),
         handler="create_order.handler",
         environment={"ORDERS_TOPIC_ARN": topic.topic_arn},
-        smoke_test_event=SMOKE_TEST_EVENT,
-        smoke_test_expected_status_codes=[200],
+        smoke_test=SmokeTest(SMOKE_TEST_EVENT, expected_status_codes=[200]),
     )
     fulfilment = DecoupledWorker(
         stack,
         "Fulfilment",
-        code=asset_code(FULFILMENT_CODE),
-        handler="fulfilment.handler",
+        consumer=WorkerConsumer.code(asset_code(FULFILMENT_CODE), "fulfilment.handler"),
         topic=topic,
         filter_policy={
             "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])
@@ -65,9 +65,11 @@ def build(app: cdk.App) -> tuple[cdk.Stack, cdk.Stack]:
     bulk_intake = DecoupledWorker(
         stack,
         "BulkIntake",
-        code=asset_code(ORDERS_CODE),
-        handler="bulk_intake.handler",
-        environment={"ORDERS_TOPIC_ARN": topic.topic_arn},
+        consumer=WorkerConsumer.code(
+            asset_code(ORDERS_CODE),
+            "bulk_intake.handler",
+            environment={"ORDERS_TOPIC_ARN": topic.topic_arn},
+        ),
     )
     catalog = FargateService(
         stack,

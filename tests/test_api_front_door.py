@@ -20,6 +20,7 @@ from modern_app_constructs import (
     FargateService,
     InvalidPropError,
     UsagePlanOptions,
+    WorkerConsumer,
 )
 from tests.cdk_support import (
     ENV,
@@ -66,7 +67,7 @@ def full() -> FullApi:
     built = service_app(env=ENV, cfn_lint=True)
     stack = built.stack
     canary = CanaryFunction(stack, "CreateOrder", code=CODE, handler="index.handler")
-    worker = DecoupledWorker(stack, "Bulk", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Bulk", consumer=WorkerConsumer.code(CODE, "index.handler"))
     catalog = FargateService(stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE))
     api = ApiFrontDoor(stack, "Api")
     api.add_lambda_route("/orders", canary, methods=("POST",), request_schema=ORDER_SCHEMA)

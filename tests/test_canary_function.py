@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from modern_app_constructs import CanaryFunction, DeploymentStrategy, InvalidPropError
+from modern_app_constructs import CanaryFunction, DeploymentStrategy, InvalidPropError, SmokeTest
 from modern_app_constructs.testing import app_for_tests, assert_compliant
 from tests.cdk_support import ServiceApp, logical_id, ref, role_statements, service_app
 
@@ -80,7 +80,7 @@ def template_of(**kwargs) -> Template:
 @pytest.fixture(scope="module")
 def prod_smoke() -> Synthesized:
     """Prod profile with the built-in smoke test, synthesized once behind the gates."""
-    built = build("prod", smoke_test_event=SMOKE_EVENT, cfn_lint=True)
+    built = build("prod", smoke_test=SmokeTest(SMOKE_EVENT), cfn_lint=True)
     templates = built.built.gate()
     return Synthesized(built, Template.from_json(templates["Service"]))
 
@@ -364,7 +364,7 @@ def test_smoke_test_hook_invokes_only_the_new_version_and_reports_to_its_group(p
 
 def test_smoke_test_expected_status_codes_reach_the_hook():
     template = template_of(
-        platform=False, smoke_test_event={"ping": True}, smoke_test_expected_status_codes=[200, 204]
+        platform=False, smoke_test=SmokeTest({"ping": True}, expected_status_codes=[200, 204])
     )
     template.has_resource_properties(
         "AWS::Lambda::Function",
@@ -591,12 +591,17 @@ def test_alarms_can_be_added_later_up_to_the_limit():
         ({"alias_name": "x" * 129}, "alias_name", "x" * 129),
         ({"alias_name": ""}, "alias_name", ""),
         ({"memory_size": 64}, "memory_size", 64),
-        ({"smoke_test_expected_status_codes": [200]}, "smoke_test_expected_status_codes", [200]),
         (
-            {"smoke_test_event": {}, "smoke_test_expected_status_codes": [700]},
-            "smoke_test_expected_status_codes",
+            {"smoke_test": SmokeTest({}, expected_status_codes=[700])},
+            "smoke_test.expected_status_codes",
             700,
         ),
+        (
+            {"smoke_test": SmokeTest({}, expected_status_codes=[200, 99])},
+            "smoke_test.expected_status_codes",
+            99,
+        ),
+        ({"timeout": cdk.Duration.millis(500)}, "timeout", "500 millis"),
         (
             {"duration_alarm_threshold": cdk.Duration.minutes(5)},
             "duration_alarm_threshold",
@@ -613,8 +618,8 @@ def test_bad_input(kwargs, prop, value):
 def test_a_smoke_test_event_must_be_json():
     event = {"when": object()}
     with pytest.raises(InvalidPropError) as error:
-        build(platform=False, smoke_test_event=event)
-    assert (error.value.prop, error.value.value) == ("smoke_test_event", event)
+        build(platform=False, smoke_test=SmokeTest(event))
+    assert (error.value.prop, error.value.value) == ("smoke_test.event", event)
 
 
 @pytest.mark.parametrize(
@@ -663,23 +668,21 @@ def test_smoke_test_and_pre_traffic_hook_are_exclusive():
         handler="index.handler",
         runtime=lambda_.Runtime.PYTHON_3_14,
     )
-    with pytest.raises(
-        InvalidPropError, match=r"either smoke_test_event or pre_traffic_hook"
-    ) as error:
+    with pytest.raises(InvalidPropError, match=r"either smoke_test or pre_traffic_hook") as error:
         CanaryFunction(
             stack,
             "F",
             code=lambda_.Code.from_inline(CODE),
             handler="index.handler",
-            smoke_test_event={},
+            smoke_test=SmokeTest({}),
             pre_traffic_hook=pre,
         )
-    assert error.value.prop == "smoke_test_event"
+    assert error.value.prop == "smoke_test"
 
 
 def test_compliance_standalone():
     """The gated ``prod_smoke`` fixture covers the platform case."""
-    built = build("prod", platform=False, smoke_test_event=SMOKE_EVENT, cfn_lint=True)
+    built = build("prod", platform=False, smoke_test=SmokeTest(SMOKE_EVENT), cfn_lint=True)
     assert set(assert_compliant(built.built.app)) == {"Service"}
 
 

@@ -16,7 +16,8 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     InvalidPropError,
-    WorkerContainer,
+    InvalidPropTypeError,
+    WorkerConsumer,
 )
 from modern_app_constructs.testing import app_for_tests, assert_compliant
 from tests.cdk_support import (
@@ -35,8 +36,7 @@ IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 
 
 def worker(stack, construct_id="Worker", **kwargs):
-    if not {"consumer", "code", "container"} & kwargs.keys():
-        kwargs.update(code=CODE, handler="index.handler")
+    kwargs.setdefault("consumer", WorkerConsumer.code(CODE, "index.handler"))
     return DecoupledWorker(stack, construct_id, **kwargs)
 
 
@@ -61,7 +61,7 @@ def fanout() -> Fanout:
             "event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])
         },
         raw_message_delivery=True,
-        timeout=cdk.Duration.seconds(20),
+        consumer=WorkerConsumer.code(CODE, "index.handler", timeout=cdk.Duration.seconds(20)),
     )
     second = worker(
         stack,
@@ -94,7 +94,7 @@ def _via_canary(stack):
     canary = CanaryFunction(
         stack, "Canary", code=CODE, handler="index.handler", timeout=cdk.Duration.seconds(40)
     )
-    return canary, worker(stack, consumer=canary)
+    return canary, worker(stack, consumer=WorkerConsumer.function(canary))
 
 
 def _publisher(stack):
@@ -126,15 +126,19 @@ def variants():
             "Publisher": _publisher,
             "Container": lambda stack: worker(
                 stack,
-                container=WorkerContainer(
-                    image=ecs.ContainerImage.from_registry(IMAGE), max_capacity=6
+                consumer=WorkerConsumer.container(
+                    ecs.ContainerImage.from_registry(IMAGE), max_capacity=6
                 ),
             ),
             "FifoTopic": _fifo,
             "Overrides": lambda stack: worker(
                 stack,
                 queue_overrides={"delivery_delay": cdk.Duration.seconds(5)},
-                function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
+                consumer=WorkerConsumer.code(
+                    CODE,
+                    "index.handler",
+                    function_overrides={"ephemeral_storage_size": cdk.Size.mebibytes(1024)},
+                ),
             ),
         }
     )
@@ -383,8 +387,11 @@ def bad(**kwargs):
         ({"max_concurrency": 1}, "max_concurrency", 1),
         ({"max_receive_count": 0}, "max_receive_count", 0),
         ({"max_receive_count": 1001}, "max_receive_count", 1001),
-        ({"code": CODE, "handler": None}, "handler", None),
-        ({"age_alarm_threshold": cdk.Duration.seconds(10)}, "age_alarm_threshold", "10 seconds"),
+        (
+            {"oldest_message_age_alarm_threshold": cdk.Duration.seconds(10)},
+            "oldest_message_age_alarm_threshold",
+            "10 seconds",
+        ),
         ({"queue_overrides": {"enforce_ssl": False}}, "queue_overrides", {"enforce_ssl": False}),
     ],
 )
@@ -417,20 +424,73 @@ def test_bad_input_messages(kwargs, match):
         bad(**kwargs)
 
 
-def test_both_or_neither_consumer_and_code_rejected():
+def code(**settings):
+    return WorkerConsumer.code(CODE, "index.handler", **settings)
+
+
+def container(**settings):
+    return WorkerConsumer.container(ecs.ContainerImage.from_registry(IMAGE), **settings)
+
+
+@pytest.mark.parametrize(
+    ("consumer", "prop", "value"),
+    [
+        (WorkerConsumer.code(CODE, ""), "consumer.handler", ""),
+        (WorkerConsumer.code(CODE, "  "), "consumer.handler", "  "),
+        (code(timeout=cdk.Duration.minutes(16)), "consumer.timeout", "16 minutes"),
+        (code(timeout=cdk.Duration.millis(500)), "consumer.timeout", "500 millis"),
+        (code(memory_size=64), "consumer.memory_size", 64),
+        (code(memory_size=10241), "consumer.memory_size", 10241),
+        (
+            code(function_overrides={"tracing": None}),
+            "consumer.function_overrides",
+            {"tracing": None},
+        ),
+        (container(cpu=300), "consumer.cpu", 300),
+        (container(cpu=256, memory_limit_mib=4096), "consumer.memory_limit_mib", 4096),
+        (container(min_capacity=-1), "consumer.min_capacity", -1),
+        (container(min_capacity=1001), "consumer.min_capacity", 1001),
+        (container(max_capacity=0), "consumer.max_capacity", 0),
+        (container(min_capacity=5, max_capacity=4), "consumer.max_capacity", 4),
+    ],
+)
+def test_bad_consumer_settings(consumer, prop, value):
+    with pytest.raises(
+        InvalidPropError, match=r"DecoupledWorker 'Worker': invalid consumer\."
+    ) as error:
+        bad(consumer=consumer)
+    assert (error.value.prop, error.value.value) == (prop, value)
+
+
+def test_consumer_defaults():
+    assert code().timeout.to_seconds() == 30
+    assert (code().memory_size, code().in_vpc, code().service_name) == (256, False, None)
+    made = container()
+    assert (made.cpu, made.memory_limit_mib, made.min_capacity, made.max_capacity) == (
+        256,
+        512,
+        0,
+        4,
+    )
+    assert made.visibility_timeout.to_seconds() == 300
+    assert made.cluster is None
+
+
+def test_consumer_is_one_typed_value():
     stack = service_app(platform=False).stack
-    function = lambda_.Function(
-        stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
-    )
-    with pytest.raises(InvalidPropError) as error:
-        DecoupledWorker(stack, "Both", consumer=function, code=CODE, handler="index.handler")
-    assert (error.value.prop, error.value.value) == (
-        "consumer/code/container",
-        ["consumer", "code"],
-    )
-    with pytest.raises(InvalidPropError) as error:
-        DecoupledWorker(stack, "Neither")
-    assert (error.value.prop, error.value.value) == ("consumer/code/container", None)
+    with pytest.raises(InvalidPropTypeError) as error:
+        DecoupledWorker(stack, "W", consumer=CODE)
+    assert (error.value.owner, error.value.prop) == ("DecoupledWorker 'W'", "consumer")
+    assert "FunctionConsumer or CodeConsumer or ContainerConsumer" in str(error.value)
+    with pytest.raises(TypeError, match="consumer"):
+        DecoupledWorker(stack, "Neither")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="code"):
+        DecoupledWorker(stack, "Old", consumer=code(), code=CODE)  # type: ignore[call-arg]
+    with pytest.raises(InvalidPropTypeError) as error:
+        WorkerConsumer.function("arn:aws:lambda:eu-west-1:111122223333:function:f")
+    assert (error.value.owner, error.value.prop) == ("FunctionConsumer", "function")
+    with pytest.raises(TypeError, match="cluster"):
+        WorkerConsumer.code(CODE, "index.handler", cluster=None)  # type: ignore[call-arg]
 
 
 def test_fifo_topic_with_standard_queue_rejected():
@@ -454,31 +514,39 @@ def test_imported_consumer_needs_an_explicit_visibility_timeout():
         stack, "Imported", "arn:aws:lambda:us-east-1:111122223333:function:x"
     )
     with pytest.raises(InvalidPropError, match=r"imported function") as error:
-        DecoupledWorker(stack, "W", consumer=imported)
+        DecoupledWorker(stack, "W", consumer=WorkerConsumer.function(imported))
     assert (error.value.prop, error.value.value) == ("visibility_timeout", None)
-    ok = DecoupledWorker(stack, "Ok", consumer=imported, visibility_timeout=cdk.Duration.minutes(5))
+    ok = DecoupledWorker(
+        stack,
+        "Ok",
+        consumer=WorkerConsumer.function(imported),
+        visibility_timeout=cdk.Duration.minutes(5),
+    )
     assert ok.consumer is imported
 
 
 def test_container_without_cluster_rejected():
     stack = cdk.Stack(app_for_tests(), "Alone")
     with pytest.raises(InvalidPropError) as error:
-        DecoupledWorker(
-            stack, "W", container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE))
-        )
-    assert (error.value.prop, error.value.value) == ("cluster", None)
+        DecoupledWorker(stack, "W", consumer=container())
+    assert (error.value.prop, error.value.value) == ("consumer.cluster", None)
+
+
+def test_container_runs_in_the_cluster_it_is_given():
+    stack = cdk.Stack(app_for_tests(), "Alone")
+    vpc = cdk.aws_ec2.Vpc(stack, "Vpc", max_azs=1)
+    cluster = ecs.Cluster(stack, "Cluster", vpc=vpc)
+    created = DecoupledWorker(stack, "W", consumer=container(cluster=cluster))
+    assert created.processor is not None
+    assert created.processor.cluster is cluster
 
 
 def test_compliance_with_platform_all_consumer_kinds():
     built = service_app("prod", cfn_lint=True)
     first = worker(built.stack, "Code")
     canary = CanaryFunction(built.stack, "Canary", code=CODE, handler="index.handler")
-    worker(built.stack, "ViaCanary", consumer=canary, topic=first.topic)
-    worker(
-        built.stack,
-        "Container",
-        container=WorkerContainer(image=ecs.ContainerImage.from_registry(IMAGE)),
-    )
+    worker(built.stack, "ViaCanary", consumer=WorkerConsumer.function(canary), topic=first.topic)
+    worker(built.stack, "Container", consumer=container())
     assert set(built.gate()) == {"Platform", "Service"}
 
 
@@ -494,13 +562,3 @@ def test_queue_and_function_overrides(variants):
     template = variants.templates["Overrides"]
     template.has_resource_properties("AWS::SQS::Queue", {"DelaySeconds": 5})
     template.has_resource_properties("AWS::Lambda::Function", {"EphemeralStorage": {"Size": 1024}})
-
-
-def test_function_overrides_need_a_new_function():
-    stack = service_app(platform=False).stack
-    function = lambda_.Function(
-        stack, "Fn", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
-    )
-    with pytest.raises(InvalidPropError, match=r"allowed only with code") as error:
-        DecoupledWorker(stack, "W", consumer=function, function_overrides={"description": "x"})
-    assert (error.value.prop, error.value.value) == ("function_overrides", {"description": "x"})

@@ -16,6 +16,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     FargateService,
     ServiceDashboard,
+    WorkerConsumer,
 )
 from modern_app_constructs.testing import assert_compliant
 from tests.cdk_support import add_platform, make_app
@@ -31,7 +32,7 @@ def agnostic(request):
         add_platform(app)
     stack = cdk.Stack(app, "Service")  # no env: account and region are deploy-time values
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     service = FargateService(stack, "Svc", image=IMAGE)
     api = ApiFrontDoor(stack, "Api")
     api.add_lambda_route("/fn", canary)

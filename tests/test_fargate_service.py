@@ -15,7 +15,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
-from modern_app_constructs import DeploymentStrategy, FargateService, InvalidPropError
+from modern_app_constructs import (
+    DeploymentStrategy,
+    FargateService,
+    InvalidPropError,
+    ServiceScaling,
+)
 from tests.cdk_support import (
     ENV,
     ServiceApp,
@@ -469,8 +474,14 @@ def test_image_asset_synthesizes_without_docker(variants):
         ({"container_port": 0}, "container_port", 0),
         ({"container_port": 70000}, "container_port", 70000),
         ({"health_check_path": "health"}, "health_check_path", "health"),
-        ({"min_capacity": 5, "max_capacity": 2}, "min_capacity", 5),
-        ({"desired_count": 9, "min_capacity": 1, "max_capacity": 4}, "desired_count", 9),
+        ({"scaling": ServiceScaling(min_capacity=5, max_capacity=2)}, "scaling.min_capacity", 5),
+        ({"scaling": ServiceScaling(min_capacity=0)}, "scaling.min_capacity", 0),
+        ({"scaling": ServiceScaling(max_capacity=1001)}, "scaling.max_capacity", 1001),
+        (
+            {"desired_count": 9, "scaling": ServiceScaling(min_capacity=1, max_capacity=4)},
+            "desired_count",
+            9,
+        ),
         ({"with_certificate": True}, "domain_name", None),
         ({"deployment": "AllAtOnce"}, "deployment", "AllAtOnce"),
         (
@@ -483,7 +494,12 @@ def test_image_asset_synthesizes_without_docker(variants):
             "deployment",
             "Linear10PercentEvery77Minutes",
         ),
-        ({"cpu_target_percent": 95}, "cpu_target_percent", 95),
+        ({"scaling": ServiceScaling(cpu_target_percent=95)}, "scaling.cpu_target_percent", 95),
+        (
+            {"scaling": ServiceScaling(requests_per_target=0)},
+            "scaling.requests_per_target",
+            0,
+        ),
         ({"user": "root; rm"}, "user", "root; rm"),
     ],
 )

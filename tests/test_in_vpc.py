@@ -25,10 +25,11 @@ from modern_app_constructs import (
     DecoupledWorker,
     InvalidPropError,
     PlatformEnvironment,
-    WorkerContainer,
+    SmokeTest,
+    WorkerConsumer,
 )
 from modern_app_constructs.testing import app_for_tests, assert_compliant
-from tests.cdk_support import Scenarios, add_platform, scenarios
+from tests.cdk_support import Scenarios, scenarios
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 ENV = cdk.Environment(region="eu-west-1")
@@ -69,10 +70,12 @@ def _in_vpc(stack: cdk.Stack) -> tuple[CanaryFunction, DecoupledWorker]:
         "Api",
         code=CODE,
         handler="index.handler",
-        smoke_test_event={"ping": True},
+        smoke_test=SmokeTest({"ping": True}),
         in_vpc=True,
     )
-    worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler", in_vpc=True)
+    worker = DecoupledWorker(
+        stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler", in_vpc=True)
+    )
     return canary, worker
 
 
@@ -222,26 +225,10 @@ def test_in_vpc_needs_a_platform_environment():
     with pytest.raises(InvalidPropError, match="allowed only with a platform environment") as (
         raised
     ):
-        DecoupledWorker(_standalone(), "W", code=CODE, handler="index.handler", in_vpc=True)
-    assert raised.value.prop == "in_vpc"
-
-
-@pytest.mark.parametrize(
-    "consumer",
-    [
-        {"container": WorkerContainer(image=ecs.ContainerImage.from_registry("nginx"))},
-        {"consumer": "canary"},
-    ],
-)
-def test_worker_in_vpc_only_for_a_function_it_creates(consumer):
-    app = app_for_tests()
-    add_platform(app, ENV)
-    stack = cdk.Stack(app, "Service", env=ENV)
-    if consumer.get("consumer") == "canary":
-        consumer = {"consumer": CanaryFunction(stack, "C", code=CODE, handler="index.handler")}
-    with pytest.raises(InvalidPropError, match="allowed only with code \\+ handler") as raised:
-        DecoupledWorker(stack, "W", in_vpc=True, **consumer)
-    assert raised.value.prop == "in_vpc"
+        DecoupledWorker(
+            _standalone(), "W", consumer=WorkerConsumer.code(CODE, "index.handler", in_vpc=True)
+        )
+    assert raised.value.prop == "consumer.in_vpc"
 
 
 @pytest.mark.parametrize("key", ["vpc", "vpc_subnets", "security_groups", "allow_public_subnet"])
@@ -258,3 +245,11 @@ def test_vpc_props_belong_to_in_vpc(key):
             function_overrides={key: None},
         )
     assert raised.value.prop == "function_overrides"
+
+
+def test_worker_in_vpc_only_for_a_function_it_creates():
+    # a container runs in private subnets already; a CanaryFunction takes in_vpc itself
+    with pytest.raises(TypeError, match="in_vpc"):
+        WorkerConsumer.container(ecs.ContainerImage.from_registry("nginx"), in_vpc=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="in_vpc"):
+        WorkerConsumer.function(lambda_.Function.from_function_arn, in_vpc=True)  # type: ignore[call-arg]

@@ -26,6 +26,7 @@ from modern_app_constructs import (
     Profile,
     PublishedPlatformEnvironment,
     ServiceDashboard,
+    WorkerConsumer,
     __version__,
 )
 from modern_app_constructs._contract import CONTRACT_PARAMETERS, CONTRACT_VERSION
@@ -218,7 +219,7 @@ def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
         stack, "Platform", name="shop-prod", **{"profile": "prod", **attach}
     )
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     service = FargateService(stack, "Svc", image=IMAGE)
     api = ApiFrontDoor(stack, "Api")
     api.add_lambda_route("/fn", canary)

@@ -37,6 +37,8 @@ from modern_app_constructs import (
     PlatformEnvironment,
     Profile,
     ServiceDashboard,
+    ServiceScaling,
+    WorkerConsumer,
 )
 from modern_app_constructs._platform import StandaloneEnvironment, resolve_platform
 from modern_app_constructs._validation import implements
@@ -77,7 +79,7 @@ def own():
     assert isinstance(environment, IPlatformEnvironment)
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler", platform=environment)
     worker = DecoupledWorker(
-        stack, "Worker", code=CODE, handler="index.handler", platform=environment
+        stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"), platform=environment
     )
     service = FargateService(stack, "Svc", image=IMAGE, platform=environment)
     api = ApiFrontDoor(stack, "Api", platform=environment)
@@ -130,8 +132,10 @@ def test_explicit_platform_wins_over_the_one_in_the_app():
     found = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
     stack = cdk.Stack(app, "S")
     environment = OwnEnvironment(stack)
-    worker = DecoupledWorker(stack, "W", code=CODE, handler="index.handler", platform=environment)
-    lookup = DecoupledWorker(stack, "L", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(
+        stack, "W", consumer=WorkerConsumer.code(CODE, "index.handler"), platform=environment
+    )
+    lookup = DecoupledWorker(stack, "L", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert worker.key is environment.key
     assert lookup.key is found.key
 
@@ -154,7 +158,7 @@ def test_alarm_actions_are_decided_once_on_the_environment():
         ),
     )
     CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     api = ApiFrontDoor(stack, "Api")
     api.add_lambda_route("/jobs", CanaryFunction(stack, "Jobs", code=CODE, handler="i.h"))
     alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
@@ -174,7 +178,7 @@ def test_the_default_alarm_actions_notify_the_topic_of_alarm_and_ok():
     stack = cdk.Stack(make_app(), "Default", env=ENV)
     platform = PlatformEnvironment(stack, "Platform", team="t", application="a")
     assert platform.alarm_actions.notifies_anyone
-    DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     topic = ref(stack, platform.alarm_topic)
     for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [topic]
@@ -427,8 +431,10 @@ def test_no_any_in_the_typed_seams():
 def test_capacity_is_checked_before_the_environment_dependent_access_logs():
     stack = cdk.Stack(make_app(), "Agnostic")  # no region: access logs would be refused too
     with pytest.raises(InvalidPropError) as raised:
-        FargateService(stack, "Svc", image=IMAGE, min_capacity=5, max_capacity=2)
-    assert raised.value.prop == "min_capacity"
+        FargateService(
+            stack, "Svc", image=IMAGE, scaling=ServiceScaling(min_capacity=5, max_capacity=2)
+        )
+    assert raised.value.prop == "scaling.min_capacity"
 
 
 @pytest.mark.parametrize(
@@ -440,11 +446,21 @@ def test_capacity_is_checked_before_the_environment_dependent_access_logs():
         ),
         (
             DecoupledWorker,
-            {"code": CODE, "handler": "index.handler", "function_overrides": {"role": None}},
+            {"consumer": WorkerConsumer.code(CODE, "i.h", function_overrides={"role": None})},
         ),
-        (DecoupledWorker, {"code": CODE, "handler": "i.h", "queue_overrides": {"fifo": True}}),
+        (
+            DecoupledWorker,
+            {"consumer": WorkerConsumer.code(CODE, "i.h"), "queue_overrides": {"fifo": True}},
+        ),
+        (
+            DecoupledWorker,
+            {"consumer": WorkerConsumer.container(IMAGE, cpu=256, memory_limit_mib=4096)},
+        ),
         (FargateService, {"image": IMAGE, "service_overrides": {"cluster": None}}),
-        (FargateService, {"image": IMAGE, "desired_count": 9, "max_capacity": 4}),
+        (
+            FargateService,
+            {"image": IMAGE, "desired_count": 9, "scaling": ServiceScaling(max_capacity=4)},
+        ),
         (ApiFrontDoor, {"rest_api_overrides": {"deploy": False}}),
     ],
 )
@@ -522,9 +538,9 @@ def test_a_construct_in_a_stage_does_not_find_an_environment_outside_it():
     outside = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
     stage = cdk.Stage(app, "Dev")
     stack = cdk.Stack(stage, "Svc")
-    worker = DecoupledWorker(stack, "Lonely", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Lonely", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert worker.key is not outside.key  # standalone: a key of its own
     attached = PlatformEnvironment.from_published(stack, "Platform", name="shop-dev")
-    found = DecoupledWorker(stack, "Attached", code=CODE, handler="index.handler")
+    found = DecoupledWorker(stack, "Attached", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert found.key is attached.key
     assert PlatformEnvironment.of(found) is attached

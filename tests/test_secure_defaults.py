@@ -25,6 +25,7 @@ from modern_app_constructs import (
     FargateService,
     InvalidPropError,
     PlatformEnvironment,
+    WorkerConsumer,
 )
 from modern_app_constructs.testing import app_for_tests
 from tests.cdk_support import add_platform
@@ -53,7 +54,7 @@ def platform_app() -> tuple[Template, Template, PlatformEnvironment]:
     platform = add_platform(app, ENV)
     service = cdk.Stack(app, "Service", env=ENV)
     CanaryFunction(service, "Api", code=CODE, handler="index.handler")
-    DecoupledWorker(service, "Worker", code=CODE, handler="index.handler")
+    DecoupledWorker(service, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assembly = app.synth()  # once: Template.from_stack would synthesize the app per stack
     return (
         Template.from_json(assembly.get_stack_by_name("Platform").template),
@@ -132,7 +133,7 @@ def test_the_grant_restriction_can_be_turned_off():
 
 def test_standalone_worker_key_denies_grants_not_for_aws_resources():
     stack = cdk.Stack(app_for_tests(), "Standalone")
-    DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert DENY_GRANTS in _key_policy(Template.from_stack(stack))
 
 
@@ -251,7 +252,7 @@ def test_function_environments_are_encrypted_with_the_platform_key(platform_app)
 
 def test_standalone_worker_consumer_uses_the_workers_own_key():
     stack = cdk.Stack(app_for_tests(), "Standalone")
-    created = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    created = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     key_id = stack.resolve(stack.get_logical_id(created.key.node.default_child))
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::Function", {"KmsKeyArn": {"Fn::GetAtt": [key_id, "Arn"]}}
@@ -286,7 +287,7 @@ def test_environment_encryption_belongs_to_the_construct():
 @pytest.fixture(scope="module")
 def worker_template() -> tuple[Template, DecoupledWorker, cdk.Stack]:
     stack = cdk.Stack(app_for_tests(), "Standalone")
-    created = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    created = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     return Template.from_stack(stack), created, stack
 
 

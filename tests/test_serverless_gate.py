@@ -24,7 +24,8 @@ from modern_app_constructs import (
     DecoupledWorker,
     DeploymentStrategy,
     FargateService,
-    WorkerContainer,
+    SmokeTest,
+    WorkerConsumer,
 )
 from modern_app_constructs.testing import ComplianceError, app_for_tests, assert_compliant
 from tests.cdk_support import ENV, GATED_PACKS, add_platform
@@ -43,14 +44,18 @@ def test_every_construct_scenario_passes_the_serverless_gate():
         "Canary",
         code=CODE,
         handler="index.handler",
-        smoke_test_event={"ping": True},
+        smoke_test=SmokeTest({"ping": True}),
         in_vpc=True,
     )
-    DecoupledWorker(stack, "AliasConsumer", consumer=canary)
-    DecoupledWorker(stack, "InVpc", code=CODE, handler="index.handler", in_vpc=True)
-    DecoupledWorker(stack, "Container", container=WorkerContainer(image=IMAGE))
+    DecoupledWorker(stack, "AliasConsumer", consumer=WorkerConsumer.function(canary))
+    DecoupledWorker(
+        stack, "InVpc", consumer=WorkerConsumer.code(CODE, "index.handler", in_vpc=True)
+    )
+    DecoupledWorker(stack, "Container", consumer=WorkerConsumer.container(IMAGE))
     fifo = sns.Topic(stack, "Fifo", fifo=True, content_based_deduplication=True, enforce_ssl=True)
-    DecoupledWorker(stack, "FifoWorker", code=CODE, handler="index.handler", topic=fifo)
+    DecoupledWorker(
+        stack, "FifoWorker", consumer=WorkerConsumer.code(CODE, "index.handler"), topic=fifo
+    )
     service = FargateService(
         stack,
         "Catalog",
@@ -66,7 +71,7 @@ def test_every_construct_scenario_passes_the_serverless_gate():
     # these are standalone (their own keys, alarms without actions)
     standalone = cdk.Stack(cdk.Stage(app, "Alone", env=ENV), "Standalone")
     CanaryFunction(standalone, "Canary", code=CODE, handler="index.handler")
-    DecoupledWorker(standalone, "Worker", code=CODE, handler="index.handler")
+    DecoupledWorker(standalone, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     cdk.Annotations.of(standalone).acknowledge_warning(
         "modern-app-constructs:alarms-without-actions", "a gate scenario: nobody is paged"
     )

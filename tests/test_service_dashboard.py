@@ -15,6 +15,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     InvalidPropError,
     ServiceDashboard,
+    WorkerConsumer,
 )
 from tests.cdk_support import service_app
 
@@ -81,7 +82,7 @@ def bare() -> cdk.Stack:
 
 def test_alarms_added_after_registration_are_listed(stack):
     dashboard = ServiceDashboard(stack, "Dashboard", service_name="svc")
-    worker = DecoupledWorker(stack, "Worker", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     dashboard.add(worker)
     late = cloudwatch.Alarm(
         stack, "Late", metric=worker.metric_queue_depth(), threshold=100, evaluation_periods=1

@@ -22,8 +22,10 @@ from modern_app_constructs import (
     PlatformEnvironment,
     PublishedPlatformEnvironment,
     ServiceDashboard,
+    ServiceScaling,
+    SmokeTest,
     UsagePlanOptions,
-    WorkerContainer,
+    WorkerConsumer,
 )
 from tests.cdk_support import make_app
 
@@ -35,7 +37,7 @@ REQUIRED: dict[type, dict[str, Any]] = {
     PlatformEnvironment: {"team": "t", "application": "a"},
     PublishedPlatformEnvironment: {"name": "shop-dev"},
     CanaryFunction: {"code": CODE, "handler": "index.handler"},
-    DecoupledWorker: {"code": CODE, "handler": "index.handler"},
+    DecoupledWorker: {"consumer": WorkerConsumer.code(CODE, "index.handler")},
     FargateService: {"image": IMAGE},
     ApiFrontDoor: {},
     ServiceDashboard: {"service_name": "svc"},
@@ -68,7 +70,9 @@ def test_a_number_for_a_duration(stack):
 def test_an_arn_for_a_topic(stack):
     topic = sns.Topic(stack, "Topic")
     with pytest.raises(TypeError) as error:
-        DecoupledWorker(stack, "W", code=CODE, handler="index.handler", topic=topic.topic_arn)
+        DecoupledWorker(
+            stack, "W", consumer=WorkerConsumer.code(CODE, "index.handler"), topic=topic.topic_arn
+        )
     found = raised(error)
     assert found.prop == "topic"
     assert "not an ARN" in str(found)
@@ -81,11 +85,10 @@ def test_a_number_for_a_list_of_status_codes(stack):
             "Fn",
             code=CODE,
             handler="index.handler",
-            smoke_test_event={},
-            smoke_test_expected_status_codes=200,
+            smoke_test=SmokeTest({}, expected_status_codes=200),
         )
     found = raised(error)
-    assert found.prop == "smoke_test_expected_status_codes"
+    assert (found.owner, found.prop) == ("SmokeTest", "expected_status_codes")
     assert "expected Sequence[int]" in str(found)
 
 
@@ -106,8 +109,15 @@ def test_items_of_collections_are_checked(stack):
 
 def test_props_dataclasses_check_their_fields():
     with pytest.raises(TypeError) as error:
-        WorkerContainer(image="python:3.13")
-    assert (raised(error).owner, raised(error).prop) == ("WorkerContainer", "image")
+        WorkerConsumer.container("python:3.13")
+    assert (raised(error).owner, raised(error).prop) == ("ContainerConsumer", "image")
+    with pytest.raises(TypeError) as error:
+        WorkerConsumer.code(CODE, "index.handler", timeout=30)
+    assert (raised(error).owner, raised(error).prop) == ("CodeConsumer", "timeout")
+    assert "cdk.Duration.seconds(30)" in str(raised(error))
+    with pytest.raises(TypeError) as error:
+        ServiceScaling(max_capacity="8")
+    assert (raised(error).owner, raised(error).prop) == ("ServiceScaling", "max_capacity")
     with pytest.raises(TypeError) as error:
         UsagePlanOptions(burst_limit="100")
     assert raised(error).prop == "burst_limit"

@@ -14,6 +14,7 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     PlatformEnvironment,
+    WorkerConsumer,
 )
 from tests.cdk_support import Scenarios, make_app, scenarios
 
@@ -61,7 +62,7 @@ def with_platform() -> Scenarios:
             "ToVersion": _route_to("version"),
             "ThroughCanary": _route_through_the_canary,
             "WorkerOfFunction": lambda stack: DecoupledWorker(
-                stack, "W", consumer=_canary(stack).function
+                stack, "W", consumer=WorkerConsumer.function(_canary(stack).function)
             ),
             "Canary": _canary,
             "Api": lambda stack: ApiFrontDoor(stack, "Api").add_lambda_route("/p", _canary(stack)),
@@ -94,7 +95,7 @@ def test_a_worker_consuming_a_canarys_own_function_warns(with_platform):
 
 def test_alarms_with_nowhere_to_go_warn_once_per_construct(standalone):
     CanaryFunction(standalone, "Fn", code=CODE, handler="index.handler")
-    DecoupledWorker(standalone, "W", code=CODE, handler="index.handler")
+    DecoupledWorker(standalone, "W", consumer=WorkerConsumer.code(CODE, "index.handler"))
     found = warnings(standalone, "alarms-without-actions")
     assert sorted(entry["id"] for entry in found) == ["/S/Fn", "/S/W"]
     assert "notify nobody" in found[0]["message"]

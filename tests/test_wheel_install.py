@@ -38,6 +38,8 @@ from modern_app_constructs import (
     DecoupledWorker,
     FargateService,
     ServiceDashboard,
+    SmokeTest,
+    WorkerConsumer,
     asset_code,
 )
 
@@ -48,9 +50,11 @@ orders = CanaryFunction(
     "Orders",
     code=asset_code("handlers"),
     handler="orders.handler",
-    smoke_test_event={"httpMethod": "GET", "path": "/orders"},
+    smoke_test=SmokeTest({"httpMethod": "GET", "path": "/orders"}),
 )
-intake = DecoupledWorker(stack, "Intake", code=asset_code("handlers"), handler="intake.handler")
+intake = DecoupledWorker(
+    stack, "Intake", consumer=WorkerConsumer.code(asset_code("handlers"), "intake.handler")
+)
 catalog = FargateService(
     stack, "Catalog", image=ecs.ContainerImage.from_registry("public.ecr.aws/example/catalog:1.0")
 )
@@ -69,7 +73,7 @@ CONSUMER_CONFTEST = """
 import aws_cdk as cdk
 import pytest
 
-from modern_app_constructs import CanaryFunction, DecoupledWorker, asset_code
+from modern_app_constructs import CanaryFunction, DecoupledWorker, WorkerConsumer, asset_code
 from modern_app_constructs.testing import app_for_tests, assert_compliant
 
 pytest_plugins = ["modern_app_constructs.testing"]
@@ -80,7 +84,8 @@ def templates():
     app = app_for_tests(cfn_lint=True)  # cdk init's cdk.json, found above this file
     stack = cdk.Stack(app, "Checkout")
     CanaryFunction(stack, "Orders", code=asset_code("handlers"), handler="orders.handler")
-    DecoupledWorker(stack, "Intake", code=asset_code("handlers"), handler="intake.handler")
+    consumer = WorkerConsumer.code(asset_code("handlers"), "intake.handler")
+    DecoupledWorker(stack, "Intake", consumer=consumer)
     return assert_compliant(app)
 """
 CONSUMER_TEST = """

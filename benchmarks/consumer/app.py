@@ -20,6 +20,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     PlatformEnvironment,
     ServiceDashboard,
+    WorkerConsumer,
     asset_code,
 )
 
@@ -47,7 +48,10 @@ class ServiceStack(cdk.Stack):
             platform=platform,
         )
         bulk = DecoupledWorker(
-            self, "BulkIntake", code=asset_code(CODE), handler="handler.bulk", platform=platform
+            self,
+            "BulkIntake",
+            consumer=WorkerConsumer.code(asset_code(CODE), "handler.bulk"),
+            platform=platform,
         )
         api = ApiFrontDoor(self, "Api", api_name="orders", platform=platform)
         api.add_lambda_route("/orders", orders, methods=("POST",))

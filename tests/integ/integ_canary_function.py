@@ -17,7 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from support import allow, app, integ_test
 
-from modern_app_constructs import CanaryFunction, DeploymentStrategy
+from modern_app_constructs import CanaryFunction, DeploymentStrategy, SmokeTest
 
 HANDLER = """
 import json
@@ -38,8 +38,7 @@ canary = CanaryFunction(
     handler="index.handler",
     timeout=cdk.Duration.seconds(10),
     deployment=DeploymentStrategy.canary(10, 1),
-    smoke_test_event={"httpMethod": "GET", "path": "/"},
-    smoke_test_expected_status_codes=[200],
+    smoke_test=SmokeTest({"httpMethod": "GET", "path": "/"}, expected_status_codes=[200]),
 )
 assert canary.smoke_test_function is not None
 integ = integ_test(integ_app, "CanaryFunction", stack)

@@ -20,7 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.integ_tests_alpha import ExpectedResult, IApiCall, Match
 from support import app, integ_test, use_key
 
-from modern_app_constructs import DecoupledWorker
+from modern_app_constructs import DecoupledWorker, WorkerConsumer
 
 MAX_RECEIVE_COUNT = 2
 CONSUMER = """
@@ -48,10 +48,12 @@ probe = sqs.Queue(stack, "Probe", encryption=sqs.QueueEncryption.SQS_MANAGED, en
 worker = DecoupledWorker(
     stack,
     "Worker",
-    code=lambda_.Code.from_inline(CONSUMER),
-    handler="index.handler",
-    timeout=cdk.Duration.seconds(10),
-    environment={"PROBE_QUEUE_URL": probe.queue_url},
+    consumer=WorkerConsumer.code(
+        lambda_.Code.from_inline(CONSUMER),
+        "index.handler",
+        timeout=cdk.Duration.seconds(10),
+        environment={"PROBE_QUEUE_URL": probe.queue_url},
+    ),
     filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])},
     raw_message_delivery=True,
     max_receive_count=MAX_RECEIVE_COUNT,

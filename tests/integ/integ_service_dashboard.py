@@ -8,15 +8,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from support import app, integ_test
 
-from modern_app_constructs import DecoupledWorker, ServiceDashboard
+from modern_app_constructs import DecoupledWorker, ServiceDashboard, WorkerConsumer
 
 integ_app = app()
 stack = cdk.Stack(integ_app, "IntegServiceDashboard")
 worker = DecoupledWorker(
     stack,
     "Worker",
-    code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
-    handler="index.handler",
+    consumer=WorkerConsumer.code(
+        lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"), "index.handler"
+    ),
 )
 dashboard = ServiceDashboard(stack, "Dashboard", service_name="integ-dashboard").add(worker)
 integ = integ_test(integ_app, "ServiceDashboard", stack)

@@ -32,7 +32,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from modern_app_constructs import ApiFrontDoor, DecoupledWorker, ServiceDashboard
+from modern_app_constructs import ApiFrontDoor, DecoupledWorker, ServiceDashboard, WorkerConsumer
 from sample_app.contract import BULK_SCHEMA
 from tests.cdk_support import make_app
 from tests.local.emulator import ACCOUNT, REGION, DeployedStack, Emulator, wait_for
@@ -82,7 +82,7 @@ def build_worker_api(app: cdk.App) -> tuple[cdk.Stack, Ids]:
     worker = DecoupledWorker(
         stack,
         "Fulfilment",
-        consumer=consumer,
+        consumer=WorkerConsumer.function(consumer),
         visibility_timeout=cdk.Duration.seconds(VISIBILITY_S),
         max_receive_count=MAX_RECEIVE_COUNT,
         filter_policy={
@@ -431,7 +431,9 @@ def test_a_dashboard_is_only_pretended_and_the_resource_check_says_so(emulator, 
     worker = DecoupledWorker(
         stack,
         "Worker",
-        consumer=lambda_.Function.from_function_name(stack, "Consumer", consumer),
+        consumer=WorkerConsumer.function(
+            lambda_.Function.from_function_name(stack, "Consumer", consumer)
+        ),
         visibility_timeout=cdk.Duration.seconds(30),
     )
     ServiceDashboard(stack, "Dashboard", service_name="local").add(worker)
