@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -817,3 +820,254 @@ class TestBaseline:
         sqs.Queue(cdk.Stack(renamed, "S"), "Jobs", queue_name="b")
         with pytest.raises(AssertionError, match="stateful-replaced"):
             assert_no_breaking_changes(renamed, baseline=tmp_path / "baseline")
+
+
+# --- agreement with CDK's own diff (the pinned CLI, offline) ---
+
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RESOURCE_LINE = re.compile(r"^\[([+\-~])\] (\S+) (.+)$")
+_IMPACTS = {"may be replaced": "may replace", "replace": "replaced", "destroy": "", "orphan": ""}
+
+
+@dataclass(frozen=True)
+class CdkDiff:
+    resources: dict[str, str]
+    iam_broadened: bool
+    network_broadened: bool
+
+
+def parse_cdk_diff(text: str) -> CdkDiff:
+    """`cdk diff` output: each resource's change, and whether its IAM / SG tables add a row."""
+    resources: dict[str, str] = {}
+    section = ""
+    added_in: set[str] = set()
+    for raw in _ANSI.sub("", text).splitlines():
+        line = raw.rstrip()
+        if line in ("IAM Statement Changes", "Security Group Changes", "Resources"):
+            section = line
+            continue
+        if section != "Resources" and line.startswith("│ + │"):
+            added_in.add(section)
+        match = _RESOURCE_LINE.match(line) if section == "Resources" else None
+        if match is None:
+            continue
+        tag, rest = match.group(1), match.group(3)
+        impact = ""
+        for suffix, kind in _IMPACTS.items():
+            if rest.endswith(" " + suffix):
+                rest, impact = rest[: -len(suffix) - 1], kind
+                break
+        logical_id = rest.split()[-1]
+        resources[logical_id] = {"+": "added", "-": "removed"}.get(tag) or impact or "updated"
+    return CdkDiff(
+        resources,
+        "IAM Statement Changes" in added_in,
+        "Security Group Changes" in added_in,
+    )
+
+
+def _route(path_part):
+    return res(
+        "AWS::ApiGateway::Resource",
+        PathPart=path_part,
+        RestApiId={"Ref": "Api"},
+        ParentId={"Fn::GetAtt": ["Api", "RootResourceId"]},
+    )
+
+
+def _grant(action, resource):
+    return policy(statement(Action=action, Resource=resource))
+
+
+def _ingress(cidr):
+    rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": cidr}
+    return res("AWS::EC2::SecurityGroup", GroupDescription="g", SecurityGroupIngress=[rule])
+
+
+def _bucket(name):
+    return {**res("AWS::S3::Bucket", BucketName=name), "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain"}  # fmt: skip
+
+
+def _permission(principal):
+    function = "arn:aws:lambda:eu-west-1:111111111111:function:f"
+    return res(
+        "AWS::Lambda::Permission",
+        Action="lambda:InvokeFunction",
+        FunctionName=function,
+        Principal=principal,
+    )
+
+
+def _function(runtime):
+    code = {"ZipFile": "x"}
+    return res("AWS::Lambda::Function", Runtime=runtime, Role="r", Handler="a.b", Code=code)
+
+
+def _api():
+    return res("AWS::ApiGateway::RestApi", Name="a")
+
+
+def _table(key):
+    return res(
+        "AWS::DynamoDB::Table",
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A change, and where the review deliberately says more than `cdk diff` (and why)."""
+
+    stack: str
+    old: dict
+    new: dict
+    review: dict[str, str]
+    stricter: dict[str, str] | None = None  # what `cdk diff` says instead, when it differs
+    why: str = ""
+    security: str = ""  # "iam" / "network" when both must call it a broadening
+
+
+CORPUS = (
+    Case(
+        "QueueName",
+        {"Named": queue(QueueName="a")},
+        {"Named": queue(QueueName="b")},
+        {"Named": "replaced"},
+    ),
+    Case("Fifo", {"Jobs": queue()}, {"Jobs": queue(FifoQueue=True)}, {"Jobs": "replaced"}),
+    Case(
+        "TopicDisplayName",  # SNS DisplayName is updated in place
+        {"Topic": res("AWS::SNS::Topic", DisplayName="a")},
+        {"Topic": res("AWS::SNS::Topic", DisplayName="b")},
+        {"Topic": "updated"},
+    ),
+    Case("BucketName", {"Bucket": _bucket("a")}, {"Bucket": _bucket("b")}, {"Bucket": "replaced"}),
+    Case(
+        "LambdaRuntime",
+        {"Fn": _function("python3.12")},
+        {"Fn": _function("python3.13")},
+        {"Fn": "updated"},
+    ),
+    Case(
+        "ReorderedRoute",  # position-derived IDs: the paths swap between logical IDs
+        {"Api": _api(), "Route0": _route("orders"), "Route1": _route("items")},
+        {"Api": _api(), "Route0": _route("items"), "Route1": _route("orders")},
+        {"Route0": "replaced", "Route1": "replaced"},
+    ),
+    Case(
+        "ConstructIdChange",
+        {"JobsQueueDF1CC2D4": queue(path="S/Jobs/Queue")},
+        {"JobsQueue1A2B3C4D": queue(path="S/Worker/Jobs/Queue")},
+        {"JobsQueue1A2B3C4D": "replaced"},
+        stricter={"JobsQueueDF1CC2D4": "removed", "JobsQueue1A2B3C4D": "added"},
+        why="one resource whose logical ID changed is named as replaced (and its data lost), "
+        "where cdk diff shows an unrelated removal and addition",
+    ),
+    Case(
+        "TokenInCreateOnlyName",
+        {"Stacked": queue(QueueName={"Ref": "AWS::StackName"})},
+        {"Stacked": queue(QueueName={"Fn::Sub": "${AWS::StackName}"})},
+        {"Stacked": "may replace"},
+        stricter={"Stacked": "replaced"},
+        why="a create-only value resolved at deploy time may not change: 'may replace', still "
+        "blocking for a stateful resource; cdk diff says 'replace'",
+    ),
+    Case(
+        "ConditionalCreateOnly",
+        {"Table": _table("pk")},
+        {"Table": _table("id")},
+        {"Table": "may replace"},
+        stricter={"Table": "replaced"},
+        why="KeySchema is conditionally create-only in the provider schema; cdk diff's own "
+        "spec says it always replaces. Both block (a table is stateful)",
+    ),
+    # security cases: a stack each, so that cdk diff's IAM / security-group tables are theirs
+    Case(
+        "SecurityGroupRule",
+        {"SG": _ingress("10.0.0.0/8")},
+        {"SG": _ingress("0.0.0.0/0")},
+        {"SG": "updated"},
+        security="network",
+    ),
+    Case(
+        "PolicyWidening",
+        {"P": _grant("sqs:SendMessage", "arn:aws:sqs:eu-west-1:111111111111:q")},
+        {"P": _grant("sqs:*", "*")},
+        {"P": "updated"},
+        security="iam",
+    ),
+    Case(
+        "LambdaPermission",  # Principal is create-only: the permission is replaced
+        {"Perm": _permission("apigateway.amazonaws.com")},
+        {"Perm": _permission("*")},
+        {"Perm": "replaced"},
+        security="iam",
+    ),
+)
+
+
+def _stacks(side):
+    """The classification cases in one stack (one cdk diff), each security case in its own."""
+    stacks: dict = {}
+    for case in CORPUS:
+        name = case.stack if case.security else "Corpus"
+        resources = stacks.setdefault(name, {})
+        assert not resources.keys() & getattr(case, side).keys(), "logical IDs must be unique"
+        resources.update(getattr(case, side))
+    return {name: template(**resources) for name, resources in stacks.items()}
+
+
+def _only(case, resources):
+    ids = case.old.keys() | case.new.keys()
+    return {key: value for key, value in resources.items() if key in ids}
+
+
+@pytest.fixture(scope="module")
+def cdk_diffs(tmp_path_factory):
+    """`cdk diff --template` per stack of the corpus (~2 s of CPU each), run concurrently."""
+    root = tmp_path_factory.mktemp("corpus")
+    head = write_assembly(root / "head", _stacks("new"))
+    base = write_assembly(root / "base", _stacks("old"))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        CDK_DISABLE_VERSION_CHECK="1",
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_COLOR="1",
+    )
+
+    def diff(stack):
+        command = [str(CDK), "diff", "--no-notices", "--app", str(head),
+                   "--template", str(base / f"{stack}.template.json"), stack]  # fmt: skip
+        result = subprocess.run(
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert result.returncode in (0, 1), result.stderr
+        return stack, parse_cdk_diff(result.stdout + result.stderr)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        diffs = dict(pool.map(diff, read_assembly(head)))
+    review = review_assemblies(base, head)
+    return diffs, {stack.stack: stack for stack in review.stacks}
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="the pinned CDK CLI comes with `make install`")
+@pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.stack)
+def test_the_review_agrees_with_cdk_diff(cdk_diffs, case):
+    diffs, reviews = cdk_diffs
+    stack = case.stack if case.security else "Corpus"
+    cdk_diff, review = diffs[stack], reviews[stack]
+    kinds = {c.logical_id: c.kind for c in review.changes}
+    assert _only(case, kinds) == case.review
+    assert _only(case, cdk_diff.resources) == (case.stricter or case.review), case.why
+    findings = [f for f in review.findings if f.logical_id in case.old.keys() | case.new.keys()]
+    security = {f.rule.split("-")[0] for f in findings} & {"iam", "tls", "network"}
+    assert security == ({case.security} if case.security else set())
+    assert (cdk_diff.iam_broadened, cdk_diff.network_broadened) == (
+        case.security == "iam",
+        case.security == "network",
+    )
