@@ -830,8 +830,23 @@ def _is_tls_deny(atom: _Atom) -> bool:
     return atom[0] == "Deny" and "aws:securetransport" in atom[4].lower()
 
 
+def _shown(text: str) -> str:
+    """``{"Fn::GetAtt": ["Queue", "Arn"]}`` as ``${Queue.Arn}``, ``{"Ref": "X"}`` as ``${X}``."""
+    if not text.startswith("{"):
+        return text
+    value = json.loads(text)
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, argument),) = value.items()
+        if key == "Ref" and isinstance(argument, str):
+            return f"${{{argument}}}"
+        if key == "Fn::GetAtt" and isinstance(argument, list):
+            return "${" + ".".join(str(part) for part in argument) + "}"
+    return text
+
+
 def _short(atom: _Atom) -> str:
     _, action, resource, principal, condition = atom
+    action, resource = _shown(action), _shown(resource)
     who = f" to {principal}" if principal else ""
     when = f" when {condition}" if condition != "{}" else ""
     return f"{action} on {resource}{who}{when}"
