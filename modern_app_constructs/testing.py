@@ -75,10 +75,12 @@ __all__ = [
     "TemplateSnapshotExtension",
     "app_for_tests",
     "assert_compliant",
+    "assert_no_breaking_changes",
     "cdk_json_context",
     "cfn_lint_errors",
     "find_cdk_json",
     "normalize",
+    "record_baseline",
     "template_snapshot",
 ]
 
@@ -594,3 +596,43 @@ def _state(app: cdk.App) -> _AppState:
     if app not in _STATES:
         _STATES[app] = _AppState(app=weakref.ref(app))
     return _STATES[app]
+
+
+def assert_no_breaking_changes(
+    app_or_assembly_dir: cdk.App | str | Path,
+    baseline: str | Path = "tests/baseline",
+    accept: str | Path | None = None,
+) -> None:
+    """Fail when the app's change from a committed baseline assembly is blocking.
+
+    The check ``python -m modern_app_constructs review`` makes (a stateful resource replaced or
+    removed without retention, a permission or network exposure widened, a protection switched
+    off), against the assembly recorded with :func:`record_baseline`.
+
+    Args:
+        app_or_assembly_dir: a ``cdk.App`` (synthesized here) or a cloud assembly directory.
+        baseline: the committed baseline assembly. Default: ``tests/baseline``.
+        accept: an accept file (JSON or TOML) naming deliberate changes with a reason.
+            Default: none.
+
+    Raises:
+        AssertionError: listing every blocking change, or saying how to record a baseline.
+    """
+    from ._review import check_against_baseline
+
+    check_against_baseline(app_or_assembly_dir, baseline, accept)
+
+
+def record_baseline(assembly_dir: str | Path, baseline: str | Path = "tests/baseline") -> Path:
+    """Record (or update) the baseline: a copy of ``assembly_dir`` without its assets.
+
+    Record it after a release ships (``cdk synth``, then
+    ``record_baseline("cdk.out")`` from a Python prompt or script) and commit it.
+
+    Args:
+        assembly_dir: the cloud assembly ``cdk synth`` wrote.
+        baseline: where to keep it. Default: ``tests/baseline``.
+    """
+    from ._review import record_baseline as record
+
+    return record(assembly_dir, baseline)
