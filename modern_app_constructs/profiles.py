@@ -64,6 +64,9 @@ class Profile:
             for 5 minutes).
         desired_count: Fargate tasks per service when none is given (dev: 1, prod: 2).
         deletion_protection: deletion protection on load balancers (dev: off, prod: on).
+        requires_approval: whether a pipeline stage deploying with this profile waits for a
+            manual approval (True for prod and, unless it says otherwise, for a custom
+            profile; False for dev).
     """
 
     name: str
@@ -73,6 +76,7 @@ class Profile:
     lambda_deployment: DeploymentStrategy | str
     desired_count: int
     deletion_protection: bool
+    requires_approval: bool = True
 
     DEV: ClassVar[Profile]
     PROD: ClassVar[Profile]
@@ -109,6 +113,7 @@ DEV = Profile(
     lambda_deployment=DeploymentStrategy.all_at_once(),
     desired_count=1,
     deletion_protection=False,
+    requires_approval=False,
 )
 
 PROD = Profile(
