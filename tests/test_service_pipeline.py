@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_ssm as ssm
@@ -571,6 +572,61 @@ def test_approval_can_be_added_to_any_stage():
     assert staging.requires_approval
     assert not DeploymentStage("Dev", env(), "dev").requires_approval
     assert DeploymentStage("Prod", env(), Profile.PROD).requires_approval
+
+
+def custom_profile(name: str, **kwargs: Any) -> Profile:
+    """A platform team's own profile, written out field by field (no built-in profile copied)."""
+    return Profile(
+        name=name,
+        nat_gateways=2,
+        log_retention=logs.RetentionDays.SIX_MONTHS,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        lambda_deployment="Linear10PercentEvery1Minute",
+        desired_count=2,
+        deletion_protection=True,
+        **kwargs,
+    )
+
+
+def test_the_profile_decides_the_approval_not_its_name():
+    assert Profile.PROD.requires_approval
+    assert not Profile.DEV.requires_approval
+    production = DeploymentStage("Production", env(), custom_profile("production"))
+    assert production.requires_approval  # a custom profile requires approval unless it says not
+    staging = DeploymentStage("Staging", env(), custom_profile("staging", requires_approval=False))
+    assert not staging.requires_approval
+    # nothing to waive on staging; production needs a reason to go without
+    with pytest.raises(InvalidPropError, match="waives nothing") as error:
+        DeploymentStage(
+            "Staging",
+            env(),
+            custom_profile("staging", requires_approval=False),
+            approval=False,
+            approval_waiver_reason=WAIVER,
+        )
+    assert error.value.prop == "approval_waiver_reason"
+    with pytest.raises(InvalidPropError, match="'production' requires a manual approval") as error:
+        DeploymentStage("Production", env(), custom_profile("production"), approval=False)
+    assert error.value.prop == "approval"
+
+
+def test_custom_profiles_reach_the_pipeline_approvals():
+    pipeline = build(
+        stages=[
+            DeploymentStage("Staging", env(), custom_profile("staging", requires_approval=False)),
+            DeploymentStage("Production", env(), custom_profile("production")),
+        ]
+    )
+    template = Template.from_stack(cdk.Stack.of(pipeline)).to_json()
+    (resource,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"
+    ]
+    categories = {
+        stage["Name"]: [action["ActionTypeId"]["Category"] for action in stage["Actions"]]
+        for stage in resource["Properties"]["Stages"]
+    }
+    assert categories["Staging"] == ["Deploy", "Deploy"]
+    assert categories["Production"] == ["Approval", "Deploy", "Deploy"]
 
 
 def test_tags_stay_out_of_the_stages(cross_account):
