@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import aws_cdk as cdk
 import jsii
@@ -422,20 +423,7 @@ class ServicePipeline(Construct):
         logging = codebuild.LoggingOptions(
             cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_log_group)
         )
-        if given is None:
-            return pipelines.CodeBuildOptions(logging=logging)
-        return pipelines.CodeBuildOptions(
-            build_environment=given.build_environment,
-            cache=given.cache,
-            file_system_locations=given.file_system_locations,
-            partial_build_spec=given.partial_build_spec,
-            role_policy=given.role_policy,
-            security_groups=given.security_groups,
-            subnet_selection=given.subnet_selection,
-            timeout=given.timeout,
-            vpc=given.vpc,
-            logging=logging,
-        )
+        return _with_fields(given or pipelines.CodeBuildOptions(), logging=logging)
 
     def _add_stage(
         self, owner: str, spec: DeploymentStage, account: str | None, build_stage: StageBuilder
@@ -530,6 +518,13 @@ class ServicePipeline(Construct):
                 role_arn = (action.get("configuration") or {}).get("RoleArn")
                 template = _join_as_sub(role_arn)
                 if template is not None:
+                    # Edited by position because no CDK API reaches this value (aws-cdk-lib
+                    # 2.275): CodePipeline.build_pipeline() creates the CloudFormation actions
+                    # and imports their roles from the cloud assembly's placeholder ARN with
+                    # Aws.PARTITION in a private method (roleFromPlaceholderArn); neither
+                    # CodePipelineProps nor StageDeployment takes the execution role or how it
+                    # is rendered, and no API returns an action's L1 configuration. The
+                    # positions come from the rendered stages just above, so they are current.
                     cfn.add_property_override(
                         f"Stages.{stage_index}.Actions.{action_index}.Configuration.RoleArn",
                         {"Fn::Sub": template},
@@ -547,6 +542,20 @@ def _native_arm64_image_builds() -> pipelines.CodeBuildOptions:
             build_image=codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
         )
     )
+
+
+_Struct = TypeVar("_Struct")
+
+
+def _with_fields(struct: _Struct, **fields: object) -> _Struct:
+    """A copy of the jsii struct ``struct`` with ``fields`` set and every other field as given.
+
+    A jsii struct keeps the fields that were set in ``_values`` (what jsii serialises, compares
+    and prints); copying that mapping whole keeps a field a later aws-cdk-lib adds, which
+    naming the fields one by one would drop without a word.
+    """
+    values: dict[str, object] = dict(struct._values)  # type: ignore[attr-defined]
+    return type(struct)(**{**values, **fields})
 
 
 def _join_as_sub(value: object) -> str | None:

@@ -30,6 +30,7 @@ from modern_app_constructs import (
     Profile,
     ServicePipeline,
 )
+from modern_app_constructs.service_pipeline import _with_fields
 from modern_app_constructs.testing import assert_compliant
 from tests.cdk_support import make_app
 
@@ -841,3 +842,55 @@ def test_build_logs_are_owned_by_the_construct(prop):
     with pytest.raises(InvalidPropError, match="owned by the construct") as error:
         build(**{prop: options})
     assert error.value.prop == prop
+
+
+# ------------------------------------------------------------------ CodeBuild options pass
+
+
+class FutureCodeBuildOptions(pipelines.CodeBuildOptions):
+    """CodeBuildOptions as a later aws-cdk-lib might have it: one field this version lacks."""
+
+    def __init__(self, *, future_field: str | None = None, **fields: Any) -> None:
+        super().__init__(**fields)
+        if future_field is not None:
+            self._values["future_field"] = future_field
+
+    @property
+    def future_field(self) -> str | None:
+        return self._values.get("future_field")
+
+
+def test_code_build_options_pass_through_whole():
+    """The construct adds its build logs and keeps every field the user set, known or not."""
+    given = FutureCodeBuildOptions(
+        future_field="kept", timeout=cdk.Duration.minutes(20), role_policy=[]
+    )
+    logging = codebuild.LoggingOptions(s3=None)
+    merged = _with_fields(given, logging=logging)
+    assert isinstance(merged, FutureCodeBuildOptions)
+    assert merged.future_field == "kept"
+    assert merged.timeout is given.timeout
+    assert merged.role_policy == []
+    assert merged.logging is logging
+    assert given.logging is None  # the user's options are left as they were
+
+
+def test_code_build_defaults_reach_every_project():
+    image = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
+    pipeline = build(
+        code_build_defaults=pipelines.CodeBuildOptions(
+            timeout=cdk.Duration.minutes(20),
+            build_environment=codebuild.BuildEnvironment(
+                build_image=image, compute_type=codebuild.ComputeType.MEDIUM
+            ),
+        )
+    )
+    template = Template.from_stack(cdk.Stack.of(pipeline))
+    projects = template.find_resources("AWS::CodeBuild::Project")
+    log_group = {"Ref": logical_id(pipeline.build_log_group)}
+    assert len(projects) == 2  # synth and self-mutation (the stage has no assets)
+    for project in projects.values():
+        properties = project["Properties"]
+        assert properties["TimeoutInMinutes"] == 20
+        assert properties["Environment"]["ComputeType"] == "BUILD_GENERAL1_MEDIUM"
+        assert properties["LogsConfig"]["CloudWatchLogs"]["GroupName"] == log_group
