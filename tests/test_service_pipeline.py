@@ -7,6 +7,7 @@ from an S3 source with the production approval waived.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ from modern_app_constructs import (
     ServicePipeline,
 )
 from modern_app_constructs.service_pipeline import _with_fields
-from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import make_app
+from modern_app_constructs.testing import assert_compliant, cdk_json_context
+from tests.cdk_support import CDK_JSON, make_app
 
 TOOLING = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -471,8 +472,6 @@ def test_build_logs_kept_per_profile_and_encrypted_with_the_platform_key(cross_a
 
 
 def json_key(value: Any) -> str:
-    import json
-
     return json.dumps(value, sort_keys=True)
 
 
@@ -894,3 +893,79 @@ def test_code_build_defaults_reach_every_project():
         assert properties["TimeoutInMinutes"] == 20
         assert properties["Environment"]["ComputeType"] == "BUILD_GENERAL1_MEDIUM"
         assert properties["LogsConfig"]["CloudWatchLogs"]["GroupName"] == log_group
+
+
+# ------------------------------------------------------------------------ stable logical ids
+
+ACCOUNTS = {"Dev": DEV_ACCOUNT, "QA": "444444444444", "Prod": PROD_ACCOUNT}
+STAGE_ORDERS = {
+    "base": ("Dev", "Prod"),
+    "added": ("Dev", "QA", "Prod"),
+    "added first": ("QA", "Dev", "Prod"),
+    "removed": ("Prod",),
+}
+
+
+@pytest.fixture(scope="module")
+def stage_variants(asset_dir: Path) -> dict[str, dict[str, Any]]:
+    """The pipeline stack's resources for each stage list (every stage verified, the same
+    service in each); one app each, without aws-cdk-lib's template validation: only ids and
+    asset publishing are compared."""
+    variants = {}
+    for variant, names in STAGE_ORDERS.items():
+        app = cdk.App(context=cdk_json_context(CDK_JSON), builtin_cloud_formation_validation=False)
+        stack = cdk.Stack(app, "Delivery", env=env())
+        ServicePipeline(
+            stack,
+            "Pipeline",
+            connection_arn=CONNECTION,
+            repository="acme/orders",
+            stages=[
+                DeploymentStage(
+                    name,
+                    env(ACCOUNTS[name]),
+                    "prod" if name == "Prod" else "dev",
+                    verify_commands=('curl -fsS "$API_URL/health"',),
+                )
+                for name in names
+            ],
+            build_stage=ServiceBuilder(asset_dir, {}),
+        )
+        variants[variant] = Template.from_stack(stack).to_json()["Resources"]
+    return variants
+
+
+def published_assets(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """The asset hashes each asset-publishing project publishes, by its logical id."""
+    published: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::CodeBuild::Project" and "Assets" in logical_id:
+            spec = json.loads(resource["Properties"]["Source"]["BuildSpec"])
+            published[logical_id] = {
+                command.rsplit(" ", 1)[-1].strip('"').split(":")[0]
+                for command in spec["phases"]["build"]["commands"]
+            }
+    return published
+
+
+def test_logical_ids_stay_when_a_stage_is_added_or_removed(stage_variants):
+    """Every resource of a stage is named after the stage (and its step); adding a stage, first
+    or in the middle, or removing one leaves every other logical id, and each asset project
+    keeps publishing the same assets."""
+
+    def ids(resources: dict[str, Any], stage: str) -> dict[str, str]:
+        own = f"PipelineCodePipeline{stage}"
+        return {k: r["Type"] for k, r in resources.items() if not k.startswith(own)}
+
+    base = stage_variants["base"]
+    assert {k for k in base if k.startswith("PipelineCodePipelineDev")} == {
+        "PipelineCodePipelineDevVerify8E2842C1",
+        "PipelineCodePipelineDevVerifyRole78B2907B",
+        "PipelineCodePipelineDevVerifyRoleDefaultPolicy05037561",
+    }
+    assert [len(hashes) for hashes in published_assets(base).values()] == [1, 1]  # image, file
+    for variant, stage in [("added", "QA"), ("added first", "QA"), ("removed", "Dev")]:
+        resources = stage_variants[variant]
+        assert any(k.startswith(f"PipelineCodePipeline{stage}") for k in {*resources, *base})
+        assert ids(resources, stage) == ids(base, stage), variant
+        assert published_assets(resources) == published_assets(base), variant
