@@ -1,7 +1,7 @@
 """ServicePipeline: a service's delivery pipeline on CDK Pipelines.
 
 source -> tests and synth (the repository's own gates) -> self-update -> assets -> each stage in
-order (verified where asked, a manual approval before production).
+order (verified where asked, a manual approval where the profile requires one).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class ServicePipeline(Construct):
     hosts like the library's tasks; the CodeBuild projects that build container images run
     privileged, CDK Pipelines does that on its own)
     -> each :class:`DeploymentStage` in order, with its verification commands after it and a
-    manual approval before any production stage.
+    manual approval before any stage whose profile requires one
+    (:attr:`Profile.requires_approval`).
 
     The service's stacks are built into each stage by ``build_stage(stage, spec)``, a function
     of the app: it gets the ``cdk.Stage`` (the stage's account, region and ``profile`` context
