@@ -20,12 +20,13 @@ from .api_front_door import ApiFrontDoor, UsagePlanOptions
 from .canary_function import CanaryFunction, SmokeTest
 from .decoupled_worker import DecoupledWorker
 from .deployment import DeploymentStrategy
+from .deployment_stage import DeploymentStage, StageBuilder
 from .fargate_service import FargateService, ServiceScaling
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
-from .service_pipeline import DeploymentStage, ServicePipeline, StageBuilder
+from .service_pipeline import ServicePipeline
 from .worker_consumer import (
     CodeConsumer,
     ContainerConsumer,

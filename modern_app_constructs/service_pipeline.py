@@ -1,37 +1,36 @@
 """ServicePipeline: a service's delivery pipeline on CDK Pipelines.
 
 source -> tests and synth (the repository's own gates) -> self-update -> assets -> each stage in
-order (verified where asked, a manual approval before production).
+order (verified where asked, a manual approval where the profile requires one).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codestarnotifications as notifications
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from ._checkov import skip_checkov
 from ._logs import create_log_group
-from ._nag import acknowledge
+from ._pipeline_nag import acknowledge_pipeline_findings
 from ._platform import IPlatformEnvironment, resolve_platform
-from ._typecheck import check_field_types, check_prop_types
+from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._warnings import warn
-from .profiles import PROFILE_CONTEXT_KEY, Profile
+from .deployment_stage import DeploymentStage, StageBuilder, StageOutputs
+from .profiles import PROFILE_CONTEXT_KEY
 
-__all__ = ["DeploymentStage", "ServicePipeline", "StageBuilder"]
+__all__ = ["ServicePipeline"]
 
 #: The directory ``npx cdk synth --output`` writes and the pipeline deploys from.
 CLOUD_ASSEMBLY_DIR = "cdk.out"
@@ -41,143 +40,7 @@ _CONNECTION_ARN = re.compile(
     r"connection/[A-Za-z0-9-]+$"
 )
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,22}$")
-_STAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: Names CDK Pipelines gives its own pipeline stages, and ids of the construct's children.
-_RESERVED_STAGE_NAMES = frozenset({"source", "build", "updatepipeline", "assets", "codepipeline"})
-_MIN_WAIVER_REASON = 20
-
-
-@dataclass(frozen=True)
-class DeploymentStage:
-    """One environment the pipeline deploys the service to, in the order given.
-
-    A stage whose profile is production (``"prod"``, or a custom :class:`Profile` named
-    ``prod``) waits for a manual approval before it deploys. Turning that off takes
-    ``approval=False`` *and* an ``approval_waiver_reason``: a bare off switch is rejected, and the
-    reason is written into the pipeline template's metadata for whoever audits it.
-
-    Attributes:
-        name: the stage's name: a letter, then letters, digits and hyphens (at most 64). It
-            names the pipeline stage and prefixes the stage's stack names (``Dev-Orders``).
-        env: the account and region the stage deploys to. The region is required and is the
-            pipeline's own (one pipeline per region). The account may be left out only when
-            every stage deploys to the pipeline's own account.
-        profile: ``"dev"``, ``"prod"`` or a custom :class:`Profile`. Its name becomes the
-            ``profile`` context value inside the stage, so constructs there deploy the way the
-            profile says (dev all at once, prod by canary), and it decides the approval default.
-            Constructs without a platform environment read only the built-in ``dev`` and
-            ``prod`` from the context: a custom profile reaches them through their platform.
-        verify_commands: shell commands run after the stage deployed (a CodeBuild step in the
-            pipeline's account); the outputs the stage function returns are in their
-            environment, e.g. ``('curl -fsS "$API_URL/health"',)``. A failing command stops the
-            pipeline before the next stage. Default: no verification.
-        approval: a manual approval before the stage deploys. Default: on for a production
-            profile, off otherwise; ``True`` adds one to any stage.
-        approval_waiver_reason: why a production stage deploys without approval; required
-            with ``approval=False`` on a production stage (at least 20 characters), rejected
-            anywhere else. Default: none.
-    """
-
-    name: str
-    env: cdk.Environment
-    profile: str | Profile
-    verify_commands: Sequence[str] = ()
-    approval: bool | None = None
-    approval_waiver_reason: str | None = None
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-        owner = f"DeploymentStage {self.name!r}"
-        if not _STAGE_NAME.match(self.name):
-            raise InvalidPropError(
-                owner,
-                "name",
-                self.name,
-                "allowed: a letter, then letters, digits and hyphens (at most 64 characters)",
-            )
-        if self.name.lower() in _RESERVED_STAGE_NAMES:
-            raise InvalidPropError(
-                owner,
-                "name",
-                self.name,
-                "allowed: any name but Source, Build, UpdatePipeline, Assets and CodePipeline "
-                "(CDK Pipelines uses them)",
-            )
-        region = self.env.region
-        if region is None or cdk.Token.is_unresolved(region) or not _REGION.match(region):
-            raise InvalidPropError(
-                owner,
-                "env.region",
-                region,
-                "allowed: a region name such as 'eu-west-1' (a pipeline deploys each stage to a "
-                "known region)",
-            )
-        account = self.env.account
-        if account is not None and (
-            cdk.Token.is_unresolved(account) or not _ACCOUNT.match(account)
-        ):
-            raise InvalidPropError(
-                owner,
-                "env.account",
-                account,
-                "allowed: a 12-digit account id, or None for the pipeline's own account",
-            )
-        if isinstance(self.profile, str) and self.profile not in ("dev", "prod"):
-            raise InvalidPropError(
-                owner, "profile", self.profile, "allowed: 'dev', 'prod' or a Profile instance"
-            )
-        if not all(command.strip() for command in self.verify_commands):
-            raise InvalidPropError(
-                owner,
-                "verify_commands",
-                self.verify_commands,
-                "allowed: a sequence of non-empty shell commands",
-            )
-        self._check_approval(owner)
-
-    def _check_approval(self, owner: str) -> None:
-        reason = self.approval_waiver_reason
-        if self.approval is False and self.is_production:
-            if not isinstance(reason, str) or len(reason.strip()) < _MIN_WAIVER_REASON:
-                raise InvalidPropError(
-                    owner,
-                    "approval",
-                    False,
-                    "a production stage deploys after a manual approval; to turn it off, say why "
-                    f"in approval_waiver_reason (at least {_MIN_WAIVER_REASON} characters)",
-                )
-        elif reason is not None:
-            raise InvalidPropError(
-                owner,
-                "approval_waiver_reason",
-                reason,
-                "allowed only with approval=False on a production stage (it waives nothing here)",
-            )
-
-    @property
-    def resolved_profile(self) -> Profile:
-        """The stage's :class:`Profile` (a name resolved to the built-in profile)."""
-        return self.profile if isinstance(self.profile, Profile) else Profile.named(self.profile)
-
-    @property
-    def is_production(self) -> bool:
-        """Whether the stage's profile is production (named ``prod``)."""
-        return self.resolved_profile.name == Profile.PROD.name
-
-    @property
-    def requires_approval(self) -> bool:
-        """Whether a manual approval runs before the stage deploys."""
-        return self.approval if self.approval is not None else self.is_production
-
-
-#: What a stage function returns: environment variable name -> stack output, for the stage's
-#: verification commands.
-StageOutputs = Mapping[str, cdk.CfnOutput]
-#: The function that builds the service's stacks into a stage: ``(stage, spec) -> outputs``.
-StageBuilder = Callable[[cdk.Stage, DeploymentStage], StageOutputs | None]
 
 
 @jsii.implements(notifications.INotificationRuleTarget)
@@ -211,7 +74,8 @@ class ServicePipeline(Construct):
     hosts like the library's tasks; the CodeBuild projects that build container images run
     privileged, CDK Pipelines does that on its own)
     -> each :class:`DeploymentStage` in order, with its verification commands after it and a
-    manual approval before any production stage.
+    manual approval before any stage whose profile requires one
+    (:attr:`Profile.requires_approval`).
 
     The service's stacks are built into each stage by ``build_stage(stage, spec)``, a function
     of the app: it gets the ``cdk.Stage`` (the stage's account, region and ``profile`` context
@@ -262,8 +126,8 @@ class ServicePipeline(Construct):
             ``logging`` is owned by the construct and rejected. Default: CDK Pipelines'.
         asset_publishing_code_build_defaults: options for the projects that publish assets
             (``logging`` rejected). Default: an ARM64 build image (Amazon Linux 2023), so the
-            ARM64 images of ``FargateService`` and ``WorkerContainer`` build natively; pass an
-            x86 ``build_environment`` for x86 images.
+            ARM64 images of ``FargateService`` and ``WorkerConsumer.container`` build natively;
+            pass an x86 ``build_environment`` for x86 images.
         platform: the :class:`IPlatformEnvironment` of the pipeline's own account and region
             (alarm topic, key, log retention, tags). Default: the app's platform environment,
             looked up before the stages are built; standalone otherwise. Pass it explicitly
@@ -389,7 +253,7 @@ class ServicePipeline(Construct):
             self.notification_rule.node.add_dependency(env.alarm_topic)
 
         # expose
-        self._acknowledge()
+        acknowledge_pipeline_findings(self.pipeline, self.artifact_bucket, self.artifact_key)
         env.apply_tags(self)  # tags do not cross into the stages: their stacks have their own
 
     # -------------------------------------------------------------- validation
@@ -560,20 +424,7 @@ class ServicePipeline(Construct):
         logging = codebuild.LoggingOptions(
             cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_log_group)
         )
-        if given is None:
-            return pipelines.CodeBuildOptions(logging=logging)
-        return pipelines.CodeBuildOptions(
-            build_environment=given.build_environment,
-            cache=given.cache,
-            file_system_locations=given.file_system_locations,
-            partial_build_spec=given.partial_build_spec,
-            role_policy=given.role_policy,
-            security_groups=given.security_groups,
-            subnet_selection=given.subnet_selection,
-            timeout=given.timeout,
-            vpc=given.vpc,
-            logging=logging,
-        )
+        return _with_fields(given or pipelines.CodeBuildOptions(), logging=logging)
 
     def _add_stage(
         self, owner: str, spec: DeploymentStage, account: str | None, build_stage: StageBuilder
@@ -646,9 +497,7 @@ class ServicePipeline(Construct):
 
     def _record_waivers(self, stages: Sequence[DeploymentStage]) -> None:
         waivers = {
-            spec.name: spec.approval_waiver_reason
-            for spec in stages
-            if spec.is_production and spec.approval is False
+            spec.name: spec.approval_waiver_reason for spec in stages if spec.approval_waived
         }
         if waivers:
             cfn = self.code_pipeline.node.default_child
@@ -670,43 +519,17 @@ class ServicePipeline(Construct):
                 role_arn = (action.get("configuration") or {}).get("RoleArn")
                 template = _join_as_sub(role_arn)
                 if template is not None:
+                    # Edited by position because no CDK API reaches this value (aws-cdk-lib
+                    # 2.275): CodePipeline.build_pipeline() creates the CloudFormation actions
+                    # and imports their roles from the cloud assembly's placeholder ARN with
+                    # Aws.PARTITION in a private method (roleFromPlaceholderArn); neither
+                    # CodePipelineProps nor StageDeployment takes the execution role or how it
+                    # is rendered, and no API returns an action's L1 configuration. The
+                    # positions come from the rendered stages just above, so they are current.
                     cfn.add_property_override(
                         f"Stages.{stage_index}.Actions.{action_index}.Configuration.RoleArn",
                         {"Fn::Sub": template},
                     )
-
-    def _acknowledge(self) -> None:
-        bucket = self.artifact_bucket.node.default_child
-        assert isinstance(bucket, cdk.CfnResource)
-        acknowledge(
-            bucket,
-            "AwsSolutions-S1",
-            "The artifact bucket holds only the pipeline's transient artifacts, written and read "
-            "by the pipeline's own roles (TLS only, public access blocked, KMS-encrypted); "
-            "CloudTrail data events record access where the account enables them, and a "
-            "server-access-log bucket would need this acknowledgment itself.",
-        )
-        skip_checkov(
-            bucket,
-            "CKV_AWS_18",
-            "The artifact bucket holds only the pipeline's transient artifacts, read and written "
-            "by the pipeline's own roles; a server-access-log bucket would need this skip itself.",
-        )
-        skip_checkov(
-            bucket,
-            "CKV_AWS_21",
-            "The artifact bucket holds transient artifacts that each pipeline execution writes "
-            "anew under new keys; old versions would keep nothing anyone reads.",
-        )
-        for policy in self.pipeline.node.find_all():
-            if isinstance(policy, iam.CfnPolicy) and "/Assets/" in policy.node.path:
-                skip_checkov(policy, "CKV_AWS_111", _GRANT_REASONS["asset-projects"])
-        # CDK Pipelines adds its grants up to synthesis: the IAM5 findings are worked out from
-        # the final policies, each one matched to the grant that causes it.
-        cdk.Aspects.of(self.pipeline).add(
-            _AcknowledgePipelineGrants(self.artifact_bucket, self.artifact_key),
-            priority=cdk.AspectPriority.READONLY,
-        )
 
 
 def _native_arm64_image_builds() -> pipelines.CodeBuildOptions:
@@ -720,6 +543,20 @@ def _native_arm64_image_builds() -> pipelines.CodeBuildOptions:
             build_image=codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
         )
     )
+
+
+_Struct = TypeVar("_Struct")
+
+
+def _with_fields(struct: _Struct, **fields: object) -> _Struct:
+    """A copy of the jsii struct ``struct`` with ``fields`` set and every other field as given.
+
+    A jsii struct keeps the fields that were set in ``_values`` (what jsii serialises, compares
+    and prints); copying that mapping whole keeps a field a later aws-cdk-lib adds, which
+    naming the fields one by one would drop without a word.
+    """
+    values: dict[str, object] = dict(struct._values)  # type: ignore[attr-defined]
+    return type(struct)(**{**values, **fields})
 
 
 def _join_as_sub(value: object) -> str | None:
@@ -738,139 +575,3 @@ def _join_as_sub(value: object) -> str | None:
         else:
             return None
     return str(delimiter).join(rendered)
-
-
-# ---------------------------------------------------------------------- cdk-nag IAM5 findings
-
-_SEGMENT = r"(?:<[^>]*>|[^:<>/]*)"
-_GRANT_REASONS = {
-    "artifacts": "CDK Pipelines' grant on the pipeline's own artifact bucket (its ARN and its "
-    "objects): the wildcards are aws-cdk-lib's S3 read/write action groups, for artifacts of "
-    "pipeline executions.",
-    "artifact-key": "CDK Pipelines' grant on the artifact key, that one key's ARN: "
-    "kms:GenerateDataKey* and kms:ReEncrypt* are aws-cdk-lib's encrypt/decrypt action groups.",
-    "project-logs": "CodeBuild's default log group and report groups of this one project, named "
-    "after it (aws-cdk-lib adds them to every project's role); build logs go to the pipeline's "
-    "log group.",
-    "asset-projects": "CDK Pipelines' asset-publishing role serves every asset project of the "
-    "pipeline, which it cannot name in advance: their builds, CodeBuild log groups and report "
-    "groups.",
-    "bootstrap-roles": "Self-mutation assumes the CDK bootstrap roles (deploy, file and image "
-    "publishing) of the pipeline's account, selected by their aws-cdk:bootstrap-role tag; their "
-    "names carry the bootstrap qualifier.",
-    "source-read": "aws-cdk-lib's S3 read action groups, granted to the source action on the "
-    "source bucket and the source object it names (no resource wildcard).",
-    "self-mutation-lookups": "The CDK CLI looks up the pipeline's stack "
-    "(cloudformation:DescribeStacks) and the bootstrap bucket (s3:ListBucket) before it updates "
-    "the pipeline; the update itself goes through the bootstrap deploy role.",
-}
-_PROJECT_LOGS = re.compile(
-    rf"^arn:{_SEGMENT}:(logs:{_SEGMENT}:{_SEGMENT}:log-group:/aws/codebuild/<\w+>(:\*)?"
-    rf"|codebuild:{_SEGMENT}:{_SEGMENT}:report-group/<\w+>-\*)$"
-)
-_ASSET_PROJECTS = re.compile(
-    rf"^arn:{_SEGMENT}:(logs:{_SEGMENT}:{_SEGMENT}:log-group:/aws/codebuild/\*"
-    rf"|codebuild:{_SEGMENT}:{_SEGMENT}:report-group/\*)$"
-)
-_BOOTSTRAP_ROLES = re.compile(rf"^arn:\*:iam::{_SEGMENT}:role/\*$")
-_CODEBUILD_RUN = frozenset(
-    {"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}
-)
-_S3_READ = frozenset({"s3:GetBucket*", "s3:GetObject*", "s3:List*"})
-_SELF_MUTATION_LOOKUPS = frozenset({"cloudformation:DescribeStacks", "s3:ListBucket"})
-
-
-def _flatten(node: object) -> str:
-    """A CloudFormation value as cdk-nag writes it in a granular finding."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(_flatten(item) for item in items)
-        if "Fn::Sub" in node:
-            return _flatten(node["Fn::Sub"])
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
-        if "Ref" in node:
-            return f"<{_flatten(node['Ref'])}>"
-    return repr(node)
-
-
-def _as_list(value: object) -> list[object]:
-    return list(value) if isinstance(value, list) else [value]
-
-
-@jsii.implements(cdk.IAspect)
-class _AcknowledgePipelineGrants:
-    """Acknowledges each cdk-nag IAM5 finding of a CDK Pipelines policy with its cause.
-
-    A finding is acknowledged only when every statement that produces it is one of CDK
-    Pipelines' own grants (``_GRANT_REASONS``); anything else is left for the gate to report.
-    """
-
-    def __init__(self, bucket: s3.IBucket, key: kms.IKey) -> None:
-        self._bucket = bucket
-        self._key = key
-
-    def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, iam.CfnPolicy):
-            return
-        stack = cdk.Stack.of(node)
-        bucket_arn = _flatten(stack.resolve(self._bucket.bucket_arn))
-        key_arn = _flatten(stack.resolve(self._key.key_arn))
-        source_action = "/Pipeline/Source/" in node.node.path
-        causes: dict[str, set[str | None]] = {}
-        for statement in stack.resolve(node.policy_document).get("Statement", []):
-            if statement.get("Effect") != "Allow":
-                continue
-            actions = [str(action) for action in _as_list(statement.get("Action"))]
-            resources = [_flatten(resource) for resource in _as_list(statement.get("Resource"))]
-            cause = self._cause(statement, actions, resources, bucket_arn, key_arn)
-            if cause is None and source_action and self._reads_source(actions, resources):
-                cause = "source-read"
-            findings = [f"Action::{action}" for action in actions if "*" in action] + [
-                f"Resource::{resource}" for resource in resources if "*" in resource
-            ]
-            for finding in findings:
-                causes.setdefault(finding, set()).add(cause)
-        for finding, found in sorted(causes.items()):
-            if None in found:
-                continue
-            reason = " ".join(_GRANT_REASONS[cause] for cause in sorted(c for c in found if c))
-            acknowledge(node, "AwsSolutions-IAM5", reason, findings=[finding])
-
-    @staticmethod
-    def _reads_source(actions: list[str], resources: list[str]) -> bool:
-        return set(actions) <= _S3_READ and not any("*" in resource for resource in resources)
-
-    @staticmethod
-    def _cause(
-        statement: Mapping[str, object],
-        actions: list[str],
-        resources: list[str],
-        bucket_arn: str,
-        key_arn: str,
-    ) -> str | None:
-        if all(resource in (bucket_arn, f"{bucket_arn}/*") for resource in resources):
-            return "artifacts"
-        if all(resource == key_arn for resource in resources) and all(
-            action.startswith("kms:") for action in actions
-        ):
-            return "artifact-key"
-        if all(_PROJECT_LOGS.match(resource) for resource in resources):
-            return "project-logs"
-        if all(_ASSET_PROJECTS.match(resource) for resource in resources) or (
-            resources == ["*"] and set(actions) <= _CODEBUILD_RUN
-        ):
-            return "asset-projects"
-        if (
-            actions == ["sts:AssumeRole"]
-            and all(_BOOTSTRAP_ROLES.match(resource) for resource in resources)
-            and "aws-cdk:bootstrap-role" in str(statement.get("Condition"))
-        ):
-            return "bootstrap-roles"
-        if resources == ["*"] and set(actions) <= _SELF_MUTATION_LOOKUPS:
-            return "self-mutation-lookups"
-        return None

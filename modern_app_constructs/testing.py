@@ -41,20 +41,18 @@ module raises its own errors; pytest need not rewrite its asserts.)
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
-import jsii
 from constructs import IConstruct
+
+from ._lint import app_state, lint_template
 
 try:
     import pytest
@@ -89,7 +87,6 @@ NagPackFactory = Callable[[IConstruct], cdk.IPolicyValidationPlugin]
 
 _REPORT_FILES = ("validation-report.json", "policy-validation-report.json")
 _FAILING_SEVERITIES = frozenset({"error", "fatal", ""})
-_DEFAULT_LINT_REGION = "us-east-1"
 
 
 # --- Apps with the project's cdk.json context -------------------------------------------------
@@ -166,7 +163,7 @@ def app_for_tests(
         builtin_cloud_formation_validation=not cfn_lint,
     )
     if cfn_lint:
-        _state(app).attach_lint()
+        app_state(app).attach_lint()
     return app
 
 
@@ -303,7 +300,7 @@ def assert_compliant(
     """
     from cdk_nag import AwsSolutionsChecks
 
-    state = _state(app)
+    state = app_state(app)
     if state.gated:
         raise ValueError(
             "assert_compliant() already ran on this app: reuse the templates it returned"
@@ -324,11 +321,9 @@ def assert_compliant(
     state.gated = True
     factories = [AwsSolutionsChecks, *(p for p in packs if p is not AwsSolutionsChecks)]
     # cfn-lint first (it lints in the background while cdk-nag runs), its results last
-    lint = state.attach_lint(region=lint_region)
-    lint.deferred = True
-    lint.skip = frozenset(skipped)
+    lint, lint_results = state.attach_deferred_lint(region=lint_region, skip=skipped)
     plugins = [factory(app) for factory in factories]
-    cdk.Validations.of(app).add_plugins(*plugins, _CfnLintResults(lint))
+    cdk.Validations.of(app).add_plugins(*plugins, lint_results)
     runs = lint.runs
     try:
         assembly = app.synth()
@@ -386,147 +381,6 @@ def _unreadable(error: RuntimeError) -> Finding:
     return Finding(plugin="synthesis", rule="ValidationFailed", path="-", description=str(error))
 
 
-# --- cfn-lint as a validation plugin ----------------------------------------------------------
-
-
-# (rule id, message, template path, stack construct path, path inside the template)
-_LintFinding = tuple[str, str, str, str, tuple[str, ...]]
-# (template path, stack construct path, region)
-_LintTarget = tuple[str, str, str]
-
-
-class _CfnLintIdentity:
-    """What both cfn-lint plugins report as: the name in the validation report, no rule list."""
-
-    @property
-    def name(self) -> str:
-        return "cfn-lint"
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return None
-
-    @property
-    def version(self) -> str | None:
-        return None
-
-
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class _CfnLintPlugin(_CfnLintIdentity):
-    """cfn-lint over every template of a synthesis; its errors are violations in the report.
-
-    cfn-lint and its rules load in a background thread from the moment the plugin exists, so
-    the loading overlaps with building and synthesizing the app. Under :func:`assert_compliant`
-    the plugin runs first and lints in a background thread while cdk-nag runs on the Node side;
-    :class:`_CfnLintResults`, attached after the cdk-nag packs, reports what it found.
-    """
-
-    def __init__(self) -> None:
-        self.region: str | None = None
-        self.skip: frozenset[str] = frozenset()  # construct paths of stacks not linted
-        self.runs = 0
-        self.deferred = False
-        self._pending: _Background | None = None
-        self._warm = threading.Thread(target=_cfn_lint_rules, daemon=True)
-        self._warm.start()
-
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        self.runs += 1
-        targets = [
-            (
-                stack.template_path,
-                stack.stack_construct_path,
-                self.region or _concrete(stack.region) or _DEFAULT_LINT_REGION,
-            )
-            for stack in context.stack_templates
-            if stack.stack_construct_path not in self.skip
-        ]
-        if self.deferred:
-            self._pending = _Background(lambda: self._lint(targets))
-            return cdk.PolicyValidationPluginReport(success=True, violations=[])
-        return _lint_report(self._lint(targets))
-
-    def results(self) -> cdk.PolicyValidationPluginReport:
-        """The findings of the deferred lint of the current synthesis."""
-        pending, self._pending = self._pending, None
-        return _lint_report(pending.result() if pending is not None else [])
-
-    def _lint(self, targets: list[_LintTarget]) -> list[_LintFinding]:
-        self._warm.join()
-        return [
-            (rule, description, template_path, construct_path, path)
-            for template_path, construct_path, region in targets
-            for rule, description, path in _lint(Path(template_path).read_text(), region)
-        ]
-
-
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class _CfnLintResults(_CfnLintIdentity):
-    """Reports what a deferred :class:`_CfnLintPlugin` found (attached after cdk-nag)."""
-
-    def __init__(self, lint: _CfnLintPlugin) -> None:
-        self._lint = lint
-
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        return self._lint.results()
-
-
-class _Background:
-    """A function running in a thread; ``result()`` waits for it and re-raises its error."""
-
-    def __init__(self, function: Callable[[], list[_LintFinding]]) -> None:
-        self._function = function
-        self._result: list[_LintFinding] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._result = self._function()
-        except BaseException as error:  # re-raised in the caller's thread
-            self._error = error
-
-    def result(self) -> list[_LintFinding]:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
-
-
-def _lint_report(findings: list[_LintFinding]) -> cdk.PolicyValidationPluginReport:
-    violations = []
-    for rule, description, template_path, construct_path, path in findings:
-        if path[:1] == ("Resources",) and len(path) > 1:
-            resource = cdk.PolicyViolatingResource(
-                resource_logical_id=path[1],
-                template_path=template_path,
-                locations=["/".join(path[2:]) or "/"],
-            )
-        else:
-            resource = cdk.PolicyViolatingResource(
-                construct_path=construct_path, locations=["/".join(path) or "/"]
-            )
-        violations.append(
-            cdk.PolicyViolation(
-                rule_name=rule,
-                description=description,
-                severity="error",
-                violating_resources=[resource],
-            )
-        )
-    return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
-
-
-@functools.cache
-def _cfn_lint_rules() -> Any:
-    """cfn-lint's rules, loaded once per process (loading them costs more than most lints)."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner import Runner
-
-    return Runner(ConfigMixIn(regions=[_DEFAULT_LINT_REGION])).rules
-
-
 def cfn_lint_errors(template: Mapping[str, Any] | str, *, region: str = "us-east-1") -> list[str]:
     """cfn-lint's errors (not warnings) in one template, one line each: ``rule path: message``.
 
@@ -541,61 +395,9 @@ def cfn_lint_errors(template: Mapping[str, Any] | str, *, region: str = "us-east
             ``us-east-1``.
     """
     text = template if isinstance(template, str) else json.dumps(template)
-    return [f"{rule} {'/'.join(path)}: {message}" for rule, message, path in _lint(text, region)]
-
-
-# A synthesis often repeats templates (a platform stack in many tests, a pipeline's stages in
-# every profile): linting costs ~30 ms a resource, so each (text, region) is linted once.
-@functools.lru_cache(maxsize=512)
-def _lint(template: str, region: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """cfn-lint errors (not warnings) of a template: (rule id, message, path) each."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.decode.decode import decode_str
-    from cfnlint.runner import run_template_by_data
-
-    data, matches = decode_str(template)
-    if not matches:
-        config = ConfigMixIn(regions=[region])
-        matches = list(run_template_by_data(data, config, _cfn_lint_rules()))
-    return tuple(
-        (match.rule.id, match.message, tuple(str(part) for part in match.path))
-        for match in matches
-        if match.rule.id.startswith("E")
-    )
-
-
-def _concrete(value: str | None) -> str | None:
-    return value if value and not cdk.Token.is_unresolved(value) else None
-
-
-@dataclass
-class _AppState:
-    """What this module attached to one app."""
-
-    app: weakref.ref[cdk.App]
-    lint: _CfnLintPlugin | None = None
-    gated: bool = False
-
-    def attach_lint(self, *, region: str | None = None) -> _CfnLintPlugin:
-        """The app's cfn-lint plugin (attached once)."""
-        app = self.app()
-        if app is None:  # pragma: no cover - the caller holds the app
-            raise RuntimeError("the app is gone")
-        if self.lint is None:
-            self.lint = _CfnLintPlugin()
-            cdk.Validations.of(app).add_plugins(self.lint)
-        if region is not None:
-            self.lint.region = region
-        return self.lint
-
-
-_STATES: weakref.WeakKeyDictionary[cdk.App, _AppState] = weakref.WeakKeyDictionary()
-
-
-def _state(app: cdk.App) -> _AppState:
-    if app not in _STATES:
-        _STATES[app] = _AppState(app=weakref.ref(app))
-    return _STATES[app]
+    return [
+        f"{rule} {'/'.join(path)}: {message}" for rule, message, path in lint_template(text, region)
+    ]
 
 
 def assert_no_breaking_changes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -17,7 +18,8 @@ from modern_app_constructs import (
     ServiceDashboard,
     WorkerConsumer,
 )
-from tests.cdk_support import service_app
+from modern_app_constructs.testing import cdk_json_context
+from tests.cdk_support import CDK_JSON, service_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -136,3 +138,69 @@ def test_bad_name_message(bare):
         r"allowed: 1 to 255",
     ):
         ServiceDashboard(bare, "Dashboard", service_name="orders service")
+
+
+# ------------------------------------------------------------------------ stable logical ids
+
+
+ORDERS = {
+    "base": ("worker", "canary", "own"),
+    "reordered": ("canary", "own", "worker"),
+    "added": ("worker", "canary", "plain", "own"),
+    "removed": ("canary", "own"),
+}
+
+
+@pytest.fixture(scope="module")
+def variants() -> dict[str, dict[str, Any]]:
+    """The Service stack's resources per registration order (every component exists in every
+    one). One app each (logical ids of some CDK resources carry the stack's path), standalone
+    and without aws-cdk-lib's template validation: only the ids are compared."""
+    templates = {}
+    for variant, order in ORDERS.items():
+        app = cdk.App(context=cdk_json_context(CDK_JSON), builtin_cloud_formation_validation=False)
+        stack = cdk.Stack(app, "Service")
+        dashboard = ServiceDashboard(stack, "Dashboard", service_name="svc")
+        worker = DecoupledWorker(
+            stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler")
+        )
+        canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
+        plain = lambda_.Function(
+            stack, "Plain", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+        )
+        own = cloudwatch.Alarm(
+            stack,
+            "Backlog",
+            metric=worker.metric_queue_depth(),
+            threshold=100,
+            evaluation_periods=1,
+        )
+        components = {"worker": worker, "canary": canary, "plain": plain}
+        for name in order:
+            if name == "own":
+                dashboard.add_alarms(own)
+            else:
+                dashboard.add(components[name])
+        templates[variant] = Template.from_stack(stack).to_json()["Resources"]
+    return templates
+
+
+def test_logical_ids_stay_when_components_are_added_removed_or_reordered(variants):
+    """The dashboard is one resource named by its construct id and ``add`` creates none: adding,
+    removing or reordering a component or an alarm changes its body, never a logical id."""
+
+    def ids(resources: dict[str, Any]) -> dict[str, str]:
+        return {logical_id: resource["Type"] for logical_id, resource in resources.items()}
+
+    def body(resources: dict[str, Any]) -> str:
+        (dashboard,) = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+        return json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    base = variants["base"]
+    (dashboard_id,) = [k for k, kind in ids(base).items() if kind == "AWS::CloudWatch::Dashboard"]
+    assert dashboard_id.startswith("Dashboard")
+    assert len([kind for kind in ids(base).values() if kind == "AWS::CloudWatch::Alarm"]) == 8
+    for variant, resources in variants.items():
+        if variant != "base":
+            assert body(resources) != body(base), variant  # a different dashboard
+            assert ids(resources) == ids(base), variant

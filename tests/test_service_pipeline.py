@@ -7,6 +7,7 @@ from an S3 source with the production approval waived.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_ssm as ssm
@@ -29,8 +31,9 @@ from modern_app_constructs import (
     Profile,
     ServicePipeline,
 )
-from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import make_app
+from modern_app_constructs.service_pipeline import _with_fields
+from modern_app_constructs.testing import assert_compliant, cdk_json_context
+from tests.cdk_support import CDK_JSON, make_app
 
 TOOLING = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -469,8 +472,6 @@ def test_build_logs_kept_per_profile_and_encrypted_with_the_platform_key(cross_a
 
 
 def json_key(value: Any) -> str:
-    import json
-
     return json.dumps(value, sort_keys=True)
 
 
@@ -571,6 +572,61 @@ def test_approval_can_be_added_to_any_stage():
     assert staging.requires_approval
     assert not DeploymentStage("Dev", env(), "dev").requires_approval
     assert DeploymentStage("Prod", env(), Profile.PROD).requires_approval
+
+
+def custom_profile(name: str, **kwargs: Any) -> Profile:
+    """A platform team's own profile, written out field by field (no built-in profile copied)."""
+    return Profile(
+        name=name,
+        nat_gateways=2,
+        log_retention=logs.RetentionDays.SIX_MONTHS,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        lambda_deployment="Linear10PercentEvery1Minute",
+        desired_count=2,
+        deletion_protection=True,
+        **kwargs,
+    )
+
+
+def test_the_profile_decides_the_approval_not_its_name():
+    assert Profile.PROD.requires_approval
+    assert not Profile.DEV.requires_approval
+    production = DeploymentStage("Production", env(), custom_profile("production"))
+    assert production.requires_approval  # a custom profile requires approval unless it says not
+    staging = DeploymentStage("Staging", env(), custom_profile("staging", requires_approval=False))
+    assert not staging.requires_approval
+    # nothing to waive on staging; production needs a reason to go without
+    with pytest.raises(InvalidPropError, match="waives nothing") as error:
+        DeploymentStage(
+            "Staging",
+            env(),
+            custom_profile("staging", requires_approval=False),
+            approval=False,
+            approval_waiver_reason=WAIVER,
+        )
+    assert error.value.prop == "approval_waiver_reason"
+    with pytest.raises(InvalidPropError, match="'production' requires a manual approval") as error:
+        DeploymentStage("Production", env(), custom_profile("production"), approval=False)
+    assert error.value.prop == "approval"
+
+
+def test_custom_profiles_reach_the_pipeline_approvals():
+    pipeline = build(
+        stages=[
+            DeploymentStage("Staging", env(), custom_profile("staging", requires_approval=False)),
+            DeploymentStage("Production", env(), custom_profile("production")),
+        ]
+    )
+    template = Template.from_stack(cdk.Stack.of(pipeline)).to_json()
+    (resource,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"
+    ]
+    categories = {
+        stage["Name"]: [action["ActionTypeId"]["Category"] for action in stage["Actions"]]
+        for stage in resource["Properties"]["Stages"]
+    }
+    assert categories["Staging"] == ["Deploy", "Deploy"]
+    assert categories["Production"] == ["Approval", "Deploy", "Deploy"]
 
 
 def test_tags_stay_out_of_the_stages(cross_account):
@@ -785,3 +841,131 @@ def test_build_logs_are_owned_by_the_construct(prop):
     with pytest.raises(InvalidPropError, match="owned by the construct") as error:
         build(**{prop: options})
     assert error.value.prop == prop
+
+
+# ------------------------------------------------------------------ CodeBuild options pass
+
+
+class FutureCodeBuildOptions(pipelines.CodeBuildOptions):
+    """CodeBuildOptions as a later aws-cdk-lib might have it: one field this version lacks."""
+
+    def __init__(self, *, future_field: str | None = None, **fields: Any) -> None:
+        super().__init__(**fields)
+        if future_field is not None:
+            self._values["future_field"] = future_field
+
+    @property
+    def future_field(self) -> str | None:
+        return self._values.get("future_field")
+
+
+def test_code_build_options_pass_through_whole():
+    """The construct adds its build logs and keeps every field the user set, known or not."""
+    given = FutureCodeBuildOptions(
+        future_field="kept", timeout=cdk.Duration.minutes(20), role_policy=[]
+    )
+    logging = codebuild.LoggingOptions(s3=None)
+    merged = _with_fields(given, logging=logging)
+    assert isinstance(merged, FutureCodeBuildOptions)
+    assert merged.future_field == "kept"
+    assert merged.timeout is given.timeout
+    assert merged.role_policy == []
+    assert merged.logging is logging
+    assert given.logging is None  # the user's options are left as they were
+
+
+def test_code_build_defaults_reach_every_project():
+    image = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
+    pipeline = build(
+        code_build_defaults=pipelines.CodeBuildOptions(
+            timeout=cdk.Duration.minutes(20),
+            build_environment=codebuild.BuildEnvironment(
+                build_image=image, compute_type=codebuild.ComputeType.MEDIUM
+            ),
+        )
+    )
+    template = Template.from_stack(cdk.Stack.of(pipeline))
+    projects = template.find_resources("AWS::CodeBuild::Project")
+    log_group = {"Ref": logical_id(pipeline.build_log_group)}
+    assert len(projects) == 2  # synth and self-mutation (the stage has no assets)
+    for project in projects.values():
+        properties = project["Properties"]
+        assert properties["TimeoutInMinutes"] == 20
+        assert properties["Environment"]["ComputeType"] == "BUILD_GENERAL1_MEDIUM"
+        assert properties["LogsConfig"]["CloudWatchLogs"]["GroupName"] == log_group
+
+
+# ------------------------------------------------------------------------ stable logical ids
+
+ACCOUNTS = {"Dev": DEV_ACCOUNT, "QA": "444444444444", "Prod": PROD_ACCOUNT}
+STAGE_ORDERS = {
+    "base": ("Dev", "Prod"),
+    "added": ("Dev", "QA", "Prod"),
+    "added first": ("QA", "Dev", "Prod"),
+    "removed": ("Prod",),
+}
+
+
+@pytest.fixture(scope="module")
+def stage_variants(asset_dir: Path) -> dict[str, dict[str, Any]]:
+    """The pipeline stack's resources for each stage list (every stage verified, the same
+    service in each); one app each, without aws-cdk-lib's template validation: only ids and
+    asset publishing are compared."""
+    variants = {}
+    for variant, names in STAGE_ORDERS.items():
+        app = cdk.App(context=cdk_json_context(CDK_JSON), builtin_cloud_formation_validation=False)
+        stack = cdk.Stack(app, "Delivery", env=env())
+        ServicePipeline(
+            stack,
+            "Pipeline",
+            connection_arn=CONNECTION,
+            repository="acme/orders",
+            stages=[
+                DeploymentStage(
+                    name,
+                    env(ACCOUNTS[name]),
+                    "prod" if name == "Prod" else "dev",
+                    verify_commands=('curl -fsS "$API_URL/health"',),
+                )
+                for name in names
+            ],
+            build_stage=ServiceBuilder(asset_dir, {}),
+        )
+        variants[variant] = Template.from_stack(stack).to_json()["Resources"]
+    return variants
+
+
+def published_assets(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """The asset hashes each asset-publishing project publishes, by its logical id."""
+    published: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::CodeBuild::Project" and "Assets" in logical_id:
+            spec = json.loads(resource["Properties"]["Source"]["BuildSpec"])
+            published[logical_id] = {
+                command.rsplit(" ", 1)[-1].strip('"').split(":")[0]
+                for command in spec["phases"]["build"]["commands"]
+            }
+    return published
+
+
+def test_logical_ids_stay_when_a_stage_is_added_or_removed(stage_variants):
+    """Every resource of a stage is named after the stage (and its step); adding a stage, first
+    or in the middle, or removing one leaves every other logical id, and each asset project
+    keeps publishing the same assets."""
+
+    def ids(resources: dict[str, Any], stage: str) -> dict[str, str]:
+        own = f"PipelineCodePipeline{stage}"
+        return {k: r["Type"] for k, r in resources.items() if not k.startswith(own)}
+
+    base = stage_variants["base"]
+    assert {k for k in base if k.startswith("PipelineCodePipelineDev")} == {
+        "PipelineCodePipelineDevVerify8E2842C1",
+        "PipelineCodePipelineDevVerifyRole78B2907B",
+        "PipelineCodePipelineDevVerifyRoleDefaultPolicy05037561",
+    }
+    assert [len(hashes) for hashes in published_assets(base).values()] == [1, 1]  # image, file
+    for variant, stage in [("added", "QA"), ("added first", "QA"), ("removed", "Dev")]:
+        resources = stage_variants[variant]
+        assert any(k.startswith(f"PipelineCodePipeline{stage}") for k in {*resources, *base})
+        assert ids(resources, stage) == ids(base, stage), variant
+        assert published_assets(resources) == published_assets(base), variant

@@ -17,7 +17,7 @@ from cdk_nag import ServerlessChecks
 from syrupy.extensions.json import JSONSnapshotExtension
 
 import modern_app_constructs
-from modern_app_constructs import InvalidPropError, acknowledge
+from modern_app_constructs import InvalidPropError, acknowledge, testing
 from modern_app_constructs.testing import (
     ComplianceError,
     Finding,
@@ -324,3 +324,19 @@ def test_importing_the_package_needs_no_test_dependency():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_testing_module_holds_what_a_user_calls():
+    """Its own definitions are its public API plus reading the report; the speed machinery
+    (background lint, the plugin reporting it after cdk-nag, memoized lints) is elsewhere."""
+    defined = {
+        name
+        for name, value in vars(testing).items()
+        if callable(value) and getattr(value, "__module__", None) == testing.__name__
+    }
+    assert {name for name in defined if not name.startswith("_")} == set(testing.__all__)
+    assert {name for name in defined if name.startswith("_")} == {
+        "_failures",
+        "_report_path",
+        "_unreadable",
+    }
