@@ -27,9 +27,9 @@ EXIT_UNUSABLE = 2
 
 def _commands() -> dict[str, ModuleType]:
     # imported here: `python -m modern_app_constructs --help` loads no aws-cdk-lib
-    from . import _report
+    from . import _cost, _report
 
-    return {"report": _report}
+    return {"report": _report, "cost": _cost}
 
 
 def build_parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:
