@@ -29,6 +29,7 @@ _PAID_RULE_GROUPS = (
     "AWSManagedRulesACFPRuleSet",
     "AWSManagedRulesAntiDDoSRuleSet",
 )
+_CDK_METADATA = "AWS::CDK::Metadata"
 #: The root volume assumed for an instance that does not size its own (Amazon Linux 2023).
 _ROOT_VOLUME_GB = 8
 
@@ -70,6 +71,8 @@ def price_resources(
     usage: list[UsagePriced] = []
     unpriced: list[Unpriced] = []
     for logical_id, resource in stack.resources.items():
+        if resource.get("Type") == _CDK_METADATA:
+            continue  # CDK's version reporting: not an AWS resource (absent in-process)
         result = _price(context, logical_id, resource)
         if isinstance(result, CostItem):
             items.append(result)

@@ -204,7 +204,7 @@ class PathCost:
 
     Attributes:
         kind: ``route`` or ``messages``.
-        name: ``POST /orders`` or the queue's construct path.
+        name: ``POST /orders``, or the queue's logical ID without CDK's hash.
         logical_id: the API method, or the event source mapping.
         lines: the parts of the cost.
         notes: what is assumed or left out, beside the figure.

@@ -7,6 +7,7 @@ worker's path is topic -> subscription -> queue -> event source mapping -> funct
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from ._prices import RegionPrices
 __all__ = ["price_paths"]
 
 MILLION = 1_000_000
+#: The hash CDK appends to a logical ID.
+_HASHED = re.compile(r"[0-9A-F]{8}$")
 #: Bytes written to CloudWatch Logs per request, assumed: an access log line and the execution
 #: log of a request at INFO (ERROR logs only failures).
 ACCESS_LOG_KB = 0.5
@@ -48,13 +51,14 @@ class _Context:
         return next((lid for lid in refs(value) if self.resource(lid).get("Type") in kinds), None)
 
     def construct_path(self, logical_id: str) -> str:
-        """``Fulfilment/Queue`` from the resource's ``aws:cdk:path``, else its logical ID."""
-        path = (self.resource(logical_id).get("Metadata") or {}).get("aws:cdk:path")
-        if not isinstance(path, str) or "/" not in path:
-            return logical_id
-        prefix = self.stack.name + "/"
-        inner = path[len(prefix) :] if path.startswith(prefix) else path.partition("/")[2]
-        return inner.removesuffix("/Resource") or logical_id
+        """``FulfilmentQueue`` for ``FulfilmentQueue26A1FA60``: the logical ID without CDK's hash.
+
+        The same with or without path metadata in the template (``cdk synth`` writes it, an
+        in-process synthesis does not); the whole logical ID when two would read the same.
+        """
+        short = _HASHED.sub("", logical_id) or logical_id
+        twins = [lid for lid in self.stack.resources if _HASHED.sub("", lid) == short]
+        return short if twins == [logical_id] else logical_id
 
 
 def price_paths(
