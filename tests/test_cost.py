@@ -420,6 +420,34 @@ def test_a_lambda_route_costs_the_request_the_invocation_and_the_assumed_duratio
     assert any("120 ms assumed" in note for note in route.notes)
 
 
+def test_an_untraced_stage_leaves_the_functions_own_traces_to_count(tmp_path):
+    resources = {
+        **api_route_resources(
+            {
+                "Type": "AWS_PROXY",
+                "Uri": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:aws:apigateway:eu-west-1:lambda:path/",
+                            get_att("Function"),
+                            "/invocations",
+                        ],
+                    ]
+                },
+            }
+        ),
+        "Function": lambda_function(128, "x86_64"),
+    }
+    (route,) = one_stack(tmp_path, resources).stacks[0].paths
+    lines = {line.what: line.usd_per_million for line in route.lines}
+    assert "X-Ray trace" not in lines
+    assert lines["X-Ray trace (function)"] == pytest.approx(0.05 * P["xray_million_traces"])
+    assert lines["Lambda duration"] == pytest.approx(
+        1_000_000 * 0.1 * 0.125 * P["lambda_x86_gb_second"]
+    )
+
+
 def worker_resources(*, batch: int) -> dict:
     return {
         "Topic": res("AWS::SNS::Topic", KmsMasterKeyId="arn:aws:kms:eu-west-1:111111111111:key/k"),

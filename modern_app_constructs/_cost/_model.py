@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class CostInputError(Exception):
+class CostInputError(ValueError):
     """Unusable input: not a cloud assembly, no region, an unreadable price table, ..."""
 
 

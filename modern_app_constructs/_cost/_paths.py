@@ -104,7 +104,8 @@ def _route(context: _Context, method_id: str) -> PathCost:
     if stage_id is not None:
         lines += _stage_lines(context, stage_id)
     integration = props.get("Integration") or {}
-    lines_, notes_ = _integration(context, name, integration)
+    traced = stage_id is not None and context.props(stage_id).get("TracingEnabled") is True
+    lines_, notes_ = _integration(context, name, integration, traced=traced)
     lines += lines_
     notes += notes_
     return PathCost(
@@ -166,8 +167,9 @@ def _stage_lines(context: _Context, stage_id: str) -> list[RequestLine]:
 
 
 def _integration(
-    context: _Context, route: str, integration: Mapping[str, Any]
+    context: _Context, route: str, integration: Mapping[str, Any], *, traced: bool
 ) -> tuple[list[RequestLine], list[str]]:
+    """The integration's part; ``traced``: the stage already records the request's trace."""
     kind = integration.get("Type", "MOCK")
     uri = " ".join(_strings(integration.get("Uri")))
     if kind in ("AWS_PROXY", "AWS") and ":lambda:path" in uri:
@@ -175,7 +177,11 @@ def _integration(
         if function is None:
             return [], ["the integrated function is not in this template: Lambda not counted"]
         lines, notes = _lambda_lines(
-            context, function, invocations=1.0, duration_ms=context.assumptions.duration_for(route)
+            context,
+            function,
+            invocations=1.0,
+            duration_ms=context.assumptions.duration_for(route),
+            traced_upstream=traced,
         )
         notes.append(
             f"Lambda: {context.assumptions.duration_for(route):g} ms assumed "
@@ -229,9 +235,18 @@ def _function_of(context: _Context, value: Any) -> str | None:
 
 
 def _lambda_lines(
-    context: _Context, function: str, *, invocations: float, duration_ms: float
+    context: _Context,
+    function: str,
+    *,
+    invocations: float,
+    duration_ms: float,
+    traced_upstream: bool = False,
 ) -> tuple[list[RequestLine], list[str]]:
-    """``invocations`` per request of ``function`` (1/batch size for a queue's consumer)."""
+    """``invocations`` per request of ``function`` (1/batch size for a queue's consumer).
+
+    Its X-Ray traces count unless ``traced_upstream`` (the API stage traces the request: the
+    function's segments join that trace).
+    """
     props = context.props(function)
     memory = props.get("MemorySize", 128)
     memory_mb = memory if isinstance(memory, int) else 128
@@ -252,12 +267,12 @@ def _lambda_lines(
     ]
     notes: list[str] = []
     tracing = (props.get("TracingConfig") or {}).get("Mode") == "Active"
-    if tracing and invocations != 1:
+    if tracing and not traced_upstream:
         sampling = context.assumptions.xray_sampling
         trace = context.prices["xray_million_traces"]
         lines.append(
             RequestLine(
-                "X-Ray trace (consumer)",
+                "X-Ray trace (function)" if invocations == 1 else "X-Ray trace (consumer)",
                 invocations * sampling * trace,
                 f"{per}invocation x {sampling:.0%} sampled x {usd(trace)}/M",
             )
@@ -397,6 +412,11 @@ def _worker(context: _Context, mapping: str) -> PathCost | None:
     topic = next((t for t in topics if t is not None), None)
     lines: list[RequestLine] = []
     notes: list[str] = []
+    if topic is not None and context.props(topic).get("KmsMasterKeyId") is not None:
+        notes.append(
+            f"{context.construct_path(topic)} is encrypted: SNS requests data keys from KMS "
+            "(cached for a while), not counted per message"
+        )
     if topic is not None:
         price = context.prices["sns_million_publishes"]
         lines.append(
