@@ -131,7 +131,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     cost: argparse.ArgumentParser = commands.add_parser(
         "cost",
         help="estimate what a synthesized app costs a month at idle, and per million requests",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=__doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None,
     )
     cost.add_argument("assembly", metavar="CDK_OUT", help="the cloud assembly (cdk synth's output)")
     cost.add_argument(
