@@ -14,7 +14,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install checkov-install synth synth-prod test lint typecheck unit dist-check integ-local \
-	integ snapshots bench compliance-report docs dist clean
+	integ snapshots bench compliance-report cost docs dist clean
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
@@ -93,6 +93,11 @@ compliance-report: $(INSTALLED) $(CHECKOV_INSTALLED)
 	$(PY) -m scripts.compliance_report \
 		--json cdk.out/compliance-findings.json $(REPORT_ARGS) 2> cdk.out/compliance-report.log \
 		|| { tail -n 40 cdk.out/compliance-report.log; exit 1; }
+
+## cost: the sample's idle cost per profile and per million requests, priced by
+## `python -m modern_app_constructs cost` -> docs/cost.md and the README
+cost: $(INSTALLED)
+	$(PY) -m scripts.cost_doc
 
 ## bench: synth and test-suite timings, code-size comparison -> benchmarks/results/
 bench: $(INSTALLED)

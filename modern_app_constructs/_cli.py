@@ -27,9 +27,9 @@ EXIT_UNUSABLE = 2
 
 def _commands() -> dict[str, ModuleType]:
     # imported here: `python -m modern_app_constructs --help` loads no aws-cdk-lib
-    from . import _report, _review
+    from . import _cost, _report, _review
 
-    return {"report": _report, "review": _review}
+    return {"report": _report, "cost": _cost, "review": _review}
 
 
 def build_parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:

@@ -161,15 +161,16 @@ def test_dist_holds_an_sdist_and_a_wheel_of_this_version(dist):
     ]
 
 
-def test_wheel_ships_the_package_its_typing_marker_and_runtime_code_only(wheel):
+def test_wheel_ships_the_package_its_typing_marker_runtime_code_and_data_only(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     package = {
         path.relative_to(ROOT).as_posix()
         for path in PACKAGE_DIR.rglob("*")
-        if path.suffix in {".py", ".typed"} and "__pycache__" not in path.parts
+        if path.suffix in {".py", ".typed", ".json"} and "__pycache__" not in path.parts
     }
     assert "modern_app_constructs/py.typed" in package
     assert "modern_app_constructs/runtime/smoke_test_hook.py" in package
+    assert "modern_app_constructs/data/prices.json" in package
     assert package <= names, package - names
     dist_info = f"modern_app_constructs-{__version__}.dist-info/"
     assert {name for name in names - package if not name.startswith(dist_info)} == set()

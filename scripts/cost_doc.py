@@ -1,0 +1,111 @@
+"""Write the sample's cost figures into docs/cost.md and the README (``make cost``).
+
+The sample app is synthesized in each profile and priced by
+``python -m modern_app_constructs cost``'s own functions; the figures replace the generated
+blocks between ``<!-- cost:<profile>:begin -->`` and ``<!-- cost:<profile>:end -->``, so they
+are never typed by hand. ``tests/test_cost.py`` regenerates them and fails when a committed
+block differs.
+
+Usage::
+
+    python -m scripts.cost_doc
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from modern_app_constructs._cost import CostReport, estimate, render_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "cost.md"
+README = ROOT / "README.md"
+PROFILES = ("dev", "prod")
+#: The stacks a developer deploys from a laptop: the profile's idle cost.
+LAPTOP_STACKS = ("OrdersPlatform", "OrdersService")
+PIPELINE_STACK = "OrdersPipeline"
+ROUTE = "POST /orders"
+
+
+def markers(profile: str) -> tuple[str, str]:
+    """The lines that open and close a profile's generated block."""
+    return f"<!-- cost:{profile}:begin -->", f"<!-- cost:{profile}:end -->"
+
+
+def doc_block(report: CostReport) -> str:
+    """The docs page's block for one profile: the command's Markdown."""
+    return render_markdown(report, heading_level=3)
+
+
+def readme_block(report: CostReport, profile: str) -> str:
+    """The README's line for one profile: idle cost of the laptop stacks, one route's cost."""
+    stacks = {stack.name: stack for stack in report.stacks}
+    laptop = [stacks[name] for name in LAPTOP_STACKS]
+    parts = " + ".join(f"{stack.name} ${stack.monthly_usd:,.2f}" for stack in laptop)
+    line = (
+        f"- **{profile}**: ${sum(stack.monthly_usd for stack in laptop):,.2f} a month at idle "
+        f"({parts})"
+    )
+    pipeline = stacks.get(PIPELINE_STACK)
+    if pipeline is not None:
+        line += f"; the delivery pipeline ${pipeline.monthly_usd:,.2f} more"
+    route = next(path for path in stacks["OrdersService"].paths if path.name == ROUTE)
+    return line + f"; `{ROUTE}` ${route.usd_per_million:,.2f} per million requests."
+
+
+def replace_block(text: str, profile: str, content: str, *, where: str) -> str:
+    """``text`` with the profile's block replaced by ``content``.
+
+    Raises:
+        ValueError: ``text`` lacks the block's markers.
+    """
+    begin, end = markers(profile)
+    pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text) is None:
+        raise ValueError(f"{where} has no {begin} ... {end} block")
+    return pattern.sub(lambda _: f"{begin}\n{content}\n{end}", text, count=1)
+
+
+def block(text: str, profile: str) -> str:
+    """The content of the profile's block in ``text`` (empty when absent)."""
+    begin, end = markers(profile)
+    match = re.search(re.escape(begin) + r"\n(.*?)\n" + re.escape(end), text, re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def synthesize(profile: str, outdir: Path) -> Path:
+    """The sample app in ``profile``, synthesized into ``outdir`` with cdk.json's context."""
+    import aws_cdk as cdk
+
+    from sample_app.app import build
+
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "profile": profile}
+    # the built-in template validation is not what is priced here (and ~3 s per synthesis)
+    app = cdk.App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=False)
+    build(app)
+    app.synth()
+    return outdir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Synthesize the sample in each profile and rewrite the generated blocks."""
+    del argv
+    doc, readme = DOC.read_text(), README.read_text()
+    with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
+        for profile in PROFILES:
+            report = estimate(synthesize(profile, Path(tmp) / profile))
+            doc = replace_block(doc, profile, doc_block(report), where=str(DOC))
+            readme = replace_block(readme, profile, readme_block(report, profile), where="README")
+            print(readme_block(report, profile))
+    DOC.write_text(doc)
+    README.write_text(readme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
