@@ -27,10 +27,9 @@ from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, ResolvedPlatform, resolve_platform
-from ._routes.lambda_route import warn_if_canary_bypassed
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range
-from .canary_function import CanaryFunction
+from .canary_function import CanaryFunction, warn_if_canary_bypassed
 
 __all__ = ["DecoupledWorker", "WorkerContainer"]
 
