@@ -123,10 +123,12 @@ def api_front_door(outdir: str) -> cdk.App:
     """One ApiFrontDoor with a queue route."""
     from aws_cdk import aws_sqs as sqs
 
-    from modern_app_constructs import ApiFrontDoor
+    from modern_app_constructs import ApiFrontDoor, Route
 
     def make(stack: cdk.Stack) -> None:
-        ApiFrontDoor(stack, "A").add_queue_route("/q", sqs.Queue(stack, "Q", enforce_ssl=True))
+        ApiFrontDoor(stack, "A").add_route(
+            "/q", Route.queue(sqs.Queue(stack, "Q", enforce_ssl=True))
+        )
 
     return _one(outdir, make)
 

@@ -1,7 +1,8 @@
 """AWS CDK v2 constructs for services that are secure by default and safe to deploy.
 
 The public API: the shared :class:`PlatformEnvironment` and its :class:`Profile`, the
-service constructs that live in any :class:`IPlatformEnvironment`, the
+service constructs that live in any :class:`IPlatformEnvironment` (an API's routes made by
+:class:`Route`, authorized by :class:`Authorization`), the
 :class:`ServiceDashboard` that shows any :class:`IMonitorable`, the :class:`ServicePipeline`
 that ships a service through its :class:`DeploymentStage` list, and :func:`acknowledge` for
 reviewed cdk-nag findings. Test support for apps built with them:
@@ -14,6 +15,7 @@ from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment
+from ._routes import Authorization, Route, RouteTarget
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
@@ -38,6 +40,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "AlarmActions",
     "ApiFrontDoor",
+    "Authorization",
     "CanaryFunction",
     "CodeConsumer",
     "ContainerConsumer",
@@ -55,6 +58,8 @@ __all__ = [
     "PlatformEnvironment",
     "Profile",
     "PublishedPlatformEnvironment",
+    "Route",
+    "RouteTarget",
     "ServiceDashboard",
     "ServicePipeline",
     "ServiceScaling",

@@ -17,12 +17,9 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, TextIO
 
-__all__ = ["EXIT_FINDING", "EXIT_UNUSABLE", "build_parser", "main"]
+from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 
-#: A finding: a stack behind, a blocking change, ... (what the command checks for).
-EXIT_FINDING = 1
-#: Unusable input (an unreadable directory or file, an account that cannot be read).
-EXIT_UNUSABLE = 2
+__all__ = ["EXIT_FINDING", "EXIT_UNUSABLE", "build_parser", "main"]
 
 
 def _commands() -> dict[str, ModuleType]:

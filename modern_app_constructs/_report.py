@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ._cli import EXIT_FINDING, EXIT_UNUSABLE
 from ._contract import CONTRACT_VERSION, TAG_CONTRACT_VERSION, TAG_LIBRARY_VERSION
+from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 from ._version import __version__
 
 __all__ = ["StackStamp", "add_parser", "collect", "render", "run"]

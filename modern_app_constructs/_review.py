@@ -30,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._cli import EXIT_FINDING, EXIT_UNUSABLE
 from ._contract import PARAMETER_ROOT
+from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 
 __all__ = [
     "RULES",

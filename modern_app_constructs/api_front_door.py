@@ -12,10 +12,7 @@ import jsii
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IValidation
 
@@ -27,29 +24,18 @@ from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
 from ._routes import (
-    METHOD_RESPONSES,
+    Authorization,
     RoutePlan,
-    lambda_integration,
+    RouteTarget,
     plan_route,
-    queue_integration,
-    resolve_lambda_target,
-    resolve_queue_target,
-    resolve_service_target,
-    service_integration,
-    use_vpc_link,
-    warn_if_canary_bypassed,
+    route_name,
 )
 from ._typecheck import check_field_types, check_prop_types
-from ._validation import InvalidPropError, check_choice
+from ._validation import InvalidPropError
 from ._warnings import warn
-from .canary_function import CanaryFunction
-from .decoupled_worker import DecoupledWorker
-from .fargate_service import FargateService
 
-__all__ = ["AUTHORIZATION_MODES", "ApiFrontDoor", "UsagePlanOptions"]
+__all__ = ["ApiFrontDoor", "UsagePlanOptions"]
 
-#: Authorization modes every method can use; ``"none"`` only by explicit choice.
-AUTHORIZATION_MODES = ("iam", "cognito", "lambda", "none")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 #: RestApi props the construct owns, with the reason (overriding them is rejected).
 _PROTECTED_API_PROPS = {
@@ -90,37 +76,36 @@ class _HasRoutes:
     def validate(self) -> list[str]:
         if self._front_door.routes:
             return []
-        return [
-            f"ApiFrontDoor '{self._front_door.node.id}' has no routes: add one with "
-            "add_lambda_route, add_service_route or add_queue_route"
-        ]
+        return [f"ApiFrontDoor '{self._front_door.node.id}' has no routes: add one with add_route"]
 
 
 class ApiFrontDoor(Construct):
     """One regional API Gateway REST API, the front door of a service.
 
-    Routes reach a Lambda function through its alias (traffic follows a ``CanaryFunction``'s
-    canary), a ``FargateService`` privately through a VPC link (its load balancer stays
-    internal), or an SQS queue directly (no Lambda in between). The stage writes JSON access
-    logs, traces with X-Ray, throttles, and every method is authorized.
+    Routes (:meth:`add_route`) reach a Lambda function through its alias (traffic follows a
+    ``CanaryFunction``'s canary), a ``FargateService`` privately through a VPC link (its load
+    balancer stays internal), or an SQS queue directly (no Lambda in between): see
+    :class:`Route`. The stage writes JSON access logs, traces with X-Ray, throttles, and every
+    method is authorized (:class:`Authorization`).
 
     Args:
         scope: the parent construct.
         construct_id: the construct id.
         api_name: Default: the construct's unique id.
         stage_name: letters, digits, ``_``. Default: ``"v1"``.
-        authorization: ``"iam"``, ``"cognito"`` (needs ``user_pools``), ``"lambda"`` (needs
-            ``authorizer_function``) or ``"none"`` (public API; a deliberate choice that
-            cdk-nag reports until you acknowledge it). Default: ``"iam"``.
-        user_pools: Cognito user pools for ``"cognito"``. Default: none.
-        authorizer_function: a token authorizer for ``"lambda"``. Default: none.
+        authorization: how every route is authorized unless it says otherwise:
+            ``Authorization.iam()``, ``.cognito(user_pools)``, ``.token(function)`` or
+            ``.none(reason=...)`` (a public API, by deliberate choice). Default:
+            ``Authorization.iam()``.
         throttling_rate_limit: requests per second per method, > 0. Default: 100.
         throttling_burst_limit: burst per method, >= the rate. Default: 200.
         usage_plan: a usage plan with an API key required on every method. Default: none.
         web_acl_arn: a WAFv2 web ACL associated with the stage. Default: none.
         cors: CORS preflight options. Default: no CORS.
-        error_rate_threshold: 5XX error rate (0..1) that alarms. Default: 0.05.
-        latency_threshold: p99 latency that alarms. Default: 2 seconds.
+        server_error_rate_alarm_threshold: 5XX error rate (0..1] that alarms
+            (:meth:`metric_server_error_rate`). Default: 0.05.
+        latency_alarm_threshold: p99 latency that alarms (:meth:`metric_latency`).
+            Default: 2 seconds.
         rest_api_overrides: other ``apigateway.RestApi`` props (e.g. ``binary_media_types``,
             ``min_compression_size``, ``policy``, ``endpoint_types``); the stage, logging and
             authorization props are owned by the construct and rejected. Default: none.
@@ -144,16 +129,14 @@ class ApiFrontDoor(Construct):
         *,
         api_name: str | None = None,
         stage_name: str = "v1",
-        authorization: str = "iam",
-        user_pools: Sequence[cognito.IUserPool] = (),
-        authorizer_function: lambda_.IFunction | None = None,
+        authorization: Authorization | None = None,
         throttling_rate_limit: float = 100,
         throttling_burst_limit: int = 200,
         usage_plan: UsagePlanOptions | None = None,
         web_acl_arn: str | None = None,
         cors: apigateway.CorsOptions | None = None,
-        error_rate_threshold: float = 0.05,
-        latency_threshold: cdk.Duration | None = None,
+        server_error_rate_alarm_threshold: float = 0.05,
+        latency_alarm_threshold: cdk.Duration | None = None,
         rest_api_overrides: Mapping[str, Any] | None = None,
         platform: IPlatformEnvironment | None = None,
     ) -> None:
@@ -161,21 +144,6 @@ class ApiFrontDoor(Construct):
         owner = f"ApiFrontDoor '{construct_id}'"
         self._owner = owner
         # validate
-        check_choice(owner, "authorization", authorization, AUTHORIZATION_MODES)
-        if authorization == "cognito" and not user_pools:
-            raise InvalidPropError(
-                owner,
-                "user_pools",
-                user_pools,
-                "allowed: at least one user pool with authorization='cognito'",
-            )
-        if authorization == "lambda" and authorizer_function is None:
-            raise InvalidPropError(
-                owner,
-                "authorizer_function",
-                None,
-                "allowed: a function with authorization='lambda'",
-            )
         if not isinstance(stage_name, str) or not _STAGE_NAME.match(stage_name):
             raise InvalidPropError(
                 owner, "stage_name", stage_name, "allowed: 1-128 letters, digits and '_'"
@@ -195,9 +163,12 @@ class ApiFrontDoor(Construct):
                 usage_plan.rate_limit,
                 usage_plan.burst_limit,
             )
-        if not 0 < error_rate_threshold <= 1:
+        if not 0 < server_error_rate_alarm_threshold <= 1:
             raise InvalidPropError(
-                owner, "error_rate_threshold", error_rate_threshold, "allowed: a rate in (0, 1]"
+                owner,
+                "server_error_rate_alarm_threshold",
+                server_error_rate_alarm_threshold,
+                "allowed: a rate in (0, 1]",
             )
 
         api_props = merge_overrides(
@@ -211,11 +182,12 @@ class ApiFrontDoor(Construct):
 
         # resolve defaults
         env = resolve_platform(self, platform)
-        self._authorization = authorization
+        self._authorization = authorization or Authorization.iam()
+        self._api_key_required = usage_plan is not None
         self.routes: list[tuple[str, str]] = []
-        self._vpc_links: dict[str, apigatewayv2.VpcLink] = {}
-        self._vpc_link_security_groups: dict[str, ec2.SecurityGroup] = {}
-        self._queue_routes = 0
+        self._route_names: dict[str, str] = {}
+        self._authorizers: dict[tuple[str, ...], apigateway.IAuthorizer] = {}
+        self._vpc_links: dict[str, tuple[apigatewayv2.VpcLink, ec2.SecurityGroup]] = {}
 
         # create children
         self.access_log_group = create_log_group(self, "AccessLogs", platform=env)
@@ -247,9 +219,7 @@ class ApiFrontDoor(Construct):
                 throttling_rate_limit=throttling_rate_limit,
                 throttling_burst_limit=throttling_burst_limit,
             ),
-            default_method_options=self._method_options(
-                authorization, user_pools, authorizer_function, usage_plan is not None
-            ),
+            default_method_options=self._method_options(self._authorization, default=True),
             default_cors_preflight_options=cors,
             **api_props,
         )
@@ -281,18 +251,18 @@ class ApiFrontDoor(Construct):
                 self,
                 "ServerErrorRate",
                 metric=self.metric_server_error_rate(),
-                threshold=error_rate_threshold,
+                threshold=server_error_rate_alarm_threshold,
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                description=f"5XX error rate above {error_rate_threshold:.0%}",
+                description=f"5XX error rate above {server_error_rate_alarm_threshold:.0%}",
                 platform=env,
             ),
             create_alarm(
                 self,
                 "LatencyP99",
                 metric=self.metric_latency(),
-                threshold=(latency_threshold or cdk.Duration.seconds(2)).to_milliseconds(),
+                threshold=(latency_alarm_threshold or cdk.Duration.seconds(2)).to_milliseconds(),
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -301,7 +271,7 @@ class ApiFrontDoor(Construct):
             ),
         ]
         self.node.add_validation(_HasRoutes(self))
-        self._acknowledge(authorization, web_acl_arn)
+        self._acknowledge(web_acl_arn)
         env.apply_tags(self)
         if is_standalone(env):
             warn(
@@ -317,122 +287,81 @@ class ApiFrontDoor(Construct):
     # ------------------------------------------------------------------ routes
 
     @check_prop_types
-    def add_lambda_route(
+    def add_route(
         self,
         path: str,
-        target: CanaryFunction | lambda_.IFunction,
-        methods: Sequence[str] = ("GET",),
-        request_schema: Mapping[str, Any] | None = None,
-    ) -> list[apigateway.Method]:
-        """Route ``methods`` on ``path`` to a Lambda function (proxy integration).
-
-        Args:
-            path: e.g. ``"/orders"`` or ``"/orders/{id}"``.
-            target: a ``CanaryFunction`` (integrated through its alias, so traffic follows the
-                canary) or any Lambda ``IFunction``.
-            methods: HTTP methods. Default: ``("GET",)``.
-            request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
-
-        Raises:
-            InvalidPropError: a bad path, method or schema, or a route that exists; nothing is
-                added to the API then.
-        """
-        plan = plan_route(self._owner, path, methods, self.routes, request_schema)
-        function = resolve_lambda_target(self._owner, target)
-        warn_if_canary_bypassed(self, "target", target)
-        resource, model = self._claim(plan)
-        integration = lambda_integration(function)
-        return [self._add_method(resource, method, integration, model) for method in plan.methods]
-
-    @check_prop_types
-    def add_service_route(
-        self,
-        path: str,
-        service: FargateService,
-        methods: Sequence[str] = ("GET",),
+        target: RouteTarget,
         *,
-        strip_prefix: bool = False,
-    ) -> list[apigateway.Method]:
-        """Route ``methods`` on ``path`` and ``path/{proxy+}`` to a ``FargateService`` privately.
-
-        API Gateway reaches the service's internal load balancer through a VPC link (v2) in
-        the service's VPC (one link per VPC, shared by every service route of this API): over
-        HTTPS to ``https://<service.domain_name>`` when the service has a certificate (API
-        Gateway verifies it against that name), else over HTTP inside the VPC.
-
-        Args:
-            path: e.g. ``"/catalog"``; ``/catalog`` and everything below it are routed.
-            service: the ``FargateService``.
-            methods: HTTP methods, on both the path and everything below it.
-                Default: ``("GET",)``.
-            strip_prefix: forward ``/catalog/items/1`` as ``/items/1`` (and ``/catalog`` as
-                ``/``). Default: False: the container receives the path unchanged.
-
-        Raises:
-            InvalidPropError: a bad path or method, a route that exists, or a service with a
-                certificate but no ``domain_name``; nothing is added to the API then.
-        """
-        plan = plan_route(self._owner, path, methods, self.routes, greedy_child=True)
-        target = resolve_service_target(self._owner, service)
-        proxy_plan = plan.child("{proxy+}")
-        link = self._vpc_link(target.vpc)
-        target.listener.connections.allow_default_port_from(
-            self._vpc_link_security_groups[link.node.id], "API Gateway VPC link"
-        )
-        prefix = "" if strip_prefix else plan.path.rstrip("/")
-        # Both resources first, then the methods: the order feeds the deployment's logical id.
-        claimed = [
-            (self._claim(route)[0], route, proxy)
-            for route, proxy in ((plan, False), (proxy_plan, True))
-        ]
-        added = []
-        for resource, route, proxy in claimed:
-            upstream = prefix if proxy or prefix else "/"
-            for method in route.methods:
-                integration = service_integration(target, method, upstream, proxy=proxy)
-                created = resource.add_method(
-                    method,
-                    integration,
-                    request_parameters={"method.request.path.proxy": True} if proxy else None,
-                )
-                use_vpc_link(created, link, target.load_balancer)
-                added.append(created)
-        return added
-
-    @check_prop_types
-    def add_queue_route(
-        self,
-        path: str,
-        queue: DecoupledWorker | sqs.IQueue,
-        method: str = "POST",
+        methods: Sequence[str] | None = None,
         request_schema: Mapping[str, Any] | None = None,
-    ) -> apigateway.Method:
-        """Send the request body straight to an SQS queue (no Lambda); answers 202 + message id.
+        authorization: Authorization | None = None,
+    ) -> list[apigateway.Method]:
+        """Route ``methods`` on ``path`` to ``target``.
+
+        Example::
+
+            api.add_route("/orders", Route.function(create_order), methods=("POST",))
+
+        What the route creates (a request model, a queue route's role) is named after its path
+        and method (``OrdersBulkPOSTRole``), so adding, removing or reordering routes leaves the
+        other routes' resources untouched.
 
         Args:
-            path: e.g. ``"/orders/bulk"``.
-            queue: a ``DecoupledWorker`` (its queue) or any SQS ``IQueue``.
-            method: Default: ``"POST"``.
-            request_schema: a JSON Schema (draft 4) object the body must match. Default: none.
+            path: e.g. ``"/orders"`` or ``"/orders/{id}"``; a service route also claims
+                everything below it (``path/{proxy+}``).
+            target: where requests go: ``Route.function(...)``, ``Route.service(...)`` or
+                ``Route.queue(...)``.
+            methods: HTTP methods. Default: the target's: ``("POST",)`` for a queue,
+                ``("GET",)`` otherwise.
+            request_schema: a JSON Schema (draft 4) object the body must match (one request
+                model per method, validated by API Gateway). Default: none.
+            authorization: how this route's methods are authorized. Default: the API's
+                (``authorization=`` of the front door).
 
         Raises:
-            InvalidPropError: a bad path, method or schema, or a route that exists; nothing is
-                added to the API then.
+            InvalidPropError: a bad path, method or schema, a route that exists, a path whose
+                name (its words, e.g. ``OrdersBulk``) another path has, or a target that cannot
+                be routed to; nothing is added to the API then.
         """
-        plan = plan_route(self._owner, path, (method,), self.routes, request_schema)
-        target = resolve_queue_target(self._owner, queue)
-        resource, model = self._claim(plan)
-        integration = queue_integration(self, f"QueueRoute{self._queue_routes}Role", path, target)
-        self._queue_routes += 1
-        return self._add_method(
-            resource,
-            method,
-            integration,
-            model,
-            method_responses=[
-                apigateway.MethodResponse(status_code=code) for code in METHOD_RESPONSES
-            ],
+        owner = self._owner
+        plan = plan_route(
+            owner,
+            path,
+            target.default_methods if methods is None else methods,
+            self.routes,
+            request_schema,
+            greedy_child=target.greedy,
         )
+        name = route_name(plan.path)
+        if self._route_names.get(name, plan.path) != plan.path:
+            raise InvalidPropError(
+                owner,
+                "path",
+                path,
+                f"allowed: a path whose name differs from {self._route_names[name]}'s ({name}): "
+                "what a route creates is named after its path's words",
+            )
+        target.check(owner)
+
+        self._route_names[name] = plan.path
+        self.routes.extend(plan.routes)
+        resource = self._resource(plan)
+        proxy_resource = None
+        if target.greedy:
+            proxy_plan = plan.child("{proxy+}")
+            self.routes.extend(proxy_plan.routes)
+            proxy_resource = self._resource(proxy_plan)
+        models = {method: self._model(name, method, plan) for method in plan.methods}
+        binding = _Binding(
+            front_door=self,
+            name=name,
+            plan=plan,
+            resource=resource,
+            proxy_resource=proxy_resource,
+            models=models,
+            authorization=authorization or self._authorization,
+        )
+        return target.bind(binding)
 
     # ---------------------------------------------------------------- metrics
 
@@ -474,47 +403,37 @@ class ApiFrontDoor(Construct):
 
     # ---------------------------------------------------------------- helpers
 
-    def _claim(self, plan: RoutePlan) -> tuple[apigateway.IResource, apigateway.IModel | None]:
-        """Record ``plan``'s routes, create its resources and its request model."""
-        self.routes.extend(plan.routes)
+    def _resource(self, plan: RoutePlan) -> apigateway.IResource:
         resource = self.api.root
         for segment in plan.segments:
             resource = resource.get_resource(segment) or resource.add_resource(segment)
-        return resource, self._model(plan)
+        return resource
 
-    def _add_method(
-        self,
-        resource: apigateway.IResource,
-        method: str,
-        integration: apigateway.Integration,
-        model: apigateway.IModel | None,
-        method_responses: Sequence[apigateway.MethodResponse] | None = None,
-    ) -> apigateway.Method:
-        return resource.add_method(
-            method,
-            integration,
-            request_validator=self._validator if model is not None else None,
-            request_models={"application/json": model} if model is not None else None,
-            method_responses=list(method_responses) if method_responses else None,
-        )
-
-    def _model(self, plan: RoutePlan) -> apigateway.IModel | None:
+    def _model(self, name: str, method: str, plan: RoutePlan) -> apigateway.IModel | None:
         if plan.request_schema is None:
             return None
-        name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", plan.path) if part)
         cfn = apigateway.CfnModel(
             self,
-            f"{name or 'Root'}Model{len(self.routes)}",
+            f"{name}{method}Model",
             rest_api_id=self.api.rest_api_id,
             content_type="application/json",
             schema={"$schema": "http://json-schema.org/draft-04/schema#", **plan.request_schema},
         )
         return apigateway.Model.from_model_name(self, f"{cfn.node.id}Ref", cfn.ref)
 
-    def _vpc_link(self, vpc: ec2.IVpc) -> apigatewayv2.VpcLink:
+    def _vpc_link(self, vpc: ec2.IVpc) -> tuple[apigatewayv2.VpcLink, ec2.SecurityGroup]:
+        """The VPC link into ``vpc`` (one per VPC), named after the VPC's path in its stack.
+
+        ``Platform/Vpc`` gives ``VpcLinkPlatformVpc``; a VPC of another stack is prefixed with
+        that stack's id.
+        """
         key = vpc.node.addr
         if key not in self._vpc_links:
-            link_id = f"VpcLink{len(self._vpc_links)}"
+            stack = cdk.Stack.of(vpc)
+            parts = [scope.node.id for scope in vpc.node.scopes[len(stack.node.scopes) :]]
+            if stack is not cdk.Stack.of(self):
+                parts.insert(0, stack.node.id)
+            link_id = "VpcLink" + "".join(parts)
             security_group = ec2.SecurityGroup(
                 self,
                 f"{link_id}SecurityGroup",
@@ -522,45 +441,33 @@ class ApiFrontDoor(Construct):
                 description=f"{self.node.path} VPC link - reaches service load balancers only",
                 allow_all_outbound=False,
             )
-            self._vpc_link_security_groups[link_id] = security_group
-            self._vpc_links[key] = apigatewayv2.VpcLink(
+            link = apigatewayv2.VpcLink(
                 self,
                 link_id,
                 vpc=vpc,
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 security_groups=[security_group],
             )
+            self._vpc_links[key] = (link, security_group)
         return self._vpc_links[key]
 
     def _method_options(
-        self,
-        authorization: str,
-        user_pools: Sequence[cognito.IUserPool],
-        authorizer_function: lambda_.IFunction | None,
-        api_key_required: bool,
+        self, authorization: Authorization, *, default: bool = False
     ) -> apigateway.MethodOptions:
-        if authorization == "cognito":
-            return apigateway.MethodOptions(
-                authorization_type=apigateway.AuthorizationType.COGNITO,
-                authorizer=apigateway.CognitoUserPoolsAuthorizer(
-                    self, "Authorizer", cognito_user_pools=list(user_pools)
-                ),
-                api_key_required=api_key_required,
-            )
-        if authorization == "lambda" and authorizer_function is not None:
-            return apigateway.MethodOptions(
-                authorization_type=apigateway.AuthorizationType.CUSTOM,
-                authorizer=apigateway.TokenAuthorizer(
-                    self, "Authorizer", handler=authorizer_function
-                ),
-                api_key_required=api_key_required,
-            )
-        kind = (
-            apigateway.AuthorizationType.IAM
-            if authorization == "iam"
-            else apigateway.AuthorizationType.NONE
+        """The authorization (and API key) of a method; authorizers are shared by key."""
+        authorizer = None
+        key = authorization.authorizer_key
+        if key is not None:
+            if key not in self._authorizers:
+                # The API's own authorizer keeps the id it always had.
+                construct_id = "Authorizer" if default else authorization.authorizer_id()
+                self._authorizers[key] = authorization.create_authorizer(self, construct_id)
+            authorizer = self._authorizers[key]
+        return apigateway.MethodOptions(
+            authorization_type=authorization.authorization_type,
+            authorizer=authorizer,
+            api_key_required=self._api_key_required,
         )
-        return apigateway.MethodOptions(authorization_type=kind, api_key_required=api_key_required)
 
     def _build_usage_plan(self, options: UsagePlanOptions) -> None:
         plan = self.api.add_usage_plan(
@@ -575,14 +482,8 @@ class ApiFrontDoor(Construct):
         plan.add_api_stage(stage=self.stage)
         plan.add_api_key(self.api.add_api_key("ApiKey"))
 
-    def _acknowledge(self, authorization: str, web_acl_arn: str | None) -> None:
-        if authorization != "cognito":
-            acknowledge(
-                self.api,
-                "AwsSolutions-COG4",
-                f"Methods are authorized with {authorization.upper()} authorization, chosen "
-                "deliberately; a Cognito user pool authorizer is one option, not a requirement.",
-            )
+    def _acknowledge(self, web_acl_arn: str | None) -> None:
+        _acknowledge_authorization(self.api, self._authorization)
         if web_acl_arn is None:
             acknowledge(
                 self.api,
@@ -590,6 +491,77 @@ class ApiFrontDoor(Construct):
                 "WAF is opt-in (web_acl_arn=): the web ACL is owned and priced per account by "
                 "the platform team; IAM auth and throttling protect the API without it.",
             )
+
+
+class _Binding:
+    """A route of a front door, as its target binds to it (:class:`RouteBinding`)."""
+
+    def __init__(
+        self,
+        *,
+        front_door: ApiFrontDoor,
+        name: str,
+        plan: RoutePlan,
+        resource: apigateway.IResource,
+        proxy_resource: apigateway.IResource | None,
+        models: Mapping[str, apigateway.IModel | None],
+        authorization: Authorization,
+    ) -> None:
+        self._front_door = front_door
+        self.name = name
+        self.plan = plan
+        self.resource = resource
+        self.proxy_resource = proxy_resource
+        self._models = models
+        self._authorization = authorization
+
+    @property
+    def scope(self) -> Construct:
+        return self._front_door
+
+    def add_method(
+        self,
+        resource: apigateway.IResource,
+        method: str,
+        integration: apigateway.Integration,
+        *,
+        method_responses: Sequence[apigateway.MethodResponse] = (),
+        request_parameters: Mapping[str, bool] | None = None,
+    ) -> apigateway.Method:
+        front_door = self._front_door
+        model = self._models.get(method)
+        options = front_door._method_options(self._authorization)
+        created = resource.add_method(
+            method,
+            integration,
+            authorization_type=options.authorization_type,
+            authorizer=options.authorizer,
+            api_key_required=options.api_key_required,
+            request_validator=front_door._validator if model is not None else None,
+            request_models={"application/json": model} if model is not None else None,
+            method_responses=list(method_responses) or None,
+            request_parameters=dict(request_parameters) if request_parameters else None,
+        )
+        if self._authorization != front_door._authorization:
+            _acknowledge_authorization(created, self._authorization)
+        return created
+
+    def vpc_link(self, vpc: ec2.IVpc) -> tuple[apigatewayv2.IVpcLink, ec2.ISecurityGroup]:
+        return self._front_door._vpc_link(vpc)
+
+
+def _acknowledge_authorization(scope: Construct, authorization: Authorization) -> None:
+    """Acknowledge what cdk-nag reports on methods authorized as ``authorization`` chose."""
+    if authorization.kind != "cognito":
+        acknowledge(
+            scope,
+            "AwsSolutions-COG4",
+            authorization.reason
+            or f"Methods are authorized with {authorization.label} authorization, chosen "
+            "deliberately; a Cognito user pool authorizer is one option, not a requirement.",
+        )
+    if authorization.kind == "none":
+        acknowledge(scope, "AwsSolutions-APIG4", authorization.reason or "")
 
 
 def _check_throttling(owner: str, rate_prop: str, burst_prop: str, rate: float, burst: int) -> None:

@@ -32,7 +32,7 @@ from ._nag import acknowledge, logical_id_ref
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range
-from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn_missing_flags
+from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn, warn_missing_flags
 from .deployment import DeploymentStrategy
 
 __all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction", "SmokeTest"]
@@ -512,3 +512,23 @@ class CanaryFunction(Construct):
                 "hook function of this deployment group.",
                 findings=hook_findings,
             )
+
+
+def warn_if_canary_bypassed(scope: Construct, prop: str, target: object) -> None:
+    """Warn on ``scope`` when ``target`` is a CanaryFunction's unversioned function or version.
+
+    Traffic sent to either skips the alias, and so the canary deployment and its rollback. Used
+    by every construct that takes a function it sends traffic to (routes, worker consumers).
+    """
+    if not isinstance(target, lambda_.FunctionBase):
+        return
+    canaries = [parent for parent in target.node.scopes if isinstance(parent, CanaryFunction)]
+    parent = canaries[-1] if canaries else None
+    if parent is not None and parent.bypassed_by(target):
+        warn(
+            scope,
+            "canary-bypassed",
+            f"{prop}={target.node.path} is the CanaryFunction's own function (or a fixed "
+            "version), not its alias: traffic skips the canary deployment and its rollback. "
+            f"Pass the CanaryFunction itself ({parent.node.path}) or its .alias.",
+        )

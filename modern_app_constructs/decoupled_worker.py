@@ -26,9 +26,9 @@ from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
-from ._routes.lambda_route import warn_if_canary_bypassed
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
+from .canary_function import warn_if_canary_bypassed
 from .worker_consumer import CodeConsumer, ContainerConsumer, FunctionConsumer
 
 __all__ = ["DecoupledWorker"]

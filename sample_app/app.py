@@ -36,6 +36,7 @@ from modern_app_constructs import (
     DeploymentStage,
     FargateService,
     PlatformEnvironment,
+    Route,
     ServiceDashboard,
     SmokeTest,
     WorkerConsumer,
@@ -159,11 +160,16 @@ class OrdersServiceStack(cdk.Stack):
             user="10001",  # the image's own non-root user
         )
         self.api = ApiFrontDoor(self, "Api", api_name="orders")
-        self.api.add_lambda_route(
-            "/orders", self.create_order, methods=("POST",), request_schema=ORDER_SCHEMA
+        self.api.add_route(
+            "/orders",
+            Route.function(self.create_order),
+            methods=("POST",),
+            request_schema=ORDER_SCHEMA,
         )
-        self.api.add_queue_route("/orders/bulk", self.bulk_intake, request_schema=BULK_SCHEMA)
-        self.api.add_service_route("/catalog", self.catalog)
+        self.api.add_route(
+            "/orders/bulk", Route.queue(self.bulk_intake), request_schema=BULK_SCHEMA
+        )
+        self.api.add_route("/catalog", Route.service(self.catalog))
         self.dashboard = ServiceDashboard(self, "Dashboard", service_name="orders").add(
             self.api, self.create_order, self.bulk_intake, self.fulfilment, self.catalog
         )

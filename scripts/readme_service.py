@@ -19,6 +19,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     FargateService,
     PlatformEnvironment,
+    Route,
     ServiceDashboard,
     SmokeTest,
     WorkerConsumer,
@@ -83,9 +84,11 @@ def build(app: cdk.App) -> tuple[cdk.Stack, cdk.Stack]:
         health_check_path="/health",
     )
     api = ApiFrontDoor(stack, "Api", api_name="orders")
-    api.add_lambda_route("/orders", create_order, methods=("POST",), request_schema=ORDER_SCHEMA)
-    api.add_queue_route("/orders/bulk", bulk_intake, request_schema=BULK_SCHEMA)
-    api.add_service_route("/catalog", catalog)
+    api.add_route(
+        "/orders", Route.function(create_order), methods=("POST",), request_schema=ORDER_SCHEMA
+    )
+    api.add_route("/orders/bulk", Route.queue(bulk_intake), request_schema=BULK_SCHEMA)
+    api.add_route("/catalog", Route.service(catalog))
     ServiceDashboard(stack, "Dashboard", service_name="orders").add(
         api, create_order, bulk_intake, fulfilment, catalog
     )

@@ -15,12 +15,16 @@ from aws_cdk.assertions import Match, Template
 
 from modern_app_constructs import (
     ApiFrontDoor,
+    Authorization,
     CanaryFunction,
     DecoupledWorker,
     FargateService,
     InvalidPropError,
+    InvalidPropTypeError,
+    Route,
     UsagePlanOptions,
     WorkerConsumer,
+    acknowledge,
 )
 from tests.cdk_support import (
     ENV,
@@ -70,9 +74,9 @@ def full() -> FullApi:
     worker = DecoupledWorker(stack, "Bulk", consumer=WorkerConsumer.code(CODE, "index.handler"))
     catalog = FargateService(stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE))
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/orders", canary, methods=("POST",), request_schema=ORDER_SCHEMA)
-    api.add_queue_route("/orders/bulk", worker)
-    api.add_service_route("/catalog", catalog)
+    api.add_route("/orders", Route.function(canary), methods=("POST",), request_schema=ORDER_SCHEMA)
+    api.add_route("/orders/bulk", Route.queue(worker))
+    api.add_route("/catalog", Route.service(catalog))
     templates = built.gate()
     return FullApi(built, Template.from_json(templates["Service"]), api, canary, worker, catalog)
 
@@ -194,7 +198,7 @@ def test_queue_route_role_may_only_send_to_that_queue(full):
     policies = [
         p
         for p in template.find_resources("AWS::IAM::Policy").values()
-        if "QueueRoute" in json.dumps(p["Properties"]["Roles"])
+        if "OrdersBulkPOSTRole" in json.dumps(p["Properties"]["Roles"])
     ]
     (policy,) = policies
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -291,29 +295,32 @@ def _usage_plan_waf_and_cors(stack):
         web_acl_arn=WEB_ACL,
         cors=cdk.aws_apigateway.CorsOptions(allow_origins=["https://shop.example.com"]),
     )
-    api.add_queue_route("/orders/bulk", sqs.Queue(stack, "Q", enforce_ssl=True))
+    api.add_route("/orders/bulk", Route.queue(sqs.Queue(stack, "Q", enforce_ssl=True)))
 
 
 def _authorizers(stack):
     pool = cognito.UserPool(stack, "Pool")
-    api = ApiFrontDoor(stack, "Cognito", authorization="cognito", user_pools=[pool])
-    api.add_queue_route("/a", sqs.Queue(stack, "Q1", enforce_ssl=True))
+    api = ApiFrontDoor(stack, "Cognito", authorization=Authorization.cognito([pool]))
+    api.add_route("/a", Route.queue(sqs.Queue(stack, "Q1", enforce_ssl=True)))
     authorizer = lambda_.Function(
         stack, "Auth", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
     )
-    api2 = ApiFrontDoor(stack, "Token", authorization="lambda", authorizer_function=authorizer)
-    api2.add_queue_route("/b", sqs.Queue(stack, "Q2", enforce_ssl=True))
+    api2 = ApiFrontDoor(stack, "Token", authorization=Authorization.token(authorizer))
+    api2.add_route("/b", Route.queue(sqs.Queue(stack, "Q2", enforce_ssl=True)))
     return pool
 
 
+PUBLIC_REASON = "Webhooks from a partner that signs its bodies; the worker checks the signature."
+
+
 def _public(stack):
-    api = ApiFrontDoor(stack, "Public", authorization="none")
-    api.add_queue_route("/hooks", sqs.Queue(stack, "Q", enforce_ssl=True))
+    api = ApiFrontDoor(stack, "Public", authorization=Authorization.none(reason=PUBLIC_REASON))
+    api.add_route("/hooks", Route.queue(sqs.Queue(stack, "Q", enforce_ssl=True)))
 
 
 def _overridden(stack):
     api = ApiFrontDoor(stack, "Api", rest_api_overrides={"binary_media_types": ["image/png"]})
-    api.add_queue_route("/q", sqs.Queue(stack, "Q", enforce_ssl=True))
+    api.add_route("/q", Route.queue(sqs.Queue(stack, "Q", enforce_ssl=True)))
 
 
 @pytest.fixture(scope="module")
@@ -390,7 +397,7 @@ def api_only() -> ApiOnly:
 @pytest.mark.parametrize("path", ["orders", "/orders/$bad", "/{proxy+}/x", "/a b"])
 def test_bad_paths(api_only, path):
     with pytest.raises(InvalidPropError) as error:
-        api_only.api.add_queue_route(path, api_only.queue())
+        api_only.api.add_route(path, Route.queue(api_only.queue()))
     assert (error.value.prop, error.value.value) == ("path", path)
 
 
@@ -399,20 +406,20 @@ def test_bad_path_message(api_only):
         InvalidPropError,
         match=r"ApiFrontDoor 'Api': invalid path='orders'; allowed: a path starting with '/'",
     ):
-        api_only.api.add_queue_route("orders", api_only.queue())
+        api_only.api.add_route("orders", Route.queue(api_only.queue()))
 
 
 def test_same_method_on_same_path_twice(api_only):
     queue = api_only.queue()
-    api_only.api.add_queue_route("/orders", queue)
+    api_only.api.add_route("/orders", Route.queue(queue))
     with pytest.raises(InvalidPropError) as error:
-        api_only.api.add_queue_route("/orders/", queue)
+        api_only.api.add_route("/orders/", Route.queue(queue))
     assert (error.value.prop, error.value.value) == ("methods", "POST /orders")
 
 
 def test_unknown_http_method(api_only):
     with pytest.raises(InvalidPropError) as error:
-        api_only.api.add_queue_route("/x", api_only.queue(), method="FETCH")
+        api_only.api.add_route("/x", Route.queue(api_only.queue()), methods=("FETCH",))
     assert (error.value.prop, error.value.value) == ("methods", "FETCH")
 
 
@@ -431,7 +438,7 @@ def test_unknown_http_method(api_only):
 )
 def test_bad_request_schema(api_only, schema, where):
     with pytest.raises(InvalidPropError) as error:
-        api_only.api.add_queue_route("/x", api_only.queue(), request_schema=schema)
+        api_only.api.add_route("/x", Route.queue(api_only.queue()), request_schema=schema)
     assert error.value.prop == "request_schema"
     assert where in error.value.allowed  # which part of the schema is wrong
 
@@ -447,16 +454,14 @@ def test_bad_request_schema(api_only, schema, where):
             "throttling_burst_limit",
             50,
         ),
-        ({"authorization": "oauth"}, "authorization", "oauth"),
-        ({"authorization": "cognito"}, "user_pools", ()),
-        ({"authorization": "lambda"}, "authorizer_function", None),
+        ({"authorization": "iam"}, "authorization", "iam"),
         ({"stage_name": "v-1"}, "stage_name", "v-1"),
         (
             {"usage_plan": UsagePlanOptions(rate_limit=10, burst_limit=5)},
             "usage_plan.burst_limit",
             5,
         ),
-        ({"error_rate_threshold": 5}, "error_rate_threshold", 5),
+        ({"server_error_rate_alarm_threshold": 5}, "server_error_rate_alarm_threshold", 5),
     ],
 )
 def test_bad_input(kwargs, prop, value):
@@ -475,16 +480,55 @@ def test_bad_input_message():
 
 
 def test_bad_targets(api_only):
-    with pytest.raises(InvalidPropError) as error:
-        api_only.api.add_lambda_route("/x", "not a function")
-    assert (error.value.prop, error.value.value) == ("target", "not a function")
-    for add, prop in (
-        (api_only.api.add_queue_route, "queue"),
-        (api_only.api.add_service_route, "service"),
+    for make, value in (
+        (Route.function, "not a function"),
+        (Route.queue, "https://sqs.eu-west-1.amazonaws.com/1/q"),
+        (Route.service, object()),
     ):
-        with pytest.raises(InvalidPropError) as error:
-            add("/y", object())
-        assert error.value.prop == prop
+        with pytest.raises(InvalidPropTypeError) as error:
+            make(value)
+        assert (error.value.prop, error.value.value) == ("target", value)
+    with pytest.raises(InvalidPropTypeError) as error:
+        api_only.api.add_route("/x", api_only.queue())
+    assert error.value.prop == "target"
+    assert "RouteTarget" in error.value.allowed
+
+
+@pytest.mark.parametrize(
+    ("make", "owner", "prop", "value"),
+    [
+        (lambda: Authorization.cognito([]), "Authorization.cognito()", "user_pools", ()),
+        (lambda: Authorization.cognito(["pool"]), "Authorization.cognito()", "user_pools", "pool"),
+        (lambda: Authorization.token("fn"), "Authorization.token()", "function", "fn"),
+        (lambda: Authorization.none(reason=""), "Authorization.none()", "reason", ""),
+        (lambda: Authorization.none(reason="  "), "Authorization.none()", "reason", "  "),
+        (lambda: Authorization("oauth"), "Authorization", "kind", "oauth"),
+    ],
+)
+def test_bad_authorization(make, owner, prop, value):
+    with pytest.raises(InvalidPropError) as error:
+        make()
+    assert (error.value.owner, error.value.prop, error.value.value) == (owner, prop, value)
+
+
+def test_paths_with_the_same_name_are_rejected(api_only):
+    """What a route creates is named after its path's words: two paths may not share them."""
+    queue = api_only.queue()
+    api_only.api.add_route("/orders/bulk", Route.queue(queue))
+    with pytest.raises(InvalidPropError) as error:
+        api_only.api.add_route("/orders-bulk", Route.queue(queue))
+    assert (error.value.prop, error.value.value) == ("path", "/orders-bulk")
+    assert "/orders/bulk's (OrdersBulk)" in error.value.allowed
+    assert api_only.api.routes == [("/orders/bulk", "POST")]  # nothing added
+
+
+def test_methods_default_to_the_target_kind(api_only):
+    function = lambda_.Function(
+        api_only.stack, "F", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14
+    )
+    api_only.api.add_route("/q", Route.queue(api_only.queue()))
+    api_only.api.add_route("/f", Route.function(function))
+    assert api_only.api.routes == [("/q", "POST"), ("/f", "GET")]
 
 
 def test_snapshot(full, template_snapshot):
@@ -504,3 +548,76 @@ def test_rest_api_overrides(variants):
             rest_api_overrides={"cloud_watch_role": True, "deploy_options": None},
         )
     assert error.value.prop == "rest_api_overrides"
+
+
+@dataclass(frozen=True)
+class PerRoute:
+    api: ApiFrontDoor
+    authorizer: CanaryFunction
+    template: Template
+
+
+@pytest.fixture(scope="module")
+def per_route() -> PerRoute:
+    """Authorization chosen per route (and a service route with a schema), behind the gates."""
+
+    def build(stack: cdk.Stack) -> tuple[ApiFrontDoor, CanaryFunction]:
+        queue = sqs.Queue(stack, "Q", enforce_ssl=True)
+        acknowledge(queue, "AwsSolutions-SQS3", "A test queue: what reaches it is not kept.")
+        catalog = FargateService(stack, "Catalog", image=ecs.ContainerImage.from_registry(IMAGE))
+        authorizer = CanaryFunction(stack, "Authorizer", code=CODE, handler="index.handler")
+        pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "eu-west-1_example")
+        api = ApiFrontDoor(stack, "Api")
+        api.add_route(
+            "/catalog", Route.service(catalog), methods=("POST",), request_schema=ORDER_SCHEMA
+        )
+        api.add_route(
+            "/hooks", Route.queue(queue), authorization=Authorization.none(reason=PUBLIC_REASON)
+        )
+        api.add_route("/me", Route.queue(queue), authorization=Authorization.cognito([pool]))
+        token = Authorization.token(authorizer)
+        api.add_route("/a", Route.queue(queue), authorization=token)
+        api.add_route("/b", Route.queue(queue), authorization=Authorization.token(authorizer))
+        return api, authorizer
+
+    built = scenarios({"PerRoute": build}, env=ENV, gated=True)
+    api, authorizer = built["PerRoute"]
+    return PerRoute(api, authorizer, built.templates["PerRoute"])
+
+
+def _methods_by_path(template: Template) -> dict[str, dict[str, object]]:
+    resources = template.find_resources("AWS::ApiGateway::Resource")
+    paths = {logical: r["Properties"]["PathPart"] for logical, r in resources.items()}
+    found = {}
+    for method in template.find_resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"].get("Ref")
+        found[f"{props['HttpMethod']} {paths.get(resource, resource)}"] = props
+    return found
+
+
+def test_authorization_per_route(per_route):
+    methods = _methods_by_path(per_route.template)
+    assert methods["POST catalog"]["AuthorizationType"] == "AWS_IAM"  # the API's default
+    assert methods["POST hooks"]["AuthorizationType"] == "NONE"
+    assert methods["POST me"]["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert methods["POST a"]["AuthorizationType"] == "CUSTOM"
+    # one token authorizer for one function, however many routes (or objects) use it
+    assert methods["POST a"]["AuthorizerId"] == methods["POST b"]["AuthorizerId"]
+    per_route.template.resource_count_is("AWS::ApiGateway::Authorizer", 2)
+    (token,) = [
+        a
+        for a in per_route.template.find_resources("AWS::ApiGateway::Authorizer").values()
+        if a["Properties"]["Type"] == "TOKEN"
+    ]
+    assert logical_id(per_route.authorizer.alias) in json.dumps(token["Properties"])
+
+
+def test_a_service_route_takes_a_request_schema(per_route):
+    models = per_route.template.find_resources("AWS::ApiGateway::Model")
+    (model_id,) = models
+    assert model_id.startswith("ApiCatalogPOSTModel")
+    methods = _methods_by_path(per_route.template)
+    for path in ("catalog", "{proxy+}"):
+        assert methods[f"POST {path}"]["RequestModels"] == {"application/json": {"Ref": model_id}}
+        assert "RequestValidatorId" in methods[f"POST {path}"]

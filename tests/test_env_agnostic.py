@@ -15,6 +15,7 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     FargateService,
+    Route,
     ServiceDashboard,
     WorkerConsumer,
 )
@@ -35,9 +36,9 @@ def agnostic(request):
     worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     service = FargateService(stack, "Svc", image=IMAGE)
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/fn", canary)
-    api.add_queue_route("/jobs", worker)
-    api.add_service_route("/svc", service)
+    api.add_route("/fn", Route.function(canary))
+    api.add_route("/jobs", Route.queue(worker))
+    api.add_route("/svc", Route.service(service))
     ServiceDashboard(stack, "Dash", service_name="svc").add(api, canary, worker, service)
     return assert_compliant(app)["Service"]
 

@@ -22,6 +22,7 @@ from modern_app_constructs import (
     DeploymentStrategy,
     FargateService,
     InvalidPropError,
+    Route,
 )
 from modern_app_constructs.testing import app_for_tests
 from tests.cdk_support import scenarios
@@ -45,7 +46,7 @@ def catalog(stack: cdk.Stack, *, api: bool = True, **kwargs: Any) -> FargateServ
         kwargs["certificate"] = acm.Certificate.from_certificate_arn(stack, "Cert", CERT)
     service = FargateService(stack, "Catalog", image=IMAGE, **kwargs)
     if api:
-        ApiFrontDoor(stack, "Api").add_service_route("/catalog", service)
+        ApiFrontDoor(stack, "Api").add_route("/catalog", Route.service(service))
     return service
 
 
@@ -279,6 +280,6 @@ def test_a_route_to_a_certified_service_without_a_name_is_rejected():
     with pytest.raises(InvalidPropError, match=r"with domain_name= when it has a certificate") as (
         raised
     ):
-        api.add_service_route("/catalog", service)
-    assert raised.value.prop == "service"
+        api.add_route("/catalog", Route.service(service))
+    assert raised.value.prop == "target"
     assert not api.routes

@@ -25,6 +25,7 @@ from modern_app_constructs import (
     PlatformEnvironment,
     Profile,
     PublishedPlatformEnvironment,
+    Route,
     ServiceDashboard,
     WorkerConsumer,
     __version__,
@@ -222,9 +223,9 @@ def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
     worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     service = FargateService(stack, "Svc", image=IMAGE)
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/fn", canary)
-    api.add_queue_route("/jobs", worker)
-    api.add_service_route("/svc", service)
+    api.add_route("/fn", Route.function(canary))
+    api.add_route("/jobs", Route.queue(worker))
+    api.add_route("/svc", Route.service(service))
     ServiceDashboard(stack, "Dash", service_name="checkout").add(api, canary, worker, service)
     return Service(app, stack, platform, assert_compliant(app))
 

@@ -27,6 +27,7 @@ import modern_app_constructs
 from modern_app_constructs import (
     AlarmActions,
     ApiFrontDoor,
+    Authorization,
     CanaryFunction,
     DecoupledWorker,
     FargateService,
@@ -36,6 +37,7 @@ from modern_app_constructs import (
     MetricGraph,
     PlatformEnvironment,
     Profile,
+    Route,
     ServiceDashboard,
     ServiceScaling,
     WorkerConsumer,
@@ -83,7 +85,7 @@ def own():
     )
     service = FargateService(stack, "Svc", image=IMAGE, platform=environment)
     api = ApiFrontDoor(stack, "Api", platform=environment)
-    api.add_lambda_route("/fn", canary)
+    api.add_route("/fn", Route.function(canary))
     dashboard = ServiceDashboard(stack, "Dash", service_name="own", platform=environment)
     dashboard.add(canary, worker, service, api)
     return stack, environment, Template.from_stack(stack), canary, worker, service
@@ -160,7 +162,7 @@ def test_alarm_actions_are_decided_once_on_the_environment():
     CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
     DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/jobs", CanaryFunction(stack, "Jobs", code=CODE, handler="i.h"))
+    api.add_route("/jobs", Route.function(CanaryFunction(stack, "Jobs", code=CODE, handler="i.h")))
     alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
     incidents_ref = ref(stack, incidents)
     assert len(alarms) >= 8
@@ -322,20 +324,20 @@ def api_with_platform():
 
 
 @pytest.mark.parametrize(
-    ("method", "args", "prop"),
+    "target",
     [
-        ("add_lambda_route", ("/x", "arn:aws:lambda:eu-west-1:1:function:f"), "target"),
-        ("add_queue_route", ("/y", "https://sqs.eu-west-1.amazonaws.com/1/q"), "queue"),
-        ("add_service_route", ("/z", object()), "service"),
+        "arn:aws:lambda:eu-west-1:1:function:f",
+        "https://sqs.eu-west-1.amazonaws.com/1/q",
+        object(),
     ],
 )
-def test_route_targets_of_the_wrong_type_name_the_prop(api_stack, method, args, prop):
+def test_route_targets_of_the_wrong_type_name_the_prop(api_stack, target):
     stack, api = api_stack
     before = len(api.node.find_all())
     with pytest.raises(TypeError) as raised:
-        getattr(api, method)(*args)
+        api.add_route("/x", target)
     assert isinstance(raised.value, InvalidPropError)
-    assert raised.value.prop == prop
+    assert raised.value.prop == "target"
     assert "ApiFrontDoor 'Api'" in str(raised.value)
     assert api.routes == []
     assert len(api.node.find_all()) == before
@@ -347,21 +349,21 @@ def test_imported_functions_and_queues_are_accepted_targets(api_stack):
         stack, "Imported", "arn:aws:lambda:eu-west-1:123456789012:function:f"
     )
     queue = sqs.Queue.from_queue_arn(stack, "Q", "arn:aws:sqs:eu-west-1:123456789012:q")
-    api.add_lambda_route("/f", function)
-    api.add_queue_route("/q", queue)
+    api.add_route("/f", Route.function(function))
+    api.add_route("/q", Route.queue(queue))
     assert api.routes == [("/f", "GET"), ("/q", "POST")]
 
 
 def test_a_route_that_fails_validation_changes_nothing(api_stack):
     stack, api = api_stack
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    api.add_lambda_route("/orders", canary, methods=("POST",))
+    api.add_route("/orders", Route.function(canary), methods=("POST",))
     before = len(api.node.find_all())
     with pytest.raises(InvalidPropError) as raised:
-        api.add_lambda_route("/orders/{id}", canary, request_schema={"type": "array"})
+        api.add_route("/orders/{id}", Route.function(canary), request_schema={"type": "array"})
     assert raised.value.prop == "request_schema"
     with pytest.raises(InvalidPropError) as raised:
-        api.add_lambda_route("/other", canary, methods=("GET", "FETCH"))
+        api.add_route("/other", Route.function(canary), methods=("GET", "FETCH"))
     assert raised.value.prop == "methods"
     assert api.routes == [("/orders", "POST")]
     assert len(api.node.find_all()) == before
@@ -371,9 +373,9 @@ def test_a_service_route_that_conflicts_creates_no_vpc_link(api_with_platform):
     stack, api = api_with_platform
     service = FargateService(stack, "Svc", image=IMAGE)
     canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    api.add_lambda_route("/catalog/{proxy+}", canary)
+    api.add_route("/catalog/{proxy+}", Route.function(canary))
     with pytest.raises(InvalidPropError) as raised:
-        api.add_service_route("/catalog", service)
+        api.add_route("/catalog", Route.service(service))
     assert (raised.value.prop, raised.value.value) == ("methods", "GET /catalog/{proxy+}")
     assert api.routes == [("/catalog/{proxy+}", "GET")]
     Template.from_stack(stack).resource_count_is("AWS::ApiGatewayV2::VpcLink", 0)
@@ -382,8 +384,8 @@ def test_a_service_route_that_conflicts_creates_no_vpc_link(api_with_platform):
 def test_service_route_forwards_the_path_or_strips_the_prefix(api_with_platform):
     stack, api = api_with_platform
     service = FargateService(stack, "Svc", image=IMAGE)
-    api.add_service_route("/catalog", service)
-    api.add_service_route("/stock", service, methods=("GET", "POST"), strip_prefix=True)
+    api.add_route("/catalog", Route.service(service))
+    api.add_route("/stock", Route.service(service, strip_prefix=True), methods=("GET", "POST"))
     template = Template.from_stack(stack)
     uris = {
         (
@@ -414,9 +416,11 @@ def test_worker_consumer_of_the_wrong_type_names_the_prop():
 
 def test_no_any_in_the_typed_seams():
     for function, params in (
-        (ApiFrontDoor.add_lambda_route, ("target",)),
-        (ApiFrontDoor.add_service_route, ("service",)),
-        (ApiFrontDoor.add_queue_route, ("queue",)),
+        (ApiFrontDoor.add_route, ("target", "authorization")),
+        (Route.function, ("target",)),
+        (Route.service, ("target",)),
+        (Route.queue, ("target",)),
+        (Authorization.token, ("function",)),
         (DecoupledWorker.__init__, ("consumer",)),
         (ServiceDashboard.add, ("components",)),
     ):

@@ -24,6 +24,7 @@ from modern_app_constructs import (
     DecoupledWorker,
     DeploymentStrategy,
     FargateService,
+    Route,
     SmokeTest,
     WorkerConsumer,
 )
@@ -65,8 +66,8 @@ def test_every_construct_scenario_passes_the_serverless_gate():
         deployment=DeploymentStrategy.blue_green(),
     )
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/canary", canary)
-    api.add_service_route("/catalog", service)
+    api.add_route("/canary", Route.function(canary))
+    api.add_route("/catalog", Route.service(service))
     # a stage of its own: a construct does not find the environment outside its stage, so
     # these are standalone (their own keys, alarms without actions)
     standalone = cdk.Stack(cdk.Stage(app, "Alone", env=ENV), "Standalone")

@@ -21,6 +21,7 @@ from modern_app_constructs import (
     InvalidPropTypeError,
     PlatformEnvironment,
     PublishedPlatformEnvironment,
+    Route,
     ServiceDashboard,
     ServiceScaling,
     SmokeTest,
@@ -154,16 +155,29 @@ def test_every_constructor_prop_rejects_a_wrong_type(stack, construct, prop):
 
 
 @pytest.mark.parametrize(
-    ("method", "args"),
+    ("args", "prop"),
     [
-        ("add_lambda_route", ("/x", "arn:aws:lambda:eu-west-1:1:function:f")),
-        ("add_queue_route", ("/y", "https://sqs.eu-west-1.amazonaws.com/1/q")),
-        ("add_service_route", ("/z", "catalog")),
-        ("add_lambda_route", (3, CODE)),
+        (("/x", "arn:aws:lambda:eu-west-1:1:function:f"), "target"),
+        ((3, "a target"), "path"),  # the first wrong prop is named
     ],
 )
-def test_route_methods_reject_wrong_types(stack, method, args):
+def test_add_route_rejects_wrong_types(stack, args, prop):
     api = ApiFrontDoor(stack, "Api")
     with pytest.raises(TypeError) as error:
-        getattr(api, method)(*args)
-    assert raised(error).owner == "ApiFrontDoor 'Api'"
+        api.add_route(*args)
+    assert (raised(error).owner, raised(error).prop) == ("ApiFrontDoor 'Api'", prop)
+
+
+@pytest.mark.parametrize(
+    ("make", "owner"),
+    [
+        (lambda: Route.function("arn:aws:lambda:eu-west-1:1:function:f"), "FunctionRoute"),
+        (lambda: Route.queue("https://sqs.eu-west-1.amazonaws.com/1/q"), "QueueRoute"),
+        (lambda: Route.service("catalog"), "ServiceRoute"),
+        (lambda: Route.service(CODE, strip_prefix=True), "ServiceRoute"),
+    ],
+)
+def test_route_targets_reject_wrong_types(make, owner):
+    with pytest.raises(TypeError) as error:
+        make()
+    assert (raised(error).owner, raised(error).prop) == (owner, "target")

@@ -14,6 +14,7 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     PlatformEnvironment,
+    Route,
     WorkerConsumer,
 )
 from tests.cdk_support import Scenarios, make_app, scenarios
@@ -41,7 +42,9 @@ def _canary(stack: cdk.Stack) -> CanaryFunction:
 
 def _route_to(attribute: str):
     def build(stack: cdk.Stack) -> None:
-        ApiFrontDoor(stack, "Api").add_lambda_route("/p", getattr(_canary(stack), attribute))
+        ApiFrontDoor(stack, "Api").add_route(
+            "/p", Route.function(getattr(_canary(stack), attribute))
+        )
 
     return build
 
@@ -49,8 +52,8 @@ def _route_to(attribute: str):
 def _route_through_the_canary(stack: cdk.Stack) -> None:
     canary = _canary(stack)
     api = ApiFrontDoor(stack, "Api")
-    api.add_lambda_route("/a", canary)
-    api.add_lambda_route("/b", canary.alias)
+    api.add_route("/a", Route.function(canary))
+    api.add_route("/b", Route.function(canary.alias))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,9 @@ def with_platform() -> Scenarios:
                 stack, "W", consumer=WorkerConsumer.function(_canary(stack).function)
             ),
             "Canary": _canary,
-            "Api": lambda stack: ApiFrontDoor(stack, "Api").add_lambda_route("/p", _canary(stack)),
+            "Api": lambda stack: ApiFrontDoor(stack, "Api").add_route(
+                "/p", Route.function(_canary(stack))
+            ),
         }
     )
 
@@ -108,10 +113,12 @@ def test_alarms_with_a_platform_do_not_warn(with_platform):
 
 def test_a_standalone_api_warns_about_the_account_logging_role(standalone):
     api = ApiFrontDoor(standalone, "Api")
-    api.add_lambda_route(
+    api.add_route(
         "/p",
-        lambda_.Function.from_function_arn(
-            standalone, "F", "arn:aws:lambda:eu-west-1:123456789012:function:f"
+        Route.function(
+            lambda_.Function.from_function_arn(
+                standalone, "F", "arn:aws:lambda:eu-west-1:123456789012:function:f"
+            )
         ),
     )
     (found,) = warnings(standalone, "execution-logging-without-account-role")

@@ -37,6 +37,7 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     FargateService,
+    Route,
     ServiceDashboard,
     SmokeTest,
     WorkerConsumer,
@@ -59,9 +60,9 @@ catalog = FargateService(
     stack, "Catalog", image=ecs.ContainerImage.from_registry("public.ecr.aws/example/catalog:1.0")
 )
 api = ApiFrontDoor(stack, "Api")
-api.add_lambda_route("/orders", orders)
-api.add_queue_route("/intake", intake)
-api.add_service_route("/catalog", catalog)
+api.add_route("/orders", Route.function(orders))
+api.add_route("/intake", Route.queue(intake))
+api.add_route("/catalog", Route.service(catalog))
 ServiceDashboard(stack, "Dashboard", service_name="checkout").add(api, orders, intake, catalog)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 app.synth()

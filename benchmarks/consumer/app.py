@@ -19,6 +19,7 @@ from modern_app_constructs import (
     CanaryFunction,
     DecoupledWorker,
     PlatformEnvironment,
+    Route,
     ServiceDashboard,
     WorkerConsumer,
     asset_code,
@@ -54,8 +55,8 @@ class ServiceStack(cdk.Stack):
             platform=platform,
         )
         api = ApiFrontDoor(self, "Api", api_name="orders", platform=platform)
-        api.add_lambda_route("/orders", orders, methods=("POST",))
-        api.add_queue_route("/orders/bulk", bulk)
+        api.add_route("/orders", Route.function(orders), methods=("POST",))
+        api.add_route("/orders/bulk", Route.queue(bulk))
         ServiceDashboard(self, "Dashboard", service_name="orders").add(api, orders, bulk)
 
 

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._cli import EXIT_UNUSABLE
+from .._exit_codes import EXIT_UNUSABLE
 from ._assembly import AssemblyStack, read_assembly
 from ._idle import price_resources
 from ._model import (

@@ -1,32 +1,31 @@
 """Route kinds of :class:`~modern_app_constructs.ApiFrontDoor`, one module each.
 
-Every kind first checks everything it was given (no construct is created), then builds. The
-front door plans a route (path, methods, schema, conflicts) before any kind builds anything.
+The front door plans a route (path, methods, schema, conflicts) and lets its target check
+itself before anything is built; then the target binds itself to the route
+(:class:`RouteTarget.bind`). :class:`Route` makes targets, :class:`Authorization` says who may
+call.
 """
 
-from .lambda_route import lambda_integration, resolve_lambda_target, warn_if_canary_bypassed
-from .paths import HTTP_METHODS, RoutePlan, check_schema, plan_route
-from .queue_route import METHOD_RESPONSES, queue_integration, resolve_queue_target
-from .service_route import (
-    ServiceTarget,
-    resolve_service_target,
-    service_integration,
-    use_vpc_link,
-)
+from .authorization import Authorization
+from .function_route import FunctionRoute
+from .paths import HTTP_METHODS, RoutePlan, check_schema, plan_route, route_name
+from .queue_route import METHOD_RESPONSES, QueueRoute
+from .route import Route
+from .service_route import ServiceRoute
+from .target import RouteBinding, RouteTarget
 
 __all__ = [
     "HTTP_METHODS",
     "METHOD_RESPONSES",
+    "Authorization",
+    "FunctionRoute",
+    "QueueRoute",
+    "Route",
+    "RouteBinding",
     "RoutePlan",
-    "ServiceTarget",
+    "RouteTarget",
+    "ServiceRoute",
     "check_schema",
-    "lambda_integration",
     "plan_route",
-    "queue_integration",
-    "resolve_lambda_target",
-    "resolve_queue_target",
-    "resolve_service_target",
-    "service_integration",
-    "use_vpc_link",
-    "warn_if_canary_bypassed",
+    "route_name",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._validation import InvalidPropError, check_choice
 
-__all__ = ["HTTP_METHODS", "RoutePlan", "check_schema", "plan_route"]
+__all__ = ["HTTP_METHODS", "RoutePlan", "check_schema", "plan_route", "route_name"]
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 _SEGMENT = re.compile(r"^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\})$")
@@ -98,6 +98,16 @@ def plan_route(
     if request_schema is not None:
         check_schema(owner, request_schema)
     return plan
+
+
+def route_name(path: str) -> str:
+    """A route's name in construct ids: its path's words, capitalised (``Root`` for ``/``).
+
+    ``/orders/bulk`` is ``OrdersBulk``, ``/orders/{id}`` is ``OrdersId``: what a route creates
+    is named after the route, never after its position among the others.
+    """
+    words = re.findall(r"[A-Za-z0-9]+", path)
+    return "".join(word[:1].upper() + word[1:] for word in words) or "Root"
 
 
 def _check_path(owner: str, path: str) -> list[str]:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .._typecheck import check_field_types
 from ..decoupled_worker import DecoupledWorker
+from .target import RouteBinding, RouteTarget
 
-__all__ = ["METHOD_RESPONSES", "queue_integration", "resolve_queue_target"]
+__all__ = ["METHOD_RESPONSES", "QueueRoute"]
 
 _SEND_MESSAGE_TEMPLATE = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
 _MESSAGE_ID_TEMPLATE = (
@@ -21,14 +26,48 @@ _ERROR = '{"message": "The request could not be queued."}'
 METHOD_RESPONSES = ("202", "400", "500")
 
 
-def resolve_queue_target(owner: str, queue: DecoupledWorker | sqs.IQueue) -> sqs.IQueue:
-    """The queue a route sends to: a ``DecoupledWorker``'s queue, else ``queue`` itself."""
-    if isinstance(queue, DecoupledWorker):
-        return queue.queue
-    return queue
+@dataclass(frozen=True)
+class QueueRoute(RouteTarget):
+    """A route that sends the request body to an SQS queue; made by ``Route.queue(...)``.
+
+    No Lambda in between: API Gateway calls ``SendMessage`` with a role (one per route and
+    method, named after them, e.g. ``OrdersBulkPOSTRole``) that may send to this queue only,
+    and answers 202 with the message id (400/500 with a generic body). Its methods default to
+    ``("POST",)``.
+
+    Attributes:
+        target: a ``DecoupledWorker`` (its queue) or any SQS ``IQueue``.
+    """
+
+    default_methods: ClassVar[tuple[str, ...]] = ("POST",)
+
+    target: DecoupledWorker | sqs.IQueue
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
+    @property
+    def queue(self) -> sqs.IQueue:
+        """The queue the route sends to: a ``DecoupledWorker``'s queue, else the target."""
+        if isinstance(self.target, DecoupledWorker):
+            return self.target.queue
+        return self.target
+
+    def bind(self, route: RouteBinding) -> list[apigateway.Method]:
+        """One ``SendMessage`` integration (and role) per method."""
+        responses = [apigateway.MethodResponse(status_code=code) for code in METHOD_RESPONSES]
+        return [
+            route.add_method(
+                route.resource,
+                method,
+                _integration(route.scope, f"{route.name}{method}Role", route.plan.path, self.queue),
+                method_responses=responses,
+            )
+            for method in route.plan.methods
+        ]
 
 
-def queue_integration(
+def _integration(
     scope: Construct, role_id: str, path: str, queue: sqs.IQueue
 ) -> apigateway.Integration:
     """An SQS ``SendMessage`` integration with a role that may send to ``queue`` only."""

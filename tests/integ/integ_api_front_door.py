@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from support import app, integ_test, invoke_method, status_is, use_key
 
-from modern_app_constructs import ApiFrontDoor, CanaryFunction
+from modern_app_constructs import ApiFrontDoor, CanaryFunction, Route
 from sample_app.contract import BULK_SCHEMA, ORDER_SCHEMA
 
 HANDLER = """
@@ -50,8 +50,10 @@ bulk = sqs.Queue(
     removal_policy=cdk.RemovalPolicy.DESTROY,
 )
 api = ApiFrontDoor(stack, "Api", api_name="integ-api-front-door")
-api.add_lambda_route("/orders", create_order, methods=("POST",), request_schema=ORDER_SCHEMA)
-api.add_queue_route("/orders/bulk", bulk, request_schema=BULK_SCHEMA)
+api.add_route(
+    "/orders", Route.function(create_order), methods=("POST",), request_schema=ORDER_SCHEMA
+)
+api.add_route("/orders/bulk", Route.queue(bulk), request_schema=BULK_SCHEMA)
 orders = api.api.root.get_resource("orders")
 assert orders is not None
 orders_bulk = orders.get_resource("bulk")

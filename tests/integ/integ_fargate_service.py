@@ -13,7 +13,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from support import app, integ_test, invoke_method, region, status_is
 
-from modern_app_constructs import ApiFrontDoor, FargateService
+from modern_app_constructs import ApiFrontDoor, FargateService, Route
 from sample_app.app import CATALOG_SERVICE
 from sample_app.contract import CONTAINER_HEALTH_CHECK
 
@@ -33,7 +33,7 @@ catalog = FargateService(
     user="10001",
 )
 api = ApiFrontDoor(stack, "Api", api_name="integ-fargate-service")
-api.add_service_route("/catalog", catalog)
+api.add_route("/catalog", Route.service(catalog))
 catalog_resource = api.api.root.get_resource("catalog")
 assert catalog_resource is not None
 proxy = catalog_resource.get_resource("{proxy+}")

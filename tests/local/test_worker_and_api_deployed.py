@@ -32,7 +32,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from modern_app_constructs import ApiFrontDoor, DecoupledWorker, ServiceDashboard, WorkerConsumer
+from modern_app_constructs import (
+    ApiFrontDoor,
+    DecoupledWorker,
+    Route,
+    ServiceDashboard,
+    WorkerConsumer,
+)
 from sample_app.contract import BULK_SCHEMA
 from tests.cdk_support import make_app
 from tests.local.emulator import ACCOUNT, REGION, DeployedStack, Emulator, wait_for
@@ -91,7 +97,7 @@ def build_worker_api(app: cdk.App) -> tuple[cdk.Stack, Ids]:
         raw_message_delivery=True,
     )
     api = ApiFrontDoor(stack, "Api", api_name="orders-local")
-    api.add_queue_route("/orders/bulk", worker, request_schema=BULK_SCHEMA)
+    api.add_route("/orders/bulk", Route.queue(worker), request_schema=BULK_SCHEMA)
     ids = Ids(
         key=logical_id(worker.key),
         topic=logical_id(worker.topic),
