@@ -104,10 +104,9 @@ class Profile:
         Raises:
             InvalidPropError: for any other name.
         """
-        known = {"dev": DEV, "prod": PROD}
-        if name not in known:
+        if name not in _BUILT_IN:
             raise InvalidPropError("Profile", "profile", name, "allowed: one of 'dev', 'prod'")
-        return known[name]
+        return _BUILT_IN[name]
 
     @staticmethod
     def from_context(scope: IConstruct) -> Profile:
@@ -132,12 +131,11 @@ class Profile:
         if given is None:
             given = scope.node.try_get_context(PROFILE_CONTEXT_KEY) or "dev"
             source = f"; the value came from the '{PROFILE_CONTEXT_KEY}' context value"
-        known = {"dev": DEV, "prod": PROD}
-        if given not in known:
+        if given not in _BUILT_IN:
             raise InvalidPropError(
                 owner, prop, given, f"allowed: 'dev', 'prod' or a Profile instance{source}"
             )
-        return known[given]
+        return _BUILT_IN[given]
 
 
 DEV = Profile(
@@ -166,3 +164,4 @@ PROD = Profile(
 
 Profile.DEV = DEV
 Profile.PROD = PROD
+_BUILT_IN = {"dev": DEV, "prod": PROD}
