@@ -9,6 +9,14 @@ reviewed cdk-nag findings. Test support for apps built with them:
 :mod:`modern_app_constructs.testing`.
 """
 
+import os
+
+# jsii prints an 11-line end-of-life banner for Node 20 on every run; the library supports Node 20
+# (package.json's engines), so silence it on that version unless the user chose otherwise. It
+# reaches the jsii kernel only when this package is imported before aws_cdk (as
+# `python -m modern_app_constructs` does); an app that imports aws_cdk first sets it itself.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
 from ._lambda import asset_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -150,3 +151,22 @@ def test_the_module_runs_as_a_command():
     )
     assert result.returncode == 0
     assert "--fail-if-behind" in result.stdout
+
+
+def test_the_command_prints_no_node_end_of_life_banner_on_the_supported_node():
+    """A user's shell has no JSII_SILENCE_... variable: the package sets it before aws_cdk loads."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "modern_app_constructs", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert result.returncode == 0
+    assert "end-of-life" not in result.stdout + result.stderr
+    assert "COMMAND" in result.stdout
