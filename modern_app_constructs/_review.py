@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._assembly import AssemblyError, AssemblyStack, read_stacks
 from ._contract import PARAMETER_ROOT
 from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 
@@ -131,25 +132,12 @@ class ReviewInputError(ValueError):
     """An assembly, a template or an accept file cannot be used (exit 2); the message says why."""
 
 
+#: One stack of a cloud assembly (the shared reader's): ``name`` is its construct path.
+StackArtifact = AssemblyStack
+
+
 # ---------------------------------------------------------------------------------------------
 # data
-
-
-@dataclass(frozen=True)
-class StackArtifact:
-    """One stack of a cloud assembly.
-
-    Attributes:
-        artifact_id: its artifact id (unique across nested assemblies).
-        label: its construct path (``OrdersPipeline/Pipeline/Prod/OrdersService``) or artifact id.
-        template: the synthesized template.
-        termination_protection: the manifest's ``terminationProtection``.
-    """
-
-    artifact_id: str
-    label: str
-    template: Mapping[str, Any]
-    termination_protection: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,59 +270,16 @@ CostEstimator = Callable[[str, Mapping[str, Any] | None, Mapping[str, Any] | Non
 
 
 def read_assembly(directory: str | Path) -> dict[str, StackArtifact]:
-    """The stacks of the cloud assembly in ``directory``, nested assemblies included.
+    """The stacks of the cloud assembly in ``directory`` by artifact id, nested assemblies included.
 
     Raises:
         ReviewInputError: the directory is missing, holds no ``manifest.json`` or a template
             that cannot be read.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ReviewInputError(f"{root}: no such directory (a cloud assembly `cdk synth` wrote)")
-    stacks: dict[str, StackArtifact] = {}
-    _read_manifest(root, stacks, seen=set())
-    return stacks
-
-
-def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReviewInputError(f"{path}: missing ({what})") from None
-    except (OSError, ValueError) as error:
-        raise ReviewInputError(f"{path}: cannot read {what}: {error}") from None
-
-
-def _read_manifest(directory: Path, stacks: dict[str, StackArtifact], seen: set[Path]) -> None:
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReviewInputError(
-            f"{directory}: not a cloud assembly (no manifest.json); give the directory "
-            "`cdk synth --output DIR` wrote"
-        )
-    seen.add(directory.resolve())
-    manifest = _read_json(manifest_path, "the assembly manifest")
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    if not isinstance(artifacts, dict):
-        raise ReviewInputError(f"{manifest_path}: not a cloud assembly manifest (no artifacts)")
-    for artifact_id, artifact in artifacts.items():
-        kind = artifact.get("type")
-        properties = artifact.get("properties") or {}
-        if kind == "aws:cloudformation:stack":
-            template_file = properties.get("templateFile", f"{artifact_id}.template.json")
-            template = _read_json(directory / template_file, f"the template of {artifact_id}")
-            if not isinstance(template, dict):
-                raise ReviewInputError(f"{directory / template_file}: not a template")
-            stacks[artifact_id] = StackArtifact(
-                artifact_id=artifact_id,
-                label=artifact.get("displayName", artifact_id),
-                template=template,
-                termination_protection=bool(properties.get("terminationProtection", False)),
-            )
-        elif kind == "cdk:cloud-assembly":
-            nested = directory / str(properties.get("directoryName", artifact_id))
-            if nested.resolve() not in seen:
-                _read_manifest(nested, stacks, seen)
+        return {stack.artifact_id: stack for stack in read_stacks(directory)}
+    except AssemblyError as error:
+        raise ReviewInputError(str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,7 +509,7 @@ def _review_stack(
         status = "added" if base is None else "removed"
     changes.sort(key=lambda c: (_KINDS.index(c.kind), c.logical_id))
     delta = cost(stack_id, old_template, new_template) if cost is not None else None
-    label = (head or base).label if (head or base) else stack_id  # type: ignore[union-attr]
+    label = (head or base).name if (head or base) else stack_id  # type: ignore[union-attr]
     return StackReview(
         stack=stack_id,
         label=label,
