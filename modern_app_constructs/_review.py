@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import importlib.util
 import json
 import re
@@ -30,6 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import _cost
+from ._assembly import AssemblyError, AssemblyStack, read_stacks
 from ._contract import PARAMETER_ROOT
 from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 
@@ -46,8 +47,10 @@ __all__ = [
     "StackReview",
     "add_parser",
     "check_against_baseline",
+    "cost_estimator",
     "read_accept_file",
     "read_assembly",
+    "read_deployed_templates",
     "record_baseline",
     "render_json",
     "render_markdown",
@@ -131,25 +134,12 @@ class ReviewInputError(ValueError):
     """An assembly, a template or an accept file cannot be used (exit 2); the message says why."""
 
 
+#: One stack of a cloud assembly (the shared reader's): ``name`` is its construct path.
+StackArtifact = AssemblyStack
+
+
 # ---------------------------------------------------------------------------------------------
 # data
-
-
-@dataclass(frozen=True)
-class StackArtifact:
-    """One stack of a cloud assembly.
-
-    Attributes:
-        artifact_id: its artifact id (unique across nested assemblies).
-        label: its construct path (``OrdersPipeline/Pipeline/Prod/OrdersService``) or artifact id.
-        template: the synthesized template.
-        termination_protection: the manifest's ``terminationProtection``.
-    """
-
-    artifact_id: str
-    label: str
-    template: Mapping[str, Any]
-    termination_protection: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,8 +263,8 @@ class Acceptance:
         )
 
 
-#: ``(stack id, base template or None, head template or None) -> monthly USD difference``.
-CostEstimator = Callable[[str, Mapping[str, Any] | None, Mapping[str, Any] | None], float | None]
+#: ``(base stack or None, head stack or None) -> monthly USD difference`` (``None``: unknown).
+CostEstimator = Callable[[AssemblyStack | None, AssemblyStack | None], float | None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,59 +272,16 @@ CostEstimator = Callable[[str, Mapping[str, Any] | None, Mapping[str, Any] | Non
 
 
 def read_assembly(directory: str | Path) -> dict[str, StackArtifact]:
-    """The stacks of the cloud assembly in ``directory``, nested assemblies included.
+    """The stacks of the cloud assembly in ``directory`` by artifact id, nested assemblies included.
 
     Raises:
         ReviewInputError: the directory is missing, holds no ``manifest.json`` or a template
             that cannot be read.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ReviewInputError(f"{root}: no such directory (a cloud assembly `cdk synth` wrote)")
-    stacks: dict[str, StackArtifact] = {}
-    _read_manifest(root, stacks, seen=set())
-    return stacks
-
-
-def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReviewInputError(f"{path}: missing ({what})") from None
-    except (OSError, ValueError) as error:
-        raise ReviewInputError(f"{path}: cannot read {what}: {error}") from None
-
-
-def _read_manifest(directory: Path, stacks: dict[str, StackArtifact], seen: set[Path]) -> None:
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReviewInputError(
-            f"{directory}: not a cloud assembly (no manifest.json); give the directory "
-            "`cdk synth --output DIR` wrote"
-        )
-    seen.add(directory.resolve())
-    manifest = _read_json(manifest_path, "the assembly manifest")
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    if not isinstance(artifacts, dict):
-        raise ReviewInputError(f"{manifest_path}: not a cloud assembly manifest (no artifacts)")
-    for artifact_id, artifact in artifacts.items():
-        kind = artifact.get("type")
-        properties = artifact.get("properties") or {}
-        if kind == "aws:cloudformation:stack":
-            template_file = properties.get("templateFile", f"{artifact_id}.template.json")
-            template = _read_json(directory / template_file, f"the template of {artifact_id}")
-            if not isinstance(template, dict):
-                raise ReviewInputError(f"{directory / template_file}: not a template")
-            stacks[artifact_id] = StackArtifact(
-                artifact_id=artifact_id,
-                label=artifact.get("displayName", artifact_id),
-                template=template,
-                termination_protection=bool(properties.get("terminationProtection", False)),
-            )
-        elif kind == "cdk:cloud-assembly":
-            nested = directory / str(properties.get("directoryName", artifact_id))
-            if nested.resolve() not in seen:
-                _read_manifest(nested, stacks, seen)
+        return {stack.artifact_id: stack for stack in read_stacks(directory)}
+    except AssemblyError as error:
+        raise ReviewInputError(str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,14 +380,26 @@ def review_assemblies(
     *,
     accept: Sequence[Acceptance] = (),
     cost: CostEstimator | None = None,
+    region: str | None = None,
 ) -> Review:
     """Review the change from the assembly ``base`` (``None``: nothing deployed) to ``head``.
 
+    Args:
+        base: the assembly before the change, ``None`` for a first deployment.
+        head: the assembly after the change.
+        accept: reviewed, deliberate changes.
+        cost: prices a stack's change. Default: the cost command's fixed monthly cost.
+        region: the region the default ``cost`` prices in. Default: each stack's own (an
+            environment-agnostic stack then shows no cost difference).
+
     Raises:
-        ReviewInputError: either directory is not a readable cloud assembly.
+        ReviewInputError: either directory is not a readable cloud assembly, or ``region`` is
+            not in the price table.
     """
     base_stacks = read_assembly(base) if base is not None else {}
-    return review_stacks(base_stacks, read_assembly(head), accept=accept, cost=cost)
+    return review_stacks(
+        base_stacks, read_assembly(head), accept=accept, cost=cost or cost_estimator(region)
+    )
 
 
 def review_stacks(
@@ -450,8 +409,11 @@ def review_stacks(
     accept: Sequence[Acceptance] = (),
     cost: CostEstimator | None = None,
 ) -> Review:
-    """Review every stack of either side, matched by artifact id; apply ``accept``."""
-    cost = cost if cost is not None else _default_cost_estimator()
+    """Review every stack of either side, matched by artifact id; apply ``accept``.
+
+    ``cost`` defaults to :func:`cost_estimator` with each stack's own region.
+    """
+    cost = cost if cost is not None else cost_estimator()
     reviews = [
         _review_stack(stack_id, base.get(stack_id), head.get(stack_id), cost)
         for stack_id in sorted(set(base) | set(head), key=lambda s: (s not in head, s))
@@ -477,14 +439,21 @@ def _accepted(review: StackReview, accept: Sequence[Acceptance]) -> StackReview:
     return dataclasses.replace(review, findings=tuple(findings))
 
 
-def _default_cost_estimator() -> CostEstimator | None:
-    """The cost module's estimator when it is installed and offers one."""
-    try:
-        module = importlib.import_module(f"{__package__}._cost")
-    except ImportError:
-        return None
-    estimator = getattr(module, "monthly_cost_delta", None)
-    return estimator if callable(estimator) else None
+def cost_estimator(region: str | None = None) -> CostEstimator:
+    """The cost command's estimator: the difference in fixed monthly cost of one stack.
+
+    Args:
+        region: the region to price in. Default: the stack's own (none for an
+            environment-agnostic stack: its difference is unknown, ``None``).
+    """
+
+    def estimate(base: AssemblyStack | None, head: AssemblyStack | None) -> float | None:
+        try:
+            return _cost.monthly_cost_delta(base, head, region=region)
+        except _cost.CostInputError as error:
+            raise ReviewInputError(f"cost: {error}") from None
+
+    return estimate
 
 
 def _resources(template: Mapping[str, Any] | None) -> dict[str, JsonDict]:
@@ -563,8 +532,8 @@ def _review_stack(
     if base is None or head is None:
         status = "added" if base is None else "removed"
     changes.sort(key=lambda c: (_KINDS.index(c.kind), c.logical_id))
-    delta = cost(stack_id, old_template, new_template) if cost is not None else None
-    label = (head or base).label if (head or base) else stack_id  # type: ignore[union-attr]
+    delta = cost(base, head) if cost is not None else None
+    label = (head or base).name if (head or base) else stack_id  # type: ignore[union-attr]
     return StackReview(
         stack=stack_id,
         label=label,
@@ -1206,7 +1175,11 @@ def render_markdown(review: Review) -> str:
             continue
         lines += ["", f"### {stack.label} ({stack.status})"]
         if stack.monthly_cost_delta is not None:
-            lines += ["", f"Monthly cost difference: {stack.monthly_cost_delta:+.2f} USD"]
+            lines += [
+                "",
+                f"Monthly cost difference: {stack.monthly_cost_delta:+.2f} USD "
+                "(fixed cost at idle, list prices: the `cost` command)",
+            ]
         rows = _rows(stack)
         if rows:
             lines += [
@@ -1414,11 +1387,51 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--accept", metavar="FILE", help="reviewed, deliberate changes (JSON or TOML)"
     )
     review.add_argument(
+        "--region",
+        help="price the cost difference in this region (default: each stack's environment; "
+        "an environment-agnostic stack shows none)",
+    )
+    review.add_argument(
         "--base-ref",
         metavar="GIT_REF",
         help="synthesize the base from this git ref of the current repository (omit BASE)",
     )
+    review.add_argument(
+        "--base-templates",
+        metavar="DIR",
+        help="the base is what is deployed: DIR holds ARTIFACT_ID.template.json for each stack "
+        "of HEAD that exists (a missing file: not deployed yet); omit BASE",
+    )
     return review
+
+
+def read_deployed_templates(
+    directory: str | Path, head: Mapping[str, StackArtifact]
+) -> dict[str, StackArtifact]:
+    """The deployed side of ``head``: ``directory/<artifact id>.template.json`` per stack.
+
+    A stack without a file is not deployed yet (a first deployment reviews against nothing).
+    The files are what ``aws cloudformation get-template --query TemplateBody`` printed.
+
+    Raises:
+        ReviewInputError: ``directory`` is missing, or a file is not a JSON template.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise ReviewInputError(f"{root}: no such directory (the deployed templates)")
+    deployed: dict[str, StackArtifact] = {}
+    for artifact_id, stack in head.items():
+        path = root / f"{artifact_id}.template.json"
+        if not path.is_file():
+            continue
+        try:
+            template = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ReviewInputError(f"{path}: cannot read the deployed template: {error}") from None
+        if not isinstance(template, dict):
+            raise ReviewInputError(f"{path}: the deployed template is not a JSON object")
+        deployed[artifact_id] = dataclasses.replace(stack, template=template)
+    return deployed
 
 
 def run(
@@ -1430,9 +1443,15 @@ def run(
 ) -> int:
     """Run a parsed ``review``; return its exit code (0, 1 on a blocking change, 2)."""
     base, head = args.base, args.head
-    if args.base_ref is not None:
+    base_templates = getattr(args, "base_templates", None)
+    if args.base_ref is not None and base_templates is not None:
+        err.write("review: give --base-ref or --base-templates, not both\n")
+        return EXIT_UNUSABLE
+    for option, given in (("--base-ref", args.base_ref), ("--base-templates", base_templates)):
+        if given is None:
+            continue
         if head is not None:
-            err.write("review: with --base-ref give HEAD only (the base comes from the ref)\n")
+            err.write(f"review: with {option} give HEAD only (the base comes from {option})\n")
             return EXIT_UNUSABLE
         head, base = base, None
     if head is None:
@@ -1445,7 +1464,16 @@ def run(
             if args.base_ref is not None:
                 synthesize = synthesize or (lambda ref, tmp: synthesize_ref(ref, tmp))
                 base = synthesize(args.base_ref, Path(workdir))
-            review = review_assemblies(base, head, accept=accept)
+            if base_templates is not None:
+                head_stacks = read_assembly(head)
+                review = review_stacks(
+                    read_deployed_templates(base_templates, head_stacks),
+                    head_stacks,
+                    accept=accept,
+                    cost=cost_estimator(args.region),
+                )
+            else:
+                review = review_assemblies(base, head, accept=accept, region=args.region)
     except ReviewInputError as error:
         err.write(f"review: {error}\n")
         return EXIT_UNUSABLE

@@ -23,9 +23,11 @@ from constructs import Construct
 
 from ._logs import create_log_group
 from ._pipeline_nag import acknowledge_pipeline_findings
+from ._pipeline_review import lazy, review_key, review_step, review_url
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, InvalidPropTypeError
+from ._version import __version__
 from ._warnings import warn
 from .deployment_stage import DeploymentStage, StageBuilder, StageOutputs
 from .profiles import PROFILE_CONTEXT_KEY
@@ -133,6 +135,22 @@ class ServicePipeline(Construct):
             looked up before the stages are built; standalone otherwise. Pass it explicitly
             when the app holds several (e.g. ``PlatformEnvironment.from_published(...)`` in the
             pipeline's stack).
+        review_install_commands: install the library with its ``review`` extra in each stage's
+            Review step. Default: ``pip install 'modern-app-constructs[review]==<the version
+            that synthesized the pipeline>'``.
+        review_accept_file: the accept file of deliberate changes (a path in the repository,
+            e.g. ``review-accept.toml``) the Review steps pass to ``review --accept``.
+            Default: none (every blocking change stops the pipeline).
+
+    Before each stage a **Review** step (CodeBuild, in the pipeline's account) reads the
+    templates deployed in the stage with the stage's CDK bootstrap lookup role
+    (``cdk-hnb659fds-lookup-role-<account>-<region>``, read-only; the only role the step may
+    assume), runs ``python -m modern_app_constructs review`` of the synthesized stage against
+    them (a stack not deployed yet reviews against nothing) and ``cost`` of the stage, writes
+    both as markdown to the artifact bucket (``reviews/<stage>/change-review.md``) and its build
+    log, and fails on a blocking change the accept file does not name: the stage does not
+    deploy. A stage's manual approval waits for its review and links to it (review URL and
+    comment).
 
     Attributes:
         pipeline: the CDK Pipelines ``CodePipeline`` (built).
@@ -140,6 +158,7 @@ class ServicePipeline(Construct):
         synth_step: the Build step (tests, then ``npx cdk synth``).
         stages: the ``cdk.Stage`` of each stage, by name, in order.
         deployments: the ``pipelines.StageDeployment`` of each stage, by name.
+        review_steps: the Review step of each stage, by name.
         artifact_bucket: the artifact bucket.
         artifact_key: the customer-managed key (rotation on) that encrypts it.
         build_log_group: the log group of every CodeBuild project of the pipeline.
@@ -169,6 +188,8 @@ class ServicePipeline(Construct):
         code_build_defaults: pipelines.CodeBuildOptions | None = None,
         asset_publishing_code_build_defaults: pipelines.CodeBuildOptions | None = None,
         platform: IPlatformEnvironment | None = None,
+        review_install_commands: Sequence[str] | None = None,
+        review_accept_file: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"ServicePipeline '{construct_id}'"
@@ -176,6 +197,31 @@ class ServicePipeline(Construct):
         self._check_stages(owner, stages)
         self._check_source(owner, connection_arn, repository, branch, source)
         self._check_commands(owner, test_command, install_commands)
+        self._review_install_commands: tuple[str, ...] = tuple(
+            review_install_commands
+            if review_install_commands is not None
+            else (f"python -m pip install --quiet 'modern-app-constructs[review]=={__version__}'",)
+        )
+        if not self._review_install_commands or not all(
+            command.strip() for command in self._review_install_commands
+        ):
+            raise InvalidPropError(
+                owner,
+                "review_install_commands",
+                review_install_commands,
+                "allowed: a non-empty sequence of non-empty shell commands that install the "
+                "library with its review extra",
+            )
+        if review_accept_file is not None and (
+            not review_accept_file.strip() or review_accept_file.startswith("/")
+        ):
+            raise InvalidPropError(
+                owner,
+                "review_accept_file",
+                review_accept_file,
+                "allowed: a path relative to the repository root (e.g. 'review-accept.toml')",
+            )
+        self._review_accept_file = review_accept_file
         if not notification_events:
             raise InvalidPropError(
                 owner, "notification_events", notification_events, "allowed: at least one event"
@@ -197,9 +243,10 @@ class ServicePipeline(Construct):
 
         # create children
         self.build_log_group: logs.LogGroup = create_log_group(self, "BuildLogs", platform=env)
+        self._source_files = self._source(connection_arn, repository, branch, source)
         self.synth_step: pipelines.ShellStep = pipelines.ShellStep(
             "Synth",
-            input=self._source(connection_arn, repository, branch, source),
+            input=self._source_files,
             install_commands=list(install_commands),
             commands=[test_command, f"npx cdk synth --output {CLOUD_ASSEMBLY_DIR}"],
             primary_output_directory=CLOUD_ASSEMBLY_DIR,
@@ -221,6 +268,7 @@ class ServicePipeline(Construct):
         )
         self.stages: dict[str, cdk.Stage] = {}
         self.deployments: dict[str, pipelines.StageDeployment] = {}
+        self.review_steps: dict[str, pipelines.CodeBuildStep] = {}
         for spec, account in zip(stages, accounts, strict=True):
             self._add_stage(owner, spec, account, build_stage)
         self.pipeline.build_pipeline()
@@ -436,15 +484,34 @@ class ServicePipeline(Construct):
         stage.node.set_context(PROFILE_CONTEXT_KEY, spec.resolved_profile.name)
         outputs = build_stage(stage, spec)
         self._check_outputs(owner, spec, stage, outputs)
-        pre: list[pipelines.Step] = []
+        # CDK Pipelines creates the bucket in build_pipeline(), before the steps' projects
+        bucket_name = lazy(lambda: self._artifact_bucket().bucket_name)
+        review = review_step(
+            stage_name=spec.name,
+            stage=stage,
+            account=account,
+            source=self._source_files,
+            synth=self.synth_step,
+            install_commands=self._review_install_commands,
+            accept_file=self._review_accept_file,
+            bucket_arn=lazy(lambda: self._artifact_bucket().bucket_arn),
+            bucket_name=bucket_name,
+            key_arn=lazy(lambda: self._artifact_key().key_arn),
+        )
+        self.review_steps[spec.name] = review
+        pre: list[pipelines.Step] = [review]
         if spec.requires_approval:
-            pre.append(
-                pipelines.ManualApprovalStep(
-                    "Approve",
-                    comment=f"Deploy this change to {spec.name} "
-                    f"({account or 'the pipeline account'}, {spec.env.region})?",
-                )
+            approve = pipelines.ManualApprovalStep(
+                "Approve",
+                comment=f"Deploy this change to {spec.name} "
+                f"({account or 'the pipeline account'}, {spec.env.region})? Read its change "
+                "review first (what it replaces, deletes, widens and costs; an unaccepted "
+                f"blocking change stops the pipeline before this approval): "
+                f"s3://{bucket_name}/{review_key(spec.name)}, also in the Review action's log.",
+                review_url=review_url(bucket_name, spec.env.region or "", spec.name),
             )
+            approve.add_step_dependency(review)
+            pre.append(approve)
         post: list[pipelines.Step] = []
         if spec.verify_commands:
             post.append(
@@ -456,6 +523,14 @@ class ServicePipeline(Construct):
             )
         self.stages[spec.name] = stage
         self.deployments[spec.name] = self.pipeline.add_stage(stage, pre=pre, post=post)
+
+    def _artifact_bucket(self) -> s3.IBucket:
+        return self.pipeline.pipeline.artifact_bucket
+
+    def _artifact_key(self) -> kms.IKey:
+        key = self._artifact_bucket().encryption_key
+        assert key is not None  # cross_account_keys=True creates it
+        return key
 
     @staticmethod
     def _check_outputs(

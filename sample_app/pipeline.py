@@ -17,7 +17,7 @@ from modern_app_constructs import (
     StageBuilder,
 )
 
-__all__ = ["PIPELINE_CONTEXT", "VERIFY_API", "OrdersPipelineStack"]
+__all__ = ["PIPELINE_CONTEXT", "REVIEW_INSTALL", "VERIFY_API", "OrdersPipelineStack"]
 
 #: The context values the pipeline reads (``cdk.json`` holds placeholders; ``-c key=value``).
 PIPELINE_CONTEXT = {
@@ -27,6 +27,8 @@ PIPELINE_CONTEXT = {
     "dev_account": "orders:devAccount",
     "prod_account": "orders:prodAccount",
 }
+#: How the Review steps install the library (the sample lives in the library's repository).
+REVIEW_INSTALL = "python -m pip install --quiet '.[review]'"
 #: The Dev stage's check: the API answers and refuses an unsigned request (IAM authorization).
 VERIFY_API = 'test "$(curl -s -o /dev/null -w %{http_code} -X POST "${API_URL}orders")" = 403'
 
@@ -76,6 +78,8 @@ class OrdersPipelineStack(cdk.Stack):
             ],
             build_stage=build_stage,
             platform=PlatformEnvironment.from_published(self, "Platform", name="orders-dev"),
+            # the library is this repository: its Review steps install it from the checkout
+            review_install_commands=(REVIEW_INSTALL,),
         )
 
     @staticmethod

@@ -706,9 +706,86 @@ class TestCommand:
 
     def test_a_cost_estimator_fills_its_line(self, pair):
         base, head = pair
-        review = review_assemblies(base, head, cost=lambda stack, old, new: 12.5)
+        review = review_assemblies(base, head, cost=lambda old, new: 12.5)
         assert "Monthly cost difference: +12.50 USD" in render_markdown(review)
         assert json.loads(render_json(review))["stacks"][0]["monthly_cost_delta"] == 12.5
+
+    def test_base_templates_review_against_what_is_deployed(self, pair, tmp_path):
+        base, head = pair
+        deployed = tmp_path / "deployed"
+        deployed.mkdir()
+        (deployed / "S.template.json").write_text((base / "S.template.json").read_text())
+        code, out, _ = cli("--base-templates", deployed, head)
+        assert code == 1
+        assert "QueueName is create-only" in out
+
+    def test_a_stack_not_deployed_yet_reviews_against_nothing(self, pair, tmp_path):
+        _, head = pair
+        (tmp_path / "deployed").mkdir()
+        code, out, _ = cli("--base-templates", tmp_path / "deployed", head)
+        assert code == 0
+        assert "### S (added)" in out
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (("--base-templates", "deployed", "--base-ref", "main", "head"), "not both"),
+            (("--base-templates", "deployed", "base", "head"), "give HEAD only"),
+            (("--base-templates", "nowhere", "head"), "nowhere: no such directory"),
+            (("--base-templates", "deployed", "head"), "cannot read the deployed template"),
+        ],
+    )
+    def test_bad_base_templates_exit_2(self, pair, tmp_path, monkeypatch, args, message):
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "deployed").mkdir()
+        (tmp_path / "deployed" / "S.template.json").write_text("{nope")
+        code, out, err = cli(*args)
+        assert (code, out) == (2, "")
+        assert message in err
+
+
+NAT_MONTH = 730 * 0.048  # the shipped table's NAT gateway hour in eu-west-1
+
+
+class TestCost:
+    """The monthly difference per stack, priced by the cost command's table."""
+
+    def test_environment_agnostic_stacks_show_no_figure_without_a_region(self, pair):
+        review = review_assemblies(*pair)
+        assert review.stacks[0].monthly_cost_delta is None
+        assert "Monthly cost difference" not in render_markdown(review)
+
+    def test_region_prices_the_difference_per_stack(self, tmp_path):
+        nat = res("AWS::EC2::NatGateway")
+        base = write_assembly(
+            tmp_path / "base", {"S": template(Q=queue()), "Gone": template(N=nat)}
+        )
+        head = write_assembly(
+            tmp_path / "head",
+            {"S": template(Q=queue(), N1=nat, N2=nat), "New": template(K=res("AWS::KMS::Key"))},
+        )
+        review = review_assemblies(base, head, region="eu-west-1")
+        deltas = {stack.stack: stack.monthly_cost_delta for stack in review.stacks}
+        assert deltas == pytest.approx({"S": 2 * NAT_MONTH, "New": 1.0, "Gone": -NAT_MONTH})
+        assert "Monthly cost difference: +70.08 USD" in render_markdown(review)
+
+    def test_the_stacks_own_region_is_used(self, tmp_path):
+        base = write_assembly(tmp_path / "base", {"S": template(Q=queue())})
+        head = write_assembly(
+            tmp_path / "head", {"S": template(Q=queue(), N=res("AWS::EC2::NatGateway"))}
+        )
+        manifest = json.loads((head / "manifest.json").read_text())
+        manifest["artifacts"]["S"]["environment"] = "aws://123456789012/eu-west-1"
+        (head / "manifest.json").write_text(json.dumps(manifest))
+        (stack,) = review_assemblies(base, head).stacks
+        assert stack.monthly_cost_delta == pytest.approx(NAT_MONTH)
+
+    def test_the_command_takes_region_and_rejects_one_the_table_lacks(self, pair):
+        code, out, _ = cli(*pair, "--region", "eu-west-1")
+        assert (code, "Monthly cost difference: +0.00 USD" in out) == (1, True)
+        code, out, err = cli(*pair, "--region", "mars-north-1")
+        assert (code, out) == (2, "")
+        assert "cost: region 'mars-north-1' is not in the price table" in err
 
 
 APP = """\

@@ -209,12 +209,13 @@ def test_stages_run_in_order(cross_account):
 def test_dev_deploys_then_verifies(cross_account):
     actions = stage_actions(cross_account, "Dev")
     assert [(action["Name"], action["RunOrder"]) for action in actions] == [
-        ("Service.Prepare", 1),
-        ("Service.Deploy", 2),
-        ("Verify", 3),
+        ("Review", 1),
+        ("Service.Prepare", 2),
+        ("Service.Deploy", 3),
+        ("Verify", 4),
     ]
-    assert actions[0]["Configuration"]["StackName"] == "Dev-Service"
-    verify = actions[2]
+    assert actions[1]["Configuration"]["StackName"] == "Dev-Service"
+    verify = actions[3]
     assert verify["ActionTypeId"]["Provider"] == "CodeBuild"
     # the stage function's output reaches the verification commands
     assert verify["Configuration"]["EnvironmentVariables"] == (
@@ -237,19 +238,23 @@ def test_dev_deploys_then_verifies(cross_account):
 def test_manual_approval_before_the_prod_deployment(cross_account):
     actions = stage_actions(cross_account, "Prod")
     assert [(action["Name"], action["RunOrder"]) for action in actions] == [
-        ("Approve", 1),
-        ("Service.Prepare", 2),
-        ("Service.Deploy", 3),
+        ("Review", 1),
+        ("Approve", 2),
+        ("Service.Prepare", 3),
+        ("Service.Deploy", 4),
     ]
+    actions = actions[1:]  # the approval waits for the review (tests/test_sample_pipeline.py)
     assert actions[0]["ActionTypeId"] == {
         "Category": "Approval",
         "Owner": "AWS",
         "Provider": "Manual",
         "Version": "1",
     }
-    assert actions[0]["Configuration"]["CustomData"] == (
-        f"Deploy this change to Prod ({PROD_ACCOUNT}, {REGION})?"
+    comment = actions[0]["Configuration"]["CustomData"]["Fn::Join"][1]
+    assert comment[0].startswith(
+        f"Deploy this change to Prod ({PROD_ACCOUNT}, {REGION})? Read its change review first"
     )
+    assert comment[2].startswith("/reviews/Prod/change-review.md")
     # dev has no approval
     assert all(
         a["ActionTypeId"]["Category"] != "Approval" for a in stage_actions(cross_account, "Dev")
@@ -362,7 +367,7 @@ def test_only_container_image_publishing_runs_privileged(cross_account):
     assert {lid for lid, on in privileged.items() if on} == {
         "PipelineCodePipelineAssetsDockerAsset1E8F90081"
     }
-    assert len(privileged) == 5  # synth, self-mutation, verify, image and file publishing
+    assert len(privileged) == 7  # synth, self-mutation, 2 reviews, verify, image, file
 
 
 # ------------------------------------------------------------------------- keys and logs
@@ -562,7 +567,11 @@ def test_standalone_pipeline_has_no_notification_rule(single_account):
 
 
 def test_waived_prod_approval_is_recorded(single_account):
-    assert [a["Name"] for a in stage_actions(single_account, "Prod")] == ["Prepare", "Deploy"]
+    assert [a["Name"] for a in stage_actions(single_account, "Prod")] == [
+        "Review",
+        "Service.Prepare",
+        "Service.Deploy",
+    ]
     (pipeline,) = single_account.template.find_resources("AWS::CodePipeline::Pipeline").values()
     assert pipeline["Metadata"] == {"modern-app-constructs:approvalWaivers": {"Prod": WAIVER}}
 
@@ -625,8 +634,8 @@ def test_custom_profiles_reach_the_pipeline_approvals():
         stage["Name"]: [action["ActionTypeId"]["Category"] for action in stage["Actions"]]
         for stage in resource["Properties"]["Stages"]
     }
-    assert categories["Staging"] == ["Deploy", "Deploy"]
-    assert categories["Production"] == ["Approval", "Deploy", "Deploy"]
+    assert categories["Staging"] == ["Build", "Deploy", "Deploy"]
+    assert categories["Production"] == ["Build", "Approval", "Deploy", "Deploy"]
 
 
 def test_tags_stay_out_of_the_stages(cross_account):
@@ -887,7 +896,7 @@ def test_code_build_defaults_reach_every_project():
     template = Template.from_stack(cdk.Stack.of(pipeline))
     projects = template.find_resources("AWS::CodeBuild::Project")
     log_group = {"Ref": logical_id(pipeline.build_log_group)}
-    assert len(projects) == 2  # synth and self-mutation (the stage has no assets)
+    assert len(projects) == 3  # synth, self-mutation, the stage's review (no assets)
     for project in projects.values():
         properties = project["Properties"]
         assert properties["TimeoutInMinutes"] == 20
@@ -959,6 +968,9 @@ def test_logical_ids_stay_when_a_stage_is_added_or_removed(stage_variants):
 
     base = stage_variants["base"]
     assert {k for k in base if k.startswith("PipelineCodePipelineDev")} == {
+        "PipelineCodePipelineDevReview5FAF5468",
+        "PipelineCodePipelineDevReviewRole09C7DF29",
+        "PipelineCodePipelineDevReviewRoleDefaultPolicyAC644692",
         "PipelineCodePipelineDevVerify8E2842C1",
         "PipelineCodePipelineDevVerifyRole78B2907B",
         "PipelineCodePipelineDevVerifyRoleDefaultPolicy05037561",

@@ -46,6 +46,7 @@ __all__ = [
     "add_parser",
     "estimate",
     "load_price_table",
+    "monthly_cost_delta",
     "render",
     "render_json",
     "render_markdown",
@@ -98,6 +99,48 @@ def estimate(
         stacks=tuple(stacks),
         assumptions=assumed.describe(),
     )
+
+
+def monthly_cost_delta(
+    base: AssemblyStack | None,
+    head: AssemblyStack | None,
+    *,
+    region: str | None = None,
+    prices: PriceTable | None = None,
+    assumptions: Assumptions | None = None,
+) -> float | None:
+    """The fixed monthly cost of ``head`` minus that of ``base`` (one stack before and after).
+
+    A stack that does not exist on one side costs nothing there. Unpriced resources count on
+    neither side (the cost report lists them).
+
+    Args:
+        base: the stack before the change, ``None`` when it is new.
+        head: the stack after the change, ``None`` when it is removed.
+        region: the region to price in. Default: the stack's own environment (the head's).
+        prices: the price table. Default: the table shipped with the library.
+        assumptions: what the estimate assumes. Default: :class:`Assumptions`' defaults.
+
+    Returns:
+        The difference in USD a month, or ``None`` when no region is known (an
+        environment-agnostic stack and no ``region``).
+
+    Raises:
+        CostInputError: the region is not in the price table.
+    """
+    sides = [stack for stack in (head, base) if stack is not None]
+    where = region or next((stack.region for stack in sides if stack.region), None)
+    if where is None:
+        return None
+    table = prices if prices is not None else shipped_price_table()
+    assumed = assumptions if assumptions is not None else Assumptions()
+
+    def monthly(stack: AssemblyStack | None) -> float:
+        if stack is None:
+            return 0.0
+        return _price_stack(stack, where, table, assumed).monthly_usd
+
+    return monthly(head) - monthly(base)
 
 
 def _region_of(stack: AssemblyStack, region: str | None) -> str:
