@@ -57,7 +57,7 @@ class ContractParameter:
 
     Attributes:
         key: the path below ``/modern-app-constructs/platform/<name>/``.
-        meaning: what it holds, as the README's contract table says.
+        meaning: what it holds, as docs/platform.md's contract table says.
         optional: published only when the environment has it.
     """
 
@@ -66,7 +66,7 @@ class ContractParameter:
     optional: bool = False
 
 
-#: Contract 1.0, in the order the README's table lists it.
+#: Contract 1.0, in the order docs/platform.md's table lists it.
 CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("contract-version", "the contract's version, `<major>.<minor>` (`1.0`)"),
     ContractParameter(

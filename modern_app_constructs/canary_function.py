@@ -111,7 +111,7 @@ class CanaryFunction(Construct):
             subnets, each with a security group of its own allowing outbound HTTPS only (open
             more with ``function.connections``, e.g. to a database). It costs network
             interfaces, NAT traffic for every AWS API call and a little cold-start time (see
-            the README); needs a platform environment. Default: False: Lambda's own network,
+            docs/networking.md); needs a platform environment. Default: False: Lambda's own network,
             which reaches AWS APIs only.
         function_overrides: any other ``lambda_.Function`` prop (e.g.
             ``ephemeral_storage_size``); props the construct sets for safety (role, log group,

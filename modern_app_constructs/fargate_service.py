@@ -101,8 +101,11 @@ class FargateService(Construct):
         construct_id: the construct id.
         image: the container image (``ecs.ContainerImage.from_asset`` builds it on deploy).
         container_port: 1..65535. Default: 8080.
-        cpu: Fargate CPU units. Default: 256.
-        memory_limit_mib: must be offered for ``cpu`` (see ``FARGATE_MEMORY``). Default: 512.
+        cpu: Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384. Default: 256.
+        memory_limit_mib: a size Fargate offers for ``cpu`` (MiB): 512, 1024 or 2048 with
+            256; 1024..4096 with 512, 2048..8192 with 1024, 4096..16384 with 2048 and
+            8192..30720 with 4096, in steps of 1024; 16384..61440 in steps of 4096 with
+            8192; 32768..122880 in steps of 8192 with 16384. Default: 512.
         desired_count: Default: the profile's (dev 1, prod 2).
         health_check_path: path the load balancer and the container check. Default: ``/health``.
         container_health_check: the container health-check command. Default:

@@ -85,8 +85,9 @@ class PlatformEnvironment(Construct):
             path segment: letters, digits, ``_ . -``). Default: ``<application>-<profile>``,
             the application lower-cased with other characters replaced by ``-``.
         publish: publish the contract as SSM parameters under
-            ``/modern-app-constructs/platform/<name>/`` (see the README's contract table), so
-            that services in other apps attach with :meth:`from_published`. Default: True.
+            ``/modern-app-constructs/platform/<name>/`` (docs/platform.md has the contract's
+            table), so that services in other apps attach with :meth:`from_published`.
+            Default: True.
 
     Attributes:
         vpc: the VPC services run in.
@@ -403,7 +404,7 @@ class PlatformEnvironment(Construct):
         return vpc
 
     def _publish_contract(self) -> dict[str, ssm.StringParameter]:
-        """The contract as SSM parameters (README: "The platform contract")."""
+        """The contract as SSM parameters (docs/platform.md: "The platform contract")."""
         vpc = self.vpc
         private = vpc.select_subnets(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, one_per_az=True

@@ -97,7 +97,8 @@ class ServicePipeline(Construct):
     through ``stages=``, not ``pipeline.add_stage`` afterwards.
 
     Each account a stage deploys to must be bootstrapped to trust the pipeline's account
-    (``cdk bootstrap --trust <pipeline account> ...``); see the README, "Shipping a service".
+    (``cdk bootstrap --trust <pipeline account> ...``); see docs/operations.md, "Shipping a
+    service".
 
     Args:
         scope: the parent construct, in the pipeline's stack: a stack with a concrete region

@@ -74,7 +74,7 @@ class WorkerConsumer:
                 worker's id.
             in_vpc: run the function in the platform's private subnets with a security group
                 of its own allowing outbound HTTPS only. Needs a platform environment; see the
-                README for the costs. Default: False.
+                docs/networking.md for the costs. Default: False.
             function_overrides: other ``lambda_.Function`` props; safety-owned props are
                 rejected. Default: none.
         """
@@ -105,8 +105,9 @@ class WorkerConsumer:
 
         Args:
             image: the container image; it reads ``QUEUE_URL`` from its environment.
-            cpu: Fargate CPU units. Default: 256.
-            memory_limit_mib: offered by Fargate for ``cpu``. Default: 512.
+            cpu: Fargate CPU units (256, 512, ..., 16384). Default: 256.
+            memory_limit_mib: a size Fargate offers for ``cpu`` (the pairs are listed under
+                :class:`FargateService`). Default: 512.
             min_capacity: tasks kept running with an empty queue, 0..1000 (0 scales to zero).
                 Default: 0.
             max_capacity: ``max(1, min_capacity)``..1000. Default: 4.
@@ -219,8 +220,9 @@ class ContainerConsumer:
 
     Attributes:
         image: the container image; it reads ``QUEUE_URL`` from its environment.
-        cpu: Fargate CPU units. Default: 256.
-        memory_limit_mib: offered by Fargate for ``cpu``. Default: 512.
+        cpu: Fargate CPU units (256, 512, ..., 16384). Default: 256.
+        memory_limit_mib: a size Fargate offers for ``cpu`` (listed under
+            :class:`FargateService`). Default: 512.
         min_capacity: tasks kept running with an empty queue (0 scales to zero). Default: 0.
         max_capacity: Default: 4.
         environment: more environment variables. Default: none.

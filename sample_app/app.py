@@ -15,7 +15,7 @@ is one per service, not one per profile: it is part of the default (dev) synthes
 ``-c profile=prod`` synthesizes the two laptop stacks alone. The region
 comes from the ``region`` context value (``cdk.json``: ``eu-west-1``); the pipeline's accounts,
 repository and connection from the ``orders:*`` context values (``cdk.json`` holds placeholders:
-see the README).
+see docs/sample.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Write the sample's cost figures into docs/cost.md and the README (``make cost``).
+"""Write the sample's cost figures into docs/cost.md and docs/operations.md (``make cost``).
 
 The sample app is synthesized in each profile and priced by
 ``python -m modern_app_constructs cost``'s own functions; the figures replace the generated
@@ -24,7 +24,8 @@ from modern_app_constructs._cost import CostReport, estimate, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "cost.md"
-README = ROOT / "README.md"
+#: The page with the one-line summary per profile (its *Cost* section).
+SUMMARY = ROOT / "docs" / "operations.md"
 PROFILES = ("dev", "prod")
 #: The stacks a developer deploys from a laptop: the profile's idle cost.
 LAPTOP_STACKS = ("OrdersPlatform", "OrdersService")
@@ -42,8 +43,8 @@ def doc_block(report: CostReport) -> str:
     return render_markdown(report, heading_level=3)
 
 
-def readme_block(report: CostReport, profile: str) -> str:
-    """The README's line for one profile: idle cost of the laptop stacks, one route's cost."""
+def summary_block(report: CostReport, profile: str) -> str:
+    """The summary line for one profile: idle cost of the laptop stacks, one route's cost."""
     stacks = {stack.name: stack for stack in report.stacks}
     laptop = [stacks[name] for name in LAPTOP_STACKS]
     parts = " + ".join(f"{stack.name} ${stack.monthly_usd:,.2f}" for stack in laptop)
@@ -95,15 +96,17 @@ def synthesize(profile: str, outdir: Path) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Synthesize the sample in each profile and rewrite the generated blocks."""
     del argv
-    doc, readme = DOC.read_text(), README.read_text()
+    doc, summary = DOC.read_text(), SUMMARY.read_text()
     with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
         for profile in PROFILES:
             report = estimate(synthesize(profile, Path(tmp) / profile))
             doc = replace_block(doc, profile, doc_block(report), where=str(DOC))
-            readme = replace_block(readme, profile, readme_block(report, profile), where="README")
-            print(readme_block(report, profile))
+            summary = replace_block(
+                summary, profile, summary_block(report, profile), where=str(SUMMARY)
+            )
+            print(summary_block(report, profile))
     DOC.write_text(doc)
-    README.write_text(readme)
+    SUMMARY.write_text(summary)
     return 0
 
 

@@ -2,8 +2,8 @@
 
 The independent rule sets are run over this app as well as over the sample, because a service
 team starts from the README, not from ``sample_app``: two stacks (``Platform`` and
-``Checkout``) as in *Use the constructs in your own app*, with the constructs configured as in
-each construct's section.
+``Checkout``) as in *Your first service*, with the constructs configured as in each
+construct's section.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ __all__ = ["build"]
 def build(app: cdk.App) -> tuple[cdk.Stack, cdk.Stack]:
     """Add the README's ``Platform`` and ``Checkout`` stacks to ``app`` and return them.
 
-    The stacks take the ``region`` context value (as the sample does): ALB access-log delivery
-    needs a concrete region (README, *FargateService*).
+    The stacks take the ``region`` context value, as the sample does.
     """
     env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
     platform_stack = cdk.Stack(app, "Platform", env=env)

@@ -746,12 +746,12 @@ def test_the_samples_post_orders_resolves_the_canary_alias_to_its_function(dev_s
     }
 
 
-def test_docs_and_readme_figures_are_the_commands(sample):
+def test_the_docs_figures_are_the_commands(sample):
     """`make cost` wrote them; regenerate and compare (run `make cost` when this fails)."""
     report = estimate(sample.outdir)
     doc = cost_doc.DOC.read_text()
-    readme = cost_doc.README.read_text()
+    summary = cost_doc.SUMMARY.read_text()
     assert cost_doc.block(doc, sample.profile) == cost_doc.doc_block(report), "run `make cost`"
-    assert cost_doc.block(readme, sample.profile) == cost_doc.readme_block(
+    assert cost_doc.block(summary, sample.profile) == cost_doc.summary_block(
         report, sample.profile
     ), "run `make cost`"

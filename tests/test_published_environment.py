@@ -190,10 +190,10 @@ def test_publishing_an_imported_vpc_needs_its_route_tables(missing):
     PlatformEnvironment(stack, "Unpublished", team="t", application="a", vpc=vpc, publish=False)
 
 
-def test_the_readme_documents_every_contract_parameter():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_document_every_contract_parameter():
+    page = (ROOT / "docs" / "platform.md").read_text()
     for parameter in CONTRACT_PARAMETERS:
-        assert f"| `{parameter.key}` | {parameter.meaning} |" in readme, parameter.key
+        assert f"| `{parameter.key}` | {parameter.meaning} |" in page, parameter.key
 
 
 # ------------------------------------------------------------------------- attaching

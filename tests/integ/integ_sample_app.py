@@ -6,7 +6,8 @@
 - an unsigned request is refused (IAM auth on every method) -> 403.
 
 It needs Docker (the catalog image) and replaces the region's API Gateway logging role setting
-with the sample platform's own, as deploying the sample does (see the README).
+with the sample platform's own, as deploying the sample does (see docs/operations.md,
+"Verifying a deployment").
 """
 
 from __future__ import annotations
