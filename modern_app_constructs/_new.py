@@ -227,6 +227,7 @@ def new_service(
         NewServiceError: an invalid name, environment or template, or a non-empty output.
     """
     import copier
+    from copier.errors import CopierError
 
     _check_service_name(name)
     _check_environment(environment)
@@ -261,7 +262,7 @@ def new_service(
         staging.rename(target)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, ValueError | copier.errors.CopierError):
+        if isinstance(error, ValueError | CopierError):
             raise NewServiceError(f"cannot render the template: {error}") from error
         raise
     return target
@@ -305,16 +306,20 @@ def update(
         NewServiceError: not a generated repository, a dirty working tree, a template version
             that is not available, or any other reason copier refuses.
     """
-    import copier
+    from copier._main import Worker  # run_update takes no src_path
+    from copier.errors import CopierError
 
     answers = _answers(directory)
     before = str(answers.get("_commit", "unknown"))
+    ref = None
     if template_source is None and _is_packaged(answers, cache):
         template_repository(cache)
+        ref = f"v{__version__}"  # this library's, pre-release or not
     try:
-        with copier.Worker(
+        with Worker(
             dst_path=directory,
             src_path=template_source,
+            vcs_ref=ref,
             data={"library_version": __version__},
             defaults=True,
             overwrite=True,
@@ -323,7 +328,7 @@ def update(
             skip_answered=True,
         ) as worker:
             worker.run_update()
-    except (ValueError, copier.errors.CopierError, subprocess.CalledProcessError) as error:
+    except (ValueError, CopierError, subprocess.CalledProcessError) as error:
         raise NewServiceError(f"cannot update {directory}: {error}") from error
     after = str(_answers(directory).get("_commit", "unknown"))
     status = _git("status", "--porcelain", "--untracked-files=all", cwd=directory)
