@@ -170,16 +170,24 @@ def app_for_tests(
 # --- Normalisation and snapshots --------------------------------------------------------------
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+# CDK Pipelines' `cdk-assets publish "<hash>:<account>-<region>-<suffix>"`: the suffix is
+# derived from the asset's hash too, so both change with every byte of asset content
+_PUBLISH_DESTINATION = re.compile(
+    r"\b[0-9a-f]{64}:([0-9]{12}|current_account)-([a-z0-9-]+?|current_region)-[0-9a-f]{8}\b"
+)
 _VERSION_ID = re.compile(r"(CurrentVersion)[0-9A-Fa-f]+")
 
 
 def normalize(template: Mapping[str, Any]) -> TemplateJson:
     """Scrub the true noise from a template: asset hashes and Lambda version logical ids.
 
-    Both change with every byte of handler code; keep a separate test proving that a code
+    Asset hashes wherever CDK writes them: S3 keys, image tags, and the asset-publishing
+    commands of a pipeline's build (``cdk-assets publish "<hash>:<account>-<region>-<hash>"``).
+    All change with every byte of handler code; keep a separate test proving that a code
     change does produce a new version (the canary mechanism). Keys come out sorted.
     """
     text = json.dumps(template, sort_keys=True)
+    text = _PUBLISH_DESTINATION.sub(r"<asset-hash>:\1-\2-<hash>", text)
     text = _ASSET_HASH.sub("<asset-hash>", text)
     text = _VERSION_ID.sub(r"\1<hash>", text)
     return dict(json.loads(text))

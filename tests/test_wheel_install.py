@@ -167,11 +167,15 @@ def test_wheel_ships_the_package_its_typing_marker_runtime_code_and_data_only(wh
     package = {
         path.relative_to(ROOT).as_posix()
         for path in PACKAGE_DIR.rglob("*")
-        if path.suffix in {".py", ".typed", ".json"} and "__pycache__" not in path.parts
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and (path.suffix in {".py", ".typed", ".json"} or "templates" in path.parts)
     }
     assert "modern_app_constructs/py.typed" in package
     assert "modern_app_constructs/runtime/smoke_test_hook.py" in package
     assert "modern_app_constructs/data/prices.json" in package
+    assert "modern_app_constructs/templates/service/copier.yml" in package
+    assert "modern_app_constructs/templates/service/.gitignore" in package
     assert package <= names, package - names
     dist_info = f"modern_app_constructs-{__version__}.dist-info/"
     assert {name for name in names - package if not name.startswith(dist_info)} == set()
