@@ -1,18 +1,24 @@
 """``make compliance-report``: independent rule sets over the sample, report-only, as markdown.
 
-The sample app is synthesized in each profile with these validation plugins attached:
-cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs, and
-the AWS Control Tower proactive controls as cfn-guard rules (``cdklabs-cdk-validator-cfnguard``);
-checkov then runs once over every template (from its own environment, see
-``scripts/checkov_gate.py``). Nothing fails: findings are collected from the validation report
-CDK writes, each mapped to its construct path and logical id, and rendered as one table per
-rule set into ``docs/compliance.md``. What the library acknowledges (cdk-nag) or skips (checkov)
-on a resource is listed too, with the reason recorded there: those are the findings the gated
-rule sets (AwsSolutions, Serverless, checkov) would report otherwise.
+The sample app (every top-level stack: platform, service and, in dev, the pipeline) is
+synthesized in each profile with cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA
+Security and PCI DSS 3.2.1 packs attached as validation plugins; the AWS Control Tower proactive
+controls then run as the cfn-guard binary and rules bundled in ``cdklabs-cdk-validator-cfnguard``,
+directly, over each template with its SSM-typed parameters resolved to placeholders
+(``scripts/compliance_guard.py``: the plugin crashes on them); checkov runs once over every
+template (from its own environment, see ``scripts/checkov_gate.py``). Nothing fails on a
+finding: findings are collected, each mapped to its construct path and logical id, and rendered
+as one table per rule set into ``docs/compliance.md``. What the library acknowledges (cdk-nag)
+or skips (checkov) on a resource is listed too, with the reason recorded there: those are the
+findings the gated rule sets (AwsSolutions, Serverless, checkov) would report otherwise. Per
+rule set and profile the report records the templates it evaluated and fails when there are
+none (a rule set that evaluated nothing would show zero findings).
 
-The library's position on each rule (fixed / opt-in prop / not applicable / false positive /
-open) comes from one data file, ``docs/compliance-positions.toml``; a rule found without a
-position there is printed as *unreviewed*, so the document stays honest as findings change.
+The library's position on each rule (fixed / prod-only / opt-in prop / not applicable / false
+positive / open) comes from one data file, ``docs/compliance-positions.toml``, where each
+position also declares the facts it rests on (``scripts/compliance_claims.py``; the tests check
+them against the templates); a rule found without a position there is printed as *unreviewed*,
+so the document stays honest as findings change.
 
 Usage::
 
