@@ -19,7 +19,7 @@ __all__ = ["DENY_DIRECT_GRANTS_SID", "deny_direct_grants"]
 DENY_DIRECT_GRANTS_SID = "DenyGrantsNotForAwsResources"
 
 
-def deny_direct_grants(key: kms.Key) -> None:
+def deny_direct_grants(key: kms.IKey) -> None:
     """Deny ``kms:CreateGrant`` on ``key`` unless an AWS service creates it for a resource.
 
     The statement is written exactly as CT.KMS.PR.3 checks it: both condition keys under one

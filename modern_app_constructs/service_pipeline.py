@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
+from ._kms import deny_direct_grants
 from ._logs import create_log_group
 from ._pipeline_nag import acknowledge_pipeline_findings
 from ._pipeline_review import lazy, review_key, review_step, review_url
@@ -36,6 +37,8 @@ __all__ = ["ServicePipeline"]
 
 #: The directory ``npx cdk synth --output`` writes and the pipeline deploys from.
 CLOUD_ASSEMBLY_DIR = "cdk.out"
+#: Days after which the artifact bucket expires an execution's artifacts.
+ARTIFACT_EXPIRY_DAYS = 30
 
 _CONNECTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z]{2}(-[a-z]+)+-\d+:\d{12}:"
@@ -88,7 +91,8 @@ class ServicePipeline(Construct):
     Artifacts are encrypted with a customer-managed KMS key with rotation, in every case: CDK
     Pipelines' ``cross_account_keys`` is what creates that key, so it is always on; when stages
     are in other accounts, the key and bucket policies grant those accounts' deployment roles.
-    Build logs go to a log group with the platform's retention and key. Pipeline failures
+    Only AWS services may create grants on the key (CT.KMS.PR.3), and artifacts expire after
+    30 days. Build logs go to a log group with the platform's retention and key. Pipeline failures
     notify the platform's alarm topic through a CodeStar Notifications rule; the platform
     publishes the topic and key policy statements that lets CodeStar Notifications deliver
     (``PlatformEnvironment`` does). Standalone (no platform environment) there is no rule.
@@ -280,6 +284,7 @@ class ServicePipeline(Construct):
         key = self.artifact_bucket.encryption_key
         assert key is not None  # cross_account_keys=True creates it
         self.artifact_key: kms.IKey = key
+        self._harden_artifact_store()
         self._record_waivers(stages)
         self._render_execution_roles_as_sub()
         self.notification_rule: notifications.INotificationRule | None = None
@@ -304,6 +309,31 @@ class ServicePipeline(Construct):
         # expose
         acknowledge_pipeline_findings(self.pipeline, self.artifact_bucket, self.artifact_key)
         env.apply_tags(self)  # tags do not cross into the stages: their stacks have their own
+
+    def _harden_artifact_store(self) -> None:
+        """Grants on the artifact key for AWS resources only; artifacts expire after 30 days.
+
+        The key is used by CodePipeline, CodeBuild and the stages' deployment roles through the
+        key policy (encrypt/decrypt); none creates a grant, so a direct ``kms:CreateGrant`` is
+        denied as on the platform key (CT.KMS.PR.3). Every execution writes its artifacts under
+        new keys and reads only its own: an artifact older than the approval timeout (7 days)
+        can no longer be used, so they expire after 30 days (incomplete uploads after one).
+        """
+        deny_direct_grants(self.artifact_key)
+        bucket = self.artifact_bucket.node.default_child
+        assert isinstance(bucket, s3.CfnBucket)
+        bucket.lifecycle_configuration = s3.CfnBucket.LifecycleConfigurationProperty(
+            rules=[
+                s3.CfnBucket.RuleProperty(
+                    id="ExpireArtifacts",
+                    status="Enabled",
+                    expiration_in_days=ARTIFACT_EXPIRY_DAYS,
+                    abort_incomplete_multipart_upload=s3.CfnBucket.AbortIncompleteMultipartUploadProperty(
+                        days_after_initiation=1
+                    ),
+                )
+            ]
+        )
 
     # -------------------------------------------------------------- validation
 

@@ -1,18 +1,24 @@
 """``make compliance-report``: independent rule sets over the sample, report-only, as markdown.
 
-The sample app is synthesized in each profile with these validation plugins attached:
-cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs, and
-the AWS Control Tower proactive controls as cfn-guard rules (``cdklabs-cdk-validator-cfnguard``);
-checkov then runs once over every template (from its own environment, see
-``scripts/checkov_gate.py``). Nothing fails: findings are collected from the validation report
-CDK writes, each mapped to its construct path and logical id, and rendered as one table per
-rule set into ``docs/compliance.md``. What the library acknowledges (cdk-nag) or skips (checkov)
-on a resource is listed too, with the reason recorded there: those are the findings the gated
-rule sets (AwsSolutions, Serverless, checkov) would report otherwise.
+The sample app (every top-level stack: platform, service and, in dev, the pipeline) is
+synthesized in each profile with cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA
+Security and PCI DSS 3.2.1 packs attached as validation plugins; the AWS Control Tower proactive
+controls then run as the cfn-guard binary and rules bundled in ``cdklabs-cdk-validator-cfnguard``,
+directly, over each template with its SSM-typed parameters resolved to placeholders
+(``scripts/compliance_guard.py``: the plugin crashes on them); checkov runs once over every
+template (from its own environment, see ``scripts/checkov_gate.py``). Nothing fails on a
+finding: findings are collected, each mapped to its construct path and logical id, and rendered
+as one table per rule set into ``docs/compliance.md``. What the library acknowledges (cdk-nag)
+or skips (checkov) on a resource is listed too, with the reason recorded there: those are the
+findings the gated rule sets (AwsSolutions, Serverless, checkov) would report otherwise. Per
+rule set and profile the report records the templates it evaluated and fails when there are
+none (a rule set that evaluated nothing would show zero findings).
 
-The library's position on each rule (fixed / opt-in prop / not applicable / false positive /
-open) comes from one data file, ``docs/compliance-positions.toml``; a rule found without a
-position there is printed as *unreviewed*, so the document stays honest as findings change.
+The library's position on each rule (fixed / prod-only / opt-in prop / not applicable / false
+positive / open) comes from one data file, ``docs/compliance-positions.toml``, where each
+position also declares the facts it rests on (``scripts/compliance_claims.py``; the tests check
+them against the templates); a rule found without a position there is printed as *unreviewed*,
+so the document stays honest as findings change.
 
 Usage::
 
@@ -37,11 +43,15 @@ from typing import Any
 import tomllib
 
 __all__ = [
+    "GUARD",
     "RULE_SETS",
+    "Coverage",
     "Finding",
     "Position",
+    "check_coverage",
     "collect",
     "load_positions",
+    "nested_stage_paths",
     "position_for",
     "render",
 ]
@@ -125,13 +135,17 @@ class Position:
     """The library's position on a rule.
 
     Attributes:
-        kind: ``fixed``, ``opt-in``, ``not-applicable``, ``false-positive``, ``open`` or
+        kind: ``fixed`` (in every profile), ``prod-only`` (fixed in prod, off in dev by
+            design), ``opt-in``, ``not-applicable``, ``false-positive``, ``open`` or
             ``unreviewed`` (no entry in the positions file).
         reason: why, in a sentence a reviewer accepts; for ``opt-in`` the prop that turns it on.
+        claims: the facts the reason rests on, as data (``scripts/compliance_claims.py``),
+            checked against the templates by the tests.
     """
 
     kind: str
     reason: str = ""
+    claims: tuple[Mapping[str, Any], ...] = ()
 
     def render(self) -> str:
         """The position as the document's last column."""
@@ -141,6 +155,7 @@ class Position:
 
 _POSITION_LABELS = {
     "fixed": "fixed",
+    "prod-only": "fixed in prod, dev by design",
     "opt-in": "opt-in prop",
     "not-applicable": "not applicable",
     "false-positive": "false positive of the rule",
@@ -154,20 +169,27 @@ def load_positions(path: Path = DEFAULT_POSITIONS) -> dict[str, Position]:
     """Positions by rule key from the TOML file (``[rules."<rule>"]`` tables).
 
     Raises:
-        ValueError: for an entry without a known ``position`` or without a ``reason``.
+        ValueError: for an entry without a known ``position``, without a ``reason``, or whose
+            claims do not fit its kind (:func:`scripts.compliance_claims.position_problems`).
     """
+    from scripts.compliance_claims import position_problems
+
     data = tomllib.loads(path.read_text())
     positions: dict[str, Position] = {}
     for key, entry in data.get("rules", {}).items():
         kind = entry.get("position")
-        reason = str(entry.get("reason", "")).strip()
+        reason = " ".join(str(entry.get("reason", "")).split())
+        claims = tuple(dict(claim) for claim in entry.get("claims", []))
         if kind not in POSITION_KINDS:
             raise ValueError(
                 f"{path.name}: rules.{key!r}: position {kind!r}; allowed: {POSITION_KINDS}"
             )
         if not reason:
             raise ValueError(f"{path.name}: rules.{key!r}: a reason is required")
-        positions[key] = Position(kind, " ".join(reason.split()))
+        problems = position_problems(kind, reason, claims)
+        if problems:
+            raise ValueError(f"{path.name}: rules.{key!r}: {'; '.join(problems)}")
+        positions[key] = Position(kind, reason, claims)
     return positions
 
 
@@ -305,14 +327,15 @@ def _rule_set_of(rule: str) -> str | None:
 
 
 def _sample_app(app: Any) -> None:
-    """The sample's platform and service stacks (``sample_app.app.build_laptop_stacks``).
+    """The sample's stacks (``sample_app.app.build``): platform, service and, in dev, pipeline.
 
-    The delivery pipeline stack is left out: its stages deploy the service stack again (the
-    same constructs in other accounts), and cfn-guard cannot read nested stage assemblies.
+    The pipeline's stages are nested assemblies holding the service stack again (the same
+    constructs, attached to the environment of the stage's account); their findings are left out
+    (:func:`nested_stage_paths`), the service stack's own are reported in both profiles.
     """
-    from sample_app.app import build_laptop_stacks
+    from sample_app.app import build
 
-    build_laptop_stacks(app)
+    build(app)
 
 
 def _readme_app(app: Any) -> None:
@@ -325,16 +348,85 @@ def _readme_app(app: Any) -> None:
 APPS: dict[str, Callable[[Any], None]] = {"sample": _sample_app, "readme": _readme_app}
 
 
-#: Control Tower rules left out: they read a key given by reference (a template parameter of
-#: an attached environment, or Fn::GetStackOutput) as no key, and cdk-validator-cfnguard 0.0.62
-#: fails processing their results on a template parameter. checkov's gated CKV_AWS_158 and
-#: CKV_AWS_27 check the same encryption and resolve the reference.
-_LEFT_OUT_GUARD_RULES = ("ct-cloudwatch-pr-3", "ct-sqs-pr-2")
+@dataclass(frozen=True, order=True)
+class Coverage:
+    """The templates one rule set evaluated in one app and profile.
+
+    Attributes:
+        rule_set: the :class:`RuleSet` key.
+        app: which app.
+        profile: ``dev`` or ``prod``.
+        templates: the stacks (templates) the rule set was run on.
+    """
+
+    rule_set: str
+    app: str
+    profile: str
+    templates: tuple[str, ...]
 
 
-def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Finding]:
-    """Synthesize ``app_name`` in ``profile`` with every rule set attached, report-only."""
+def nested_stage_paths(outdir: Path) -> tuple[str, ...]:
+    """The construct paths of the stages (nested cloud assemblies) of an assembly.
+
+    A pipeline's stage is a ``cdk.Stage`` whose stacks synthesize into an assembly of their own
+    (``assembly-<Pipeline>-<Stage>``): ``OrdersPipeline/Pipeline/Dev`` for the directory
+    ``assembly-OrdersPipeline-Pipeline-Dev``, read from the tree.
+    """
+    tree = json.loads((outdir / "tree.json").read_text())
+    found: list[str] = []
+
+    def visit(node: Mapping[str, Any]) -> None:
+        info = node.get("constructInfo", {})
+        if info.get("fqn") == "aws-cdk-lib.Stage":
+            found.append(str(node["path"]))
+            return
+        for child in dict(node.get("children", {})).values():
+            visit(child)
+
+    for child in dict(tree["tree"].get("children", {})).values():
+        visit(child)
+    return tuple(sorted(found))
+
+
+def _top_level(findings: Iterable[Finding], stages: Sequence[str]) -> list[Finding]:
+    return [f for f in findings if not any(f.path.startswith(f"{stage}/") for stage in stages)]
+
+
+class _Counted:
+    """A validation plugin that records the stacks CDK hands it, then runs the wrapped one."""
+
+    def __init__(self, inner: Any, seen: list[str]) -> None:
+        self._inner = inner
+        self._seen = seen
+
+    @property
+    def name(self) -> str:
+        return str(self._inner.name)
+
+    @property
+    def version(self) -> str | None:
+        return self._inner.version  # type: ignore[no-any-return]
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._inner.rule_ids  # type: ignore[no-any-return]
+
+    def validate(self, context: Any) -> Any:
+        self._seen.extend(str(s.stack_construct_path) for s in context.stack_templates)
+        return self._inner.validate(context)
+
+
+def synth_with_rule_sets(
+    app_name: str, profile: str, outdir: Path
+) -> tuple[list[Finding], list[Coverage]]:
+    """Synthesize ``app_name`` in ``profile`` with every rule set attached, report-only.
+
+    The cdk-nag packs run as validation plugins; the Control Tower rules run afterwards on the
+    top-level templates (:func:`guard_findings`). Returns the findings and, per rule set, the
+    templates it evaluated (stacks beneath a pipeline stage excluded, as their findings are).
+    """
     import aws_cdk as cdk
+    import jsii
     from cdk_nag import (
         AwsSolutionsChecks,
         HIPAASecurityChecks,
@@ -342,41 +434,88 @@ def synth_with_rule_sets(app_name: str, profile: str, outdir: Path) -> list[Find
         PCIDSS321Checks,
         ServerlessChecks,
     )
-    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
     # exactly cdk.json's context, as `cdk synth` would (a bare App() ignores its feature flags)
     context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "profile": profile}
     # aws-cdk-lib's built-in template validation is not one of the rule sets reported here
     app = cdk.App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=False)
     APPS[app_name](app)
-    cdk.Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app),
-        ServerlessChecks(app),
-        NIST80053R5Checks(app),
-        HIPAASecurityChecks(app),
-        PCIDSS321Checks(app),
-        # cfn-guard's output for ~100 resources outgrows Node's 1 MB default buffer; the plugin
-        # implements the Beta1 flavour of the same plugin interface
-        CfnGuardValidator(  # type: ignore[arg-type]
-            max_buffer=64 * 1024 * 1024, disabled_rules=list(_LEFT_OUT_GUARD_RULES)
-        ),
-    )
+    counted = jsii.implements(cdk.IPolicyValidationPlugin)(_Counted)
+    seen: dict[str, list[str]] = {}
+    plugins = []
+    for pack in (
+        AwsSolutionsChecks,
+        ServerlessChecks,
+        NIST80053R5Checks,
+        HIPAASecurityChecks,
+        PCIDSS321Checks,
+    ):
+        inner = pack(app)
+        plugins.append(counted(inner, seen.setdefault(str(inner.name), [])))
+    cdk.Validations.of(app).add_plugins(*plugins)
     try:
         app.synth()
     except RuntimeError as error:  # report-only: a failing plugin is what we came for
         if "ValidationFailed" not in str(error):
             raise
-    acknowledged = acknowledgments_from_assembly(outdir, app=app_name, profile=profile)
+    stages = nested_stage_paths(outdir)
+    findings = acknowledgments_from_assembly(outdir, app=app_name, profile=profile)
     reports = list(outdir.glob("*validation-report.json"))
-    if not reports:
-        return acknowledged
-    return acknowledged + findings_from_report(
-        json.loads(reports[0].read_text()), outdir, app=app_name, profile=profile
-    )
+    if reports:
+        findings += findings_from_report(
+            json.loads(reports[0].read_text()), outdir, app=app_name, profile=profile
+        )
+    coverage = [
+        Coverage(
+            key,
+            app_name,
+            profile,
+            tuple(sorted({s for s in stacks if not any(s.startswith(f"{g}/") for g in stages)})),
+        )
+        for key, stacks in seen.items()
+    ]
+    guard, guard_coverage = guard_findings(outdir, app=app_name, profile=profile)
+    return _top_level(findings + guard, stages), [*coverage, guard_coverage]
 
 
-def checkov_findings(outdirs: Mapping[tuple[str, str], Path]) -> list[Finding]:
-    """Checkov over every template of every (app, profile) assembly, in one run."""
+#: The rule set key of the Control Tower rules (the plugin's name, kept for the positions).
+GUARD = "cdk-validator-cfnguard"
+
+
+def guard_findings(outdir: Path, *, app: str, profile: str) -> tuple[list[Finding], Coverage]:
+    """The Control Tower rules over every top-level template of an assembly.
+
+    Run with the bundled cfn-guard directly, on copies whose SSM-typed parameters are replaced
+    by placeholders (``scripts/compliance_guard.py``): the plugin crashes on those parameters.
+    """
+    from scripts.checkov_gate import templates_in
+    from scripts.compliance_guard import run_guard
+
+    paths = {
+        (stack, logical_id): path for path, (stack, logical_id) in _logical_ids(outdir).items()
+    }
+    run = run_guard(templates_in([outdir]), profile=profile)
+    findings = [
+        Finding(
+            rule_set=GUARD,
+            rule=found.rule,
+            app=app,
+            profile=profile,
+            stack=found.template,
+            path=paths.get((found.template, found.logical_id), ""),
+            logical_id=found.logical_id,
+            title=found.title,
+            control=found.control,
+        )
+        for found in run.findings
+    ]
+    return findings, Coverage(GUARD, app, profile, run.evaluated)
+
+
+def checkov_findings(
+    outdirs: Mapping[tuple[str, str], Path],
+) -> tuple[list[Finding], list[Coverage]]:
+    """Checkov over every top-level template of every (app, profile) assembly, in one run."""
     from scripts.checkov_gate import run_checkov, templates_in
 
     templates: dict[str, Path] = {}
@@ -389,6 +528,17 @@ def checkov_findings(outdirs: Mapping[tuple[str, str], Path]) -> list[Finding]:
         for key, outdir in outdirs.items()
     }
     report = run_checkov(templates)
+    coverage = [
+        Coverage(
+            "checkov",
+            app,
+            profile,
+            tuple(
+                sorted(n.split(".", 2)[2] for n in templates if n.startswith(f"{app}.{profile}."))
+            ),
+        )
+        for app, profile in outdirs
+    ]
     findings: list[Finding] = []
     results = [(result, "found") for result in report.failed]
     results += [(result, "skipped") for result in report.skipped]
@@ -409,21 +559,46 @@ def checkov_findings(outdirs: Mapping[tuple[str, str], Path]) -> list[Finding]:
                 reason=" ".join(result.comment.split()) if status == "skipped" else "",
             )
         )
-    return sorted(findings)
+    return sorted(findings), coverage
 
 
-def collect(targets: Sequence[tuple[str, str]], *, checkov: bool = True) -> list[Finding]:
-    """Synthesize each (app, profile) with every rule set and return all findings."""
+def collect(
+    targets: Sequence[tuple[str, str]], *, checkov: bool = True
+) -> tuple[list[Finding], list[Coverage]]:
+    """Synthesize each (app, profile) with every rule set: all findings, and what was evaluated."""
     findings: list[Finding] = []
+    coverage: list[Coverage] = []
     with tempfile.TemporaryDirectory(prefix="compliance-") as workdir:
         outdirs: dict[tuple[str, str], Path] = {}
         for app_name, profile in targets:
             outdir = Path(workdir) / f"{app_name}-{profile}"
             outdirs[(app_name, profile)] = outdir
-            findings += synth_with_rule_sets(app_name, profile, outdir)
+            found, covered = synth_with_rule_sets(app_name, profile, outdir)
+            findings += found
+            coverage += covered
         if checkov:
-            findings += checkov_findings(outdirs)
-    return findings
+            found, covered = checkov_findings(outdirs)
+            findings += found
+            coverage += covered
+    return findings, coverage
+
+
+def check_coverage(coverage: Iterable[Coverage], targets: Sequence[tuple[str, str]]) -> None:
+    """Fail loudly when a rule set evaluated no template in an app and profile it ran in.
+
+    Raises:
+        RuntimeError: naming each rule set, app and profile with zero templates.
+    """
+    empty = sorted(
+        f"{c.rule_set} ({c.app} {c.profile})"
+        for c in coverage
+        if (c.app, c.profile) in targets and not c.templates
+    )
+    if empty:
+        raise RuntimeError(
+            f"rule sets that evaluated no template: {', '.join(empty)}; their zero findings "
+            "would mean nothing"
+        )
 
 
 # ---------------------------------------------------------------------- render
@@ -444,9 +619,14 @@ def render(
     *,
     profiles: Sequence[str] = ("dev", "prod"),
     app: str = "sample",
+    coverage: Iterable[Coverage] = (),
+    header: str = "",
     intro: str = "",
 ) -> str:
-    """The compliance document: a summary and one table per rule set with findings.
+    """The compliance document: ``header``, a summary, ``intro``, one table per rule set.
+
+    The summary counts, per rule set, the templates it evaluated (``coverage``) and its
+    findings per profile.
 
     Each row is a rule: its findings per profile, the resources (construct path and logical
     id; a resource found in one profile only is marked so) and the library's position. Then
@@ -459,9 +639,12 @@ def render(
     for finding in selected:
         (suppressed if finding.status in SUPPRESSED else by_set)[finding.rule_set].append(finding)
     lines = ["# Compliance report", ""]
+    if header:
+        lines += [header.strip(), ""]
+    covered = [c for c in coverage if c.app == app and c.profile in profiles]
+    lines += _summary(by_set, suppressed, positions, profiles, covered)
     if intro:
         lines += [intro.strip(), ""]
-    lines += _summary(by_set, suppressed, positions, profiles)
     found_rules = {f.rule for found in by_set.values() for f in found}
     for rule_set in RULE_SETS:
         if rule_set.key in by_set:
@@ -489,17 +672,25 @@ def _summary(
     suppressed: Mapping[str, list[Finding]],
     positions: Mapping[str, Position],
     profiles: Sequence[str],
+    coverage: Sequence[Coverage],
 ) -> list[str]:
-    header = "| rule set | " + " | ".join(f"{p} findings" for p in profiles)
+    evaluated: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for covered in coverage:
+        evaluated[(covered.rule_set, covered.profile)].update(covered.templates)
+    header = "| rule set | " + " | ".join(f"{p} templates | {p} findings" for p in profiles)
     lines = [
         "## Summary",
         "",
         header + " | rules | open | unreviewed | acknowledged or skipped |",
-        "|---|" + "---:|" * len(profiles) + "---:|---:|---:|---:|",
+        "|---|" + "---:|---:|" * len(profiles) + "---:|---:|---:|---:|",
     ]
     for rule_set in RULE_SETS:
         found = by_set.get(rule_set.key, [])
-        counts = [str(sum(1 for f in found if f.profile == p)) for p in profiles]
+        counts = [
+            f"{len(evaluated[(rule_set.key, p)]) if coverage else '-'} | "
+            f"{sum(1 for f in found if f.profile == p)}"
+            for p in profiles
+        ]
         rules = {f.rule for f in found}
         kinds = [position_for(rule_set.key, rule, positions).kind for rule in rules]
         quiet = len({(f.rule, f.path) for f in suppressed.get(rule_set.key, [])})
@@ -508,6 +699,15 @@ def _summary(
             + " | ".join(counts)
             + f" | {len(rules)} | {kinds.count('open')} | {kinds.count('unreviewed')} | {quiet} |"
         )
+    for profile in profiles if coverage else ():
+        union = sorted({t for (_, p), names in evaluated.items() if p == profile for t in names})
+        line = f"Templates evaluated in {profile}: " + ", ".join(f"`{t}`" for t in union)
+        partial = [
+            f"{rule_set.title} only " + ", ".join(f"`{t}`" for t in sorted(names))
+            for rule_set in RULE_SETS
+            if (names := evaluated[(rule_set.key, profile)]) and sorted(names) != union
+        ]
+        lines += ["", line + (f" ({'; '.join(partial)})" if partial else "") + "."]
     return [*lines, ""]
 
 
@@ -598,40 +798,47 @@ def _resources(rule_findings: list[Finding], profiles: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------- main
 
+_HEADER = """
+**Gates** (`make test` fails on any finding that is neither fixed nor acknowledged/skipped on
+its resource with a reason): cdk-nag AwsSolutions and Serverless, checkov, cfn-lint. Report-only
+(below, with the library's position on each rule): cdk-nag NIST 800-53 R5, HIPAA Security and
+PCI DSS 3.2.1, and the AWS Control Tower proactive controls (cfn-guard rules). Every position is
+a claim about the templates (`docs/compliance-positions.toml`, `claims`), checked against the
+synthesized sample by `tests/test_compliance_positions.py`.
+"""
+
 _INTRO = """
 Generated by `make compliance-report` (`scripts/compliance_report.py`): the sample app
-(`sample_app/`, stacks `OrdersPlatform` and `OrdersService`; the delivery pipeline stack is left
-out, its stages deploy `OrdersService` again) synthesized in the dev and prod profiles with
-cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs and
-the AWS Control Tower proactive controls (the cfn-guard rules bundled in
-`cdklabs-cdk-validator-cfnguard`), report-only, then checkov over every template. Counts are
-findings (one rule on one resource). The position column comes from
-`docs/compliance-positions.toml`; *unreviewed* means a rule was found that nobody has taken a
-position on yet. What is behind each finding, and what each fix changed, is in
-`docs/compliance-inventory.md`.
+(`sample_app/`) synthesized in the dev and prod profiles, every top-level stack: `OrdersPlatform`,
+`OrdersService` and, in dev (the pipeline is one per service, part of the dev synthesis),
+`OrdersPipeline` with its own resources (artifact bucket and key, roles, CodeBuild projects, build
+logs). The pipeline's stages are nested assemblies that hold `OrdersService` again (the same
+constructs, attached to the environment of the stage's account, in the stage's profile); their
+findings are left out, as they repeat the service stack's in that profile. The cdk-nag packs run
+as validation plugins, report-only; the Control Tower rules run as the cfn-guard binary and rules
+bundled in `cdklabs-cdk-validator-cfnguard`, directly (below); checkov runs over every template.
+*templates* is how many templates each rule set actually evaluated: the report fails when a rule
+set evaluated none. Counts are findings (one rule on one resource). The position column comes
+from `docs/compliance-positions.toml`; *unreviewed* means a rule was found that nobody has taken
+a position on yet. What is behind each finding is in `docs/compliance-inventory.md`.
 
-cdk-nag AwsSolutions and Serverless, checkov and cfn-lint gate `make test`: each of their
-findings is fixed, or acknowledged (cdk-nag) or skipped (checkov) on its resource with a
-reason, so their tables are normally absent; the acknowledgments and skips are listed, with
-their reasons, under *Acknowledged or skipped on the resource*. NIST 800-53 R5, HIPAA, PCI DSS
-and the Control Tower rules are report-only.
+**How the Control Tower rules are run.** The validation plugin fails on templates whose
+resources reference a template parameter typed `AWS::SSM::Parameter::Value<String>` (every value
+a service reads from the platform it attaches to by name) and then reports nothing. So the report
+runs the bundled cfn-guard on a copy of each template in which each such parameter a resource
+references is replaced by a placeholder of the type the platform contract publishes under that
+name (`scripts/compliance_guard.py`, `PLACEHOLDERS`): a KMS key ARN for `key-arn`, an SNS topic
+ARN for `alarm-topic-arn`, a VPC id, subnet ids (with `Fn::Split`/`Fn::Select` over them
+evaluated), the cluster name, the ownership tags; an unknown parameter fails the run. A log
+group's `KmsKeyId` or a queue's `KmsMasterKeyId` then reads as the customer-managed key it is
+deployed with, so `cloudwatch_log_group_encrypted_check` (CT.CLOUDWATCH.PR.3) and
+`sqs_queue_encrypted_check` (CT.SQS.PR.2) are evaluated and pass.
 
-**Known false positives of the Control Tower guard rules.** cfn-guard evaluates the template
-as written, without resolving intrinsic functions:
-- values the service stack reads from the platform arrive by reference: a template parameter
-  typed `AWS::SSM::Parameter::Value<String>` (the sample's service attaches to its platform by
-  name) or `Fn::GetStackOutput` (a platform in the same app). A log group's `KmsKeyId` or a
-  queue's `KmsMasterKeyId` given that way is not recognised as a key, so
-  `cloudwatch_log_group_encrypted_check` (CT.CLOUDWATCH.PR.3) and `sqs_queue_encrypted_check`
-  (CT.SQS.PR.2) would report resources that are encrypted with the platform's customer-managed
-  key; on a template parameter, `cdklabs-cdk-validator-cfnguard` 0.0.62 even fails processing
-  their results. Both rules are left out of this report; checkov's CKV_AWS_158 (log groups) and
-  CKV_AWS_27 (queues), which resolve the reference, check the same encryption and gate
-  `make test`;
-- a Lambda permission whose `SourceArn` is built with `Fn::Join` (API Gateway's
-  `arn:...:execute-api:region:account:api-id/stage/METHOD/path`, as aws-cdk-lib writes it) is
-  read as having no source ARN, so `lambda_function_public_access_prohibited_check`
-  (CT.LAMBDA.PR.2) reports permissions that are scoped to one API method.
+**Known false positive of the Control Tower rules.** cfn-guard evaluates the template as
+written: a Lambda permission whose `SourceArn` is built with `Fn::Join` (API Gateway's
+`arn:...:execute-api:region:account:api-id/stage/METHOD/path`, as aws-cdk-lib writes it) is
+read as having no source ARN, so `lambda_function_public_access_prohibited_check`
+(CT.LAMBDA.PR.2) reports permissions that are scoped to one API method.
 """
 
 
@@ -660,13 +867,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     positions = load_positions(args.positions)  # fail on a bad positions file before synth
     targets = _parse_targets(args.app or ["sample:dev", "sample:prod"])
     if args.from_json:
-        findings = [Finding(**entry) for entry in json.loads(args.from_json.read_text())]
+        data = json.loads(args.from_json.read_text())
+        findings = [Finding(**entry) for entry in data["findings"]]
+        coverage = [
+            Coverage(**{**entry, "templates": tuple(entry["templates"])})
+            for entry in data["coverage"]
+        ]
     else:
-        findings = collect(targets, checkov=not args.no_checkov)
+        findings, coverage = collect(targets, checkov=not args.no_checkov)
     if args.json:
-        args.json.write_text(json.dumps([asdict(f) for f in findings], indent=1) + "\n")
+        data = {
+            "findings": [asdict(f) for f in findings],
+            "coverage": [asdict(c) for c in coverage],
+        }
+        args.json.write_text(json.dumps(data, indent=1) + "\n")
+    check_coverage(coverage, targets)  # after writing the JSON: it shows what did run
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(findings, positions, intro=_INTRO))
+    args.output.write_text(
+        render(findings, positions, coverage=coverage, header=_HEADER, intro=_INTRO)
+    )
     for app, profile in targets:
         counts: dict[str, int] = defaultdict(int)
         for finding in findings:

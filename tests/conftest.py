@@ -77,7 +77,7 @@ def _profile(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and "sample" in callspec.params:
         return str(callspec.params["sample"])
-    if "dev_sample" in getattr(item, "fixturenames", ()):
+    if {"dev_sample", "samples"} & set(getattr(item, "fixturenames", ())):
         return "dev"
     return None
 
@@ -115,3 +115,9 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def dev_sample(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedSample:
     """The sample app in the dev profile: the same synthesis ``sample`` gives."""
     return _sample_in("dev", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SynthesizedSample]:
+    """The sample app in every profile at once (the syntheses ``sample`` gives), by profile."""
+    return {profile: _sample_in(profile, tmp_path_factory) for profile in PROFILES}

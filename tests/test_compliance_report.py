@@ -8,6 +8,7 @@ inventory (docs/compliance-inventory.md) says they do, and that the planned fixe
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -17,14 +18,18 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from modern_app_constructs._nag import acknowledge
+from scripts.compliance_guard import run_guard, substitute_parameters
 from scripts.compliance_report import (
     DEFAULT_POSITIONS,
     POSITION_KINDS,
+    Coverage,
     Finding,
     Position,
     acknowledgments_from_assembly,
+    check_coverage,
     findings_from_report,
     load_positions,
+    nested_stage_paths,
     position_for,
     render,
 )
@@ -94,12 +99,60 @@ def test_a_resource_found_in_one_profile_only_says_so():
     assert "no deletion protection" in row
 
 
+def test_the_summary_counts_the_templates_each_rule_set_evaluated():
+    coverage = [
+        Coverage("Serverless", "sample", "dev", ("Platform", "Service", "Pipeline")),
+        Coverage("Serverless", "sample", "prod", ("Platform", "Service")),
+        Coverage("checkov", "sample", "dev", ("Service",)),
+    ]
+    document = render(FINDINGS, POSITIONS, coverage=coverage, header="GATES", intro="HOW")
+    assert document.index("GATES") < document.index("## Summary") < document.index("HOW")
+    summary = next(
+        line for line in document.splitlines() if line.startswith("| cdk-nag Serverless")
+    )
+    assert summary.startswith("| cdk-nag Serverless | 3 | 1 | 2 | 1 |")
+    assert (
+        "Templates evaluated in dev: `Pipeline`, `Platform`, `Service` "
+        "(checkov (CloudFormation checks) only `Service`)."
+    ) in document
+
+
+def test_a_rule_set_that_evaluated_no_template_fails_the_report():
+    targets = [("sample", "dev")]
+    check_coverage([Coverage("Serverless", "sample", "dev", ("Service",))], targets)
+    with pytest.raises(RuntimeError, match=r"cdk-validator-cfnguard \(sample dev\)"):
+        check_coverage(
+            [
+                Coverage("Serverless", "sample", "dev", ("Service",)),
+                Coverage("cdk-validator-cfnguard", "sample", "dev", ()),
+            ],
+            targets,
+        )
+
+
+def test_findings_inside_a_pipeline_stage_are_recognised_by_the_tree(tmp_path):
+    stage = {"constructInfo": {"fqn": "aws-cdk-lib.Stage"}, "path": "Pipe/Pipeline/Dev"}
+    tree = {
+        "tree": {
+            "children": {
+                "Pipe": {
+                    "path": "Pipe",
+                    "constructInfo": {"fqn": "aws-cdk-lib.Stack"},
+                    "children": {"Pipeline": {"path": "Pipe/Pipeline", "children": {"Dev": stage}}},
+                }
+            }
+        }
+    }
+    (tmp_path / "tree.json").write_text(json.dumps(tree))
+    assert nested_stage_paths(tmp_path) == ("Pipe/Pipeline/Dev",)
+
+
 def test_a_rule_without_a_position_is_unreviewed():
     document = render(FINDINGS, POSITIONS)
     assert "**unreviewed**" in _row(document, "kms_create_grant_aws_service_check")
     assert "(CT.KMS.PR.3)" in _row(document, "kms_create_grant_aws_service_check")
     summary = next(line for line in document.splitlines() if line.startswith("| AWS Control"))
-    assert summary.endswith("| 0 | 1 | 1 | 0 | 1 | 0 |")
+    assert summary.endswith("| - | 0 | - | 1 | 1 | 0 | 1 | 0 |")
 
 
 def test_cells_escape_pipes():
@@ -122,11 +175,35 @@ def test_the_committed_positions_file_is_valid():
     assert {position.kind for position in positions.values()} <= set(POSITION_KINDS)
 
 
+_PROP = '{ kind = "opt-in-prop", construct = "ApiFrontDoor", prop = "web_acl_arn" }'
+_PROD = (
+    '{ kind = "property", resource_type = "AWS::Logs::LogGroup", path = "RetentionInDays", '
+    'at_least = 365, profiles = ["prod"] }'
+)
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
         ('position = "maybe"\nreason = "x"', "position 'maybe'"),
         ('position = "fixed"', "a reason is required"),
+        ('position = "opt-in"\nreason = "x"', "no claim"),
+        (f'position = "fixed"\nreason = "x"\nclaims = [{_PROD}]', "use prod-only"),
+        (f'position = "prod-only"\nreason = "x"\nclaims = [{_PROP}]', "profiles = \\['prod'\\]"),
+        (
+            'position = "opt-in"\nreason = "x"\nclaims = [{ kind = "kms-grant-restricted" }]',
+            "names its prop",
+        ),
+        (
+            f'position = "not-applicable"\nreason = "the fix is harmless"\nclaims = [{_PROP}]',
+            "the rule applies",
+        ),
+        ('position = "open"\nreason = "x"\nclaims = [{ kind = "guess" }]', "claim kind 'guess'"),
+        (
+            'position = "open"\nreason = "x"\nclaims = [{ kind = "property", '
+            'resource_type = "AWS::S3::Bucket", path = "X" }]',
+            "needs one of",
+        ),
     ],
 )
 def test_a_bad_positions_file_is_rejected(tmp_path, entry, message):
@@ -163,7 +240,7 @@ def test_acknowledged_and_skipped_findings_are_listed_with_their_reasons_not_cou
     summary = next(
         line for line in document.splitlines() if line.startswith("| cdk-nag Serverless")
     )
-    assert summary == "| cdk-nag Serverless | 1 | 1 | 1 | 1 | 0 | 1 |"
+    assert summary == "| cdk-nag Serverless | - | 1 | - | 1 | 1 | 1 | 0 | 1 |"
     section = document[document.index("## Acknowledged or skipped on the resource") :]
     assert _row(section, "Serverless-LambdaDLQ") == (
         "| `Serverless-LambdaDLQ` | 1 | 1 | `Svc/Fn` (Fn1) | invoked synchronously |"
@@ -389,3 +466,64 @@ def test_control_tower_rules_accept_the_planned_fixes_only(tmp_path):
     assert ("subnet_auto_assign_public_ip_disabled_check", "Keys/AutoAssign") in found
     assert ("kms_create_grant_aws_service_check", "Keys/Guarded/Resource") not in found
     assert ("subnet_auto_assign_public_ip_disabled_check", "Keys/NoAutoAssign") not in found
+
+
+# ------------------------------------- the Control Tower rules on SSM-typed parameters
+
+_KEY_PATH = "/modern-app-constructs/platform/shop-dev/key-arn"
+_SUBNETS_PATH = "/modern-app-constructs/platform/shop-dev/private-subnet-ids"
+
+
+def _attached_template():
+    """Two queues, one encrypted with a key ARN from an SSM-typed parameter, one not."""
+    ssm = "AWS::SSM::Parameter::Value<String>"
+    return {
+        "Parameters": {
+            "KeyArn": {"Type": ssm, "Default": _KEY_PATH},
+            "Subnets": {"Type": ssm, "Default": _SUBNETS_PATH},
+            "BootstrapVersion": {"Type": ssm, "Default": "/cdk-bootstrap/hnb659fds/version"},
+        },
+        "Resources": {
+            "Encrypted": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"KmsMasterKeyId": {"Ref": "KeyArn"}},
+            },
+            "Plain": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "Sg": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {
+                    "GroupDescription": "x",
+                    "VpcId": {"Fn::Select": [1, {"Fn::Split": [",", {"Ref": "Subnets"}]}]},
+                },
+            },
+        },
+    }
+
+
+def test_ssm_typed_parameters_are_replaced_by_placeholders_of_their_type():
+    copied, substituted = substitute_parameters(_attached_template(), profile="dev")
+    key = copied["Resources"]["Encrypted"]["Properties"]["KmsMasterKeyId"]
+    assert re.fullmatch(r"arn:aws:kms:eu-west-1:\d{12}:key/[0-9a-f-]{36}", key)
+    assert copied["Resources"]["Sg"]["Properties"]["VpcId"] == "subnet-0000000000000001b"
+    assert set(substituted) == {"KeyArn", "Subnets"}  # BootstrapVersion: no resource reads it
+    assert _attached_template()["Resources"]["Encrypted"]["Properties"]["KmsMasterKeyId"] == {
+        "Ref": "KeyArn"
+    }  # a copy: the template itself is untouched
+
+
+def test_an_unknown_ssm_typed_parameter_fails_rather_than_staying_unread():
+    template = _attached_template()
+    template["Parameters"]["KeyArn"]["Default"] = "/somewhere/else/secret-thing"
+    with pytest.raises(ValueError, match="no placeholder for the SSM-typed parameters"):
+        substitute_parameters(template, profile="dev")
+
+
+def test_the_guard_rules_evaluate_a_template_with_ssm_typed_parameters(tmp_path):
+    path = tmp_path / "Attached.template.json"
+    path.write_text(json.dumps(_attached_template()))
+    run = run_guard({"Attached": path}, profile="dev")
+    assert run.evaluated == ("Attached",)
+    queue_findings = {f.logical_id for f in run.findings if f.rule == "sqs_queue_encrypted_check"}
+    assert queue_findings == {"Plain"}
+    (found,) = [f for f in run.findings if f.rule == "sqs_queue_encrypted_check"]
+    assert found.control == "CT.SQS.PR.2"

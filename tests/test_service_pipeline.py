@@ -398,6 +398,36 @@ def test_artifacts_encrypted_with_a_customer_managed_key_with_rotation(cross_acc
     )
 
 
+def test_artifact_key_grants_only_for_aws_resources_and_artifacts_expire(cross_account):
+    key_id = logical_id(cross_account.pipeline.artifact_key)
+    key = cross_account.raw["Resources"][key_id]
+    (deny,) = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement.get("Sid") == "DenyGrantsNotForAwsResources"
+    ]
+    assert deny["Effect"] == "Deny"
+    assert deny["Action"] == "kms:CreateGrant"
+    assert deny["Condition"] == {
+        "BoolIfExists": {
+            "kms:GrantIsForAWSResource": "false",
+            "aws:PrincipalIsAWSService": "false",
+        }
+    }
+    bucket_id = logical_id(cross_account.pipeline.artifact_bucket)
+    rules = cross_account.raw["Resources"][bucket_id]["Properties"]["LifecycleConfiguration"]
+    assert rules == {
+        "Rules": [
+            {
+                "Id": "ExpireArtifacts",
+                "Status": "Enabled",
+                "ExpirationInDays": 30,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ]
+    }
+
+
 def deploy_role(account: str) -> dict[str, Any]:
     return {
         "Fn::Join": [
