@@ -19,7 +19,7 @@ from ._routes import Authorization, Route, RouteTarget
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
-from .canary_function import CanaryFunction, SmokeTest
+from .canary_function import CanaryFunction, HandledFailures, SmokeTest
 from .decoupled_worker import DecoupledWorker
 from .deployment import DeploymentStrategy
 from .deployment_stage import DeploymentStage, StageBuilder
@@ -50,6 +50,7 @@ __all__ = [
     "FargateService",
     "FunctionConsumer",
     "FunctionMonitoring",
+    "HandledFailures",
     "IMonitorable",
     "IPlatformEnvironment",
     "InvalidPropError",
