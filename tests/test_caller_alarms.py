@@ -6,6 +6,7 @@ import json
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
@@ -176,6 +177,7 @@ def test_route_alarms_beyond_codedeploy_limit_are_rejected_before_any_method():
     assert "GET, POST /orders" in str(error.value.value)
     assert len(function.alarms) == 9
     assert not function.alarms[-1].node.id.startswith("Api")
+    assert [c for c in api.node.find_all() if isinstance(c, apigateway.Method)] == []
 
 
 def test_handled_failures_count_towards_the_limit_of_given_alarms():
