@@ -103,7 +103,12 @@ class SmokeTest:
         headers = event.get("headers")
         if not isinstance(headers, Mapping) and "httpMethod" not in event:
             return event
-        marked = {**(headers if isinstance(headers, Mapping) else {}), DRY_RUN_HEADER: "true"}
+        kept = {
+            name: value
+            for name, value in (headers.items() if isinstance(headers, Mapping) else ())
+            if str(name).lower() != DRY_RUN_HEADER.lower()
+        }
+        marked = {**kept, DRY_RUN_HEADER: "true"}
         return {**event, "headers": marked}
 
 

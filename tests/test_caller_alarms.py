@@ -248,6 +248,10 @@ def test_a_real_path_smoke_test_sends_the_event_as_given():
     ("event", "sent"),
     [
         ({"httpMethod": "GET"}, {"httpMethod": "GET", "headers": {DRY_RUN_HEADER: "true"}}),
+        (
+            {"headers": {"x-dry-run": "false", "Accept": "*/*"}},
+            {"headers": {"Accept": "*/*", DRY_RUN_HEADER: "true"}},
+        ),
         ({"job": 1}, {"job": 1}),
         ([1, 2], [1, 2]),
     ],
