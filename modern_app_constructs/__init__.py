@@ -27,7 +27,13 @@ from ._routes import Authorization, Route, RouteTarget
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
 from .api_front_door import ApiFrontDoor, UsagePlanOptions
-from .canary_function import CanaryFunction, SmokeTest
+from .canary_function import (
+    DRY_RUN_HEADER,
+    FUNCTION_VERSION_DIMENSION,
+    CanaryFunction,
+    HandledFailures,
+    SmokeTest,
+)
 from .decoupled_worker import DecoupledWorker
 from .deployment import DeploymentStrategy
 from .deployment_stage import DeploymentStage, StageBuilder
@@ -46,6 +52,8 @@ from .worker_consumer import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "DRY_RUN_HEADER",
+    "FUNCTION_VERSION_DIMENSION",
     "AlarmActions",
     "ApiFrontDoor",
     "Authorization",
@@ -58,6 +66,7 @@ __all__ = [
     "FargateService",
     "FunctionConsumer",
     "FunctionMonitoring",
+    "HandledFailures",
     "IMonitorable",
     "IPlatformEnvironment",
     "InvalidPropError",

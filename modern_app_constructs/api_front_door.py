@@ -103,8 +103,11 @@ class ApiFrontDoor(Construct):
         web_acl_arn: a WAFv2 web ACL associated with the stage. Default: none.
         cors: CORS preflight options. Default: no CORS.
         server_error_rate_alarm_threshold: 5XX error rate (0..1] that alarms
-            (:meth:`metric_server_error_rate`). Default: 0.05.
-        latency_alarm_threshold: p99 latency that alarms (:meth:`metric_latency`).
+            (:meth:`metric_server_error_rate`), and per route method in the deployment of a
+            ``CanaryFunction`` or ``FargateService`` behind a route
+            (:meth:`metric_route_server_error_rate`). Default: 0.05.
+        latency_alarm_threshold: p99 latency that alarms (:meth:`metric_latency`), and per
+            route method in those deployments (:meth:`metric_route_latency`).
             Default: 2 seconds.
         rest_api_overrides: other ``apigateway.RestApi`` props (e.g. ``binary_media_types``,
             ``min_compression_size``, ``policy``, ``endpoint_types``); the stage, logging and
@@ -182,6 +185,10 @@ class ApiFrontDoor(Construct):
 
         # resolve defaults
         env = resolve_platform(self, platform)
+        self._platform = env
+        self._stage_name = stage_name
+        self._server_error_rate_threshold = server_error_rate_alarm_threshold
+        self._latency_threshold = latency_alarm_threshold or cdk.Duration.seconds(2)
         self._authorization = authorization or Authorization.iam()
         self._api_key_required = usage_plan is not None
         self.routes: list[tuple[str, str]] = []
@@ -262,7 +269,7 @@ class ApiFrontDoor(Construct):
                 self,
                 "LatencyP99",
                 metric=self.metric_latency(),
-                threshold=(latency_alarm_threshold or cdk.Duration.seconds(2)).to_milliseconds(),
+                threshold=self._latency_threshold.to_milliseconds(),
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -384,6 +391,91 @@ class ApiFrontDoor(Construct):
     def metric_latency(self, **props: Any) -> cloudwatch.Metric:
         """Latency (p99 per minute unless overridden)."""
         return self.api.metric_latency(**{"period": PERIOD, "statistic": "p99", **props})
+
+    def metric_route_server_error_rate(
+        self, path: str, method: str, **props: Any
+    ) -> cloudwatch.Metric:
+        """Share of one route method's requests answered with 5XX (Average per minute).
+
+        API Gateway's method-level metrics (dimensions ``ApiName``, ``Method``, ``Resource``,
+        ``Stage``), which the stage enables for every method (``MethodSettings`` on ``/*/*``).
+
+        Args:
+            path: the resource path, e.g. ``"/orders"`` or ``"/catalog/{proxy+}"``.
+            method: the HTTP method, e.g. ``"POST"``.
+            **props: ``cloudwatch.Metric`` props to override.
+        """
+        return self._method_metric("5XXError", "Average", path, method, props)
+
+    def metric_route_latency(self, path: str, method: str, **props: Any) -> cloudwatch.Metric:
+        """One route method's latency as callers see it (p99 per minute).
+
+        Args:
+            path: the resource path, e.g. ``"/orders"``.
+            method: the HTTP method, e.g. ``"POST"``.
+            **props: ``cloudwatch.Metric`` props to override.
+        """
+        return self._method_metric("Latency", "p99", path, method, props)
+
+    def _method_metric(
+        self, name: str, statistic: str, path: str, method: str, props: Mapping[str, Any]
+    ) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            **{
+                "namespace": "AWS/ApiGateway",
+                "metric_name": name,
+                "dimensions_map": {
+                    "ApiName": self.api.rest_api_name,
+                    "Method": method,
+                    "Resource": path,
+                    # the name given, not the stage's Ref: the alarms of a deployment behind a
+                    # route would otherwise depend on the stage, which depends on the route
+                    "Stage": self._stage_name,
+                },
+                "period": PERIOD,
+                "statistic": statistic,
+                **props,
+            }
+        )
+
+    def _caller_alarms(
+        self, scope: Construct, path: str, method: str, interval_minutes: int | None
+    ) -> list[cloudwatch.Alarm]:
+        """The 5XX-rate and p99-latency alarms of one route method, created in ``scope``.
+
+        Named after the front door, the path and the method (``ApiOrdersPOSTServerErrorRate``);
+        two datapoints of a minute (one when the deployment steps every minute), so a bad
+        version is in alarm within its first canary or linear step.
+        """
+        periods = max(1, min(2, interval_minutes or 2))
+        prefix = f"{self.node.id}{route_name(path)}{method}"
+        where = f"{method} {path} of {self.node.path}"
+        return [
+            create_alarm(
+                scope,
+                f"{prefix}ServerErrorRate",
+                metric=self.metric_route_server_error_rate(path, method),
+                threshold=self._server_error_rate_threshold,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=(f"5XX rate of {where} above {self._server_error_rate_threshold:.0%}"),
+                platform=self._platform,
+            ),
+            create_alarm(
+                scope,
+                f"{prefix}LatencyP99",
+                metric=self.metric_route_latency(path, method),
+                threshold=self._latency_threshold.to_milliseconds(),
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=(
+                    f"p99 latency of {where} above {self._latency_threshold.to_human_string()}"
+                ),
+                platform=self._platform,
+            ),
+        ]
 
     # -------------------------------------------------------------- monitoring
 
@@ -518,6 +610,15 @@ class _Binding:
     @property
     def scope(self) -> Construct:
         return self._front_door
+
+    @property
+    def owner(self) -> str:
+        return self._front_door._owner
+
+    def caller_alarms(
+        self, scope: Construct, path: str, method: str, *, interval_minutes: int | None
+    ) -> list[cloudwatch.Alarm]:
+        return self._front_door._caller_alarms(scope, path, method, interval_minutes)
 
     def add_method(
         self,

@@ -35,16 +35,30 @@ from ._validation import InvalidPropError, check_int_range
 from ._warnings import FLAG_LAMBDA_LAYER_VERSION, warn, warn_missing_flags
 from .deployment import DeploymentStrategy
 
-__all__ = ["IGNORE_ALARMS_CONTEXT_KEY", "MAX_DEPLOYMENT_ALARMS", "CanaryFunction", "SmokeTest"]
+__all__ = [
+    "DRY_RUN_HEADER",
+    "FUNCTION_VERSION_DIMENSION",
+    "IGNORE_ALARMS_CONTEXT_KEY",
+    "MAX_DEPLOYMENT_ALARMS",
+    "CanaryFunction",
+    "HandledFailures",
+    "SmokeTest",
+]
 
 #: ``cdk deploy -c modern-app-constructs:ignoreAlarms=true``: break-glass for every CanaryFunction.
 IGNORE_ALARMS_CONTEXT_KEY = "modern-app-constructs:ignoreAlarms"
 #: CodeDeploy watches at most 10 alarms per deployment group.
 MAX_DEPLOYMENT_ALARMS = 10
-#: Alarms the construct generates (alias errors, new-version errors, throttles, p99 duration).
+#: Alarms the construct generates (alias errors, new-version errors, throttles, p99 duration);
+#: one more with ``handled_failure_metric``.
 GENERATED_ALARMS = 4
+#: The dimension a handled-failure metric carries the emitting function version in.
+FUNCTION_VERSION_DIMENSION = "FunctionVersion"
+#: The header a dry-run smoke test adds to an HTTP-shaped event (``SmokeTest(dry_run=True)``).
+DRY_RUN_HEADER = "X-Dry-Run"
 
 _ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
+_METRIC_NAMESPACE = re.compile(r"^[A-Za-z0-9.\-_/#: ]{1,255}$")
 _RUNTIME_DIR = Path(__file__).parent / "runtime"
 
 
@@ -55,14 +69,85 @@ class SmokeTest:
     The deployment fails (and rolls back) on a function error, a timeout, or a ``statusCode``
     the test does not accept.
 
+    A dry run (the default) asks the handler to check the request without acting on it: an
+    HTTP-shaped event (one with ``headers`` or ``httpMethod``, as API Gateway and load
+    balancers send) gets the header ``X-Dry-Run: true`` (:data:`DRY_RUN_HEADER`), which the
+    handler honours by validating and answering without side effects; any other event is sent
+    as given. ``dry_run=False`` sends the event exactly as given, so the handler's real path
+    runs (publishing, writing) against the real dependencies of the new version: it catches a
+    version that cannot reach them before any traffic shifts, at the price of one real request
+    (an order, a message) on every deployment. Make such an event recognisable (a test
+    customer, an idempotency key) so the side effect can be filtered or undone.
+
     Attributes:
         event: a JSON-serialisable event the new version is invoked with.
         expected_status_codes: the ``statusCode`` values (100..599) that pass. Default: any
             below 500.
+        dry_run: mark an HTTP-shaped event as a dry run (``X-Dry-Run: true``). Default: True.
+            False: the event is sent as given and the real path runs (see above).
     """
 
     event: Any
     expected_status_codes: Sequence[int] | None = None
+    dry_run: bool = True
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
+    @property
+    def sent_event(self) -> Any:
+        """The event the hook sends: ``event``, with the dry-run header when it applies."""
+        event = self.event
+        if not self.dry_run or not isinstance(event, Mapping):
+            return event
+        headers = event.get("headers")
+        if not isinstance(headers, Mapping) and "httpMethod" not in event:
+            return event
+        kept = {
+            name: value
+            for name, value in (headers.items() if isinstance(headers, Mapping) else ())
+            if str(name).lower() != DRY_RUN_HEADER.lower()
+        }
+        marked = {**kept, DRY_RUN_HEADER: "true"}
+        return {**event, "headers": marked}
+
+
+@dataclass(frozen=True)
+class HandledFailures:
+    """A failure metric the handler emits per function version, watched during deployments.
+
+    A handled failure (a 5XX the handler answers, a message it gives up on) is no Lambda
+    ``Errors`` datapoint. The handler emits this metric once per such failure, with the
+    version that handled it as a dimension, and the deployment group alarms on the version
+    being deployed only: a new version that fails every request rolls back in the canary's
+    first interval, whatever the old version does.
+
+    The metric's identity is ``namespace``/``name`` with the dimensions ``service`` (the
+    function's ``service_name``, which Powertools adds to every metric) and
+    ``FunctionVersion`` (:data:`FUNCTION_VERSION_DIMENSION`, Lambda's
+    ``AWS_LAMBDA_FUNCTION_VERSION``). The function gets ``HANDLED_FAILURES_METRIC_NAMESPACE``
+    and ``HANDLED_FAILURES_METRIC_NAME`` in its environment. With Powertools::
+
+        with single_metric(
+            name=os.environ["HANDLED_FAILURES_METRIC_NAME"],
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=os.environ["HANDLED_FAILURES_METRIC_NAMESPACE"],
+            default_dimensions={"FunctionVersion": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]},
+        ):
+            pass
+
+    Attributes:
+        name: the metric name. Default: ``"HandledFailures"``.
+        namespace: the metric namespace. Default: the function's ``service_name`` (the
+            Powertools metrics namespace the construct sets).
+        threshold: failures of the new version within a minute that roll back, >= 1.
+            Default: 1.
+    """
+
+    name: str = "HandledFailures"
+    namespace: str | None = None
+    threshold: int = 1
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -93,17 +178,22 @@ class CanaryFunction(Construct):
             :class:`DeploymentStrategy` (canary, linear, all at once; at most 48 hours from the
             first to the last traffic shift, CodeDeploy's limit). Default: the profile's
             (dev: ``AllAtOnce``, prod: ``Canary10Percent5Minutes``).
-        alarms: more alarms that roll a deployment back; generated + yours <= 10 (more can be
-            added later with :meth:`add_alarm`). Default: none.
+        alarms: more alarms that roll a deployment back; generated + yours + the alarms of
+            the API routes in front of it <= 10 (more can be added later with
+            :meth:`add_alarm`). Default: none.
+        handled_failure_metric: a :class:`HandledFailures` metric the handler emits per
+            version; the deployment group then also rolls back when the version being
+            deployed reports handled failures (a 5XX it answers is no Lambda error).
+            Default: none.
         duration_alarm_threshold: the p99 duration that counts as failing. Default: 80% of the
             timeout.
         pre_traffic_hook: a function CodeDeploy runs before shifting traffic. Default: none
             (or the built-in smoke test when ``smoke_test`` is given).
         post_traffic_hook: a function CodeDeploy runs after shifting traffic. Default: none.
         smoke_test: a :class:`SmokeTest`, the built-in pre-traffic hook: it invokes the new
-            version with ``SmokeTest.event`` and fails the deployment on a function error, a
-            ``statusCode`` it does not accept (default: >= 500) or a timeout; instead of
-            ``pre_traffic_hook``. Default: no smoke test.
+            version with ``SmokeTest.event`` (a dry run unless ``dry_run=False``) and fails the
+            deployment on a function error, a ``statusCode`` it does not accept (default:
+            >= 500) or a timeout; instead of ``pre_traffic_hook``. Default: no smoke test.
         ignore_alarms: break-glass: deploy even while an alarm is in ALARM (also set for every
             CanaryFunction by ``-c modern-app-constructs:ignoreAlarms=true``). Default: False.
         reserved_concurrent_executions: Default: unreserved.
@@ -128,7 +218,8 @@ class CanaryFunction(Construct):
         application: the CodeDeploy application.
         deployment_group: the CodeDeploy deployment group.
         deployment: the :class:`DeploymentStrategy` in force.
-        alarms: every alarm watched by the deployment group (generated first).
+        alarms: every alarm watched by the deployment group (generated first, then yours,
+            then those of the API routes in front of it, added as routes are).
         log_group: the function's log group.
         smoke_test_function: the built-in pre-traffic hook, when ``smoke_test`` is given.
     """
@@ -150,6 +241,7 @@ class CanaryFunction(Construct):
         alias_name: str = "live",
         deployment: str | DeploymentStrategy | None = None,
         alarms: Sequence[cloudwatch.IAlarm] = (),
+        handled_failure_metric: HandledFailures | None = None,
         duration_alarm_threshold: cdk.Duration | None = None,
         pre_traffic_hook: lambda_.IFunction | None = None,
         post_traffic_hook: lambda_.IFunction | None = None,
@@ -171,6 +263,7 @@ class CanaryFunction(Construct):
             timeout=timeout,
             alias_name=alias_name,
             alarms=alarms,
+            handled_failure_metric=handled_failure_metric,
             duration_alarm_threshold=duration_alarm_threshold,
             pre_traffic_hook=pre_traffic_hook,
             smoke_test=smoke_test,
@@ -190,6 +283,16 @@ class CanaryFunction(Construct):
         context_switch = str(self.node.try_get_context(IGNORE_ALARMS_CONTEXT_KEY)).lower()
         ignore = ignore_alarms or context_switch == "true"
 
+        service = service_name or construct_id
+        self._service_name = service
+        self.handled_failure_metric: HandledFailures | None = handled_failure_metric
+        if handled_failure_metric is not None:
+            environment = {
+                **(environment or {}),
+                "HANDLED_FAILURES_METRIC_NAMESPACE": handled_failure_metric.namespace or service,
+                "HANDLED_FAILURES_METRIC_NAME": handled_failure_metric.name,
+            }
+
         # create children
         self.function: lambda_.Function
         self.log_group: logs.LogGroup
@@ -199,7 +302,7 @@ class CanaryFunction(Construct):
             FunctionSettings(
                 code=code,
                 handler=handler,
-                service_name=service_name or construct_id,
+                service_name=service,
                 description=description,
                 runtime=runtime or DEFAULT_RUNTIME,
                 memory_size=memory_size,
@@ -252,6 +355,23 @@ class CanaryFunction(Construct):
         Traffic sent to either skips the alias, and so the canary deployment and its rollback.
         """
         return function is self.function or function is self.version
+
+    def check_alarm_room(self, owner: str, prop: str, value: object, count: int) -> None:
+        """Raise unless the deployment group can watch ``count`` more alarms.
+
+        Raises:
+            InvalidPropError: naming ``owner``, ``prop`` and ``value`` (what would add them).
+        """
+        if len(self.alarms) + count > MAX_DEPLOYMENT_ALARMS:
+            raise InvalidPropError(
+                owner,
+                prop,
+                value,
+                f"allowed: at most {MAX_DEPLOYMENT_ALARMS} alarms per deployment group "
+                f"(CodeDeploy's limit): CanaryFunction '{self.node.id}' watches "
+                f"{len(self.alarms)} already (generated, given and route alarms) and this adds "
+                f"{count}; pass fewer alarms= or route fewer methods to it",
+            )
 
     def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Watch one more alarm during deployments (rolls back when it fires).
@@ -309,6 +429,34 @@ class CanaryFunction(Construct):
             }
         )
 
+    def metric_new_version_handled_failures(self, **props: Any) -> cloudwatch.Metric:
+        """Handled failures the version being deployed reported (Sum per minute).
+
+        Raises:
+            InvalidPropError: the function has no ``handled_failure_metric``.
+        """
+        spec = self.handled_failure_metric
+        if spec is None:
+            raise InvalidPropError(
+                f"CanaryFunction '{self.node.id}'",
+                "handled_failure_metric",
+                None,
+                "allowed: a HandledFailures(...) given to the CanaryFunction, to have a metric",
+            )
+        return cloudwatch.Metric(
+            **{
+                "namespace": spec.namespace or self._service_name,
+                "metric_name": spec.name,
+                "dimensions_map": {
+                    "service": self._service_name,
+                    FUNCTION_VERSION_DIMENSION: self.version.version,
+                },
+                "period": PERIOD,
+                "statistic": "Sum",
+                **props,
+            }
+        )
+
     def metric_traffic_by_version(self, period: cdk.Duration = PERIOD) -> cloudwatch.IMetric:
         """Invocations per executed version: the canary split while a deployment runs."""
         return cloudwatch.MathExpression(
@@ -349,6 +497,7 @@ class CanaryFunction(Construct):
         timeout: cdk.Duration,
         alias_name: str,
         alarms: Sequence[cloudwatch.IAlarm],
+        handled_failure_metric: HandledFailures | None,
         duration_alarm_threshold: cdk.Duration | None,
         pre_traffic_hook: lambda_.IFunction | None,
         smoke_test: SmokeTest | None,
@@ -365,16 +514,18 @@ class CanaryFunction(Construct):
                 alias_name,
                 "allowed: 1-128 letters, digits, '-' and '_', not only digits",
             )
-        total = GENERATED_ALARMS + len(alarms)
-        if total > MAX_DEPLOYMENT_ALARMS:
+        generated = GENERATED_ALARMS + (handled_failure_metric is not None)
+        if generated + len(alarms) > MAX_DEPLOYMENT_ALARMS:
             raise InvalidPropError(
                 owner,
                 "alarms",
                 f"{len(alarms)} alarms",
-                f"allowed: at most {MAX_DEPLOYMENT_ALARMS - GENERATED_ALARMS} (CodeDeploy watches "
-                f"at most {MAX_DEPLOYMENT_ALARMS} per deployment group, {GENERATED_ALARMS} are "
+                f"allowed: at most {MAX_DEPLOYMENT_ALARMS - generated} (CodeDeploy watches "
+                f"at most {MAX_DEPLOYMENT_ALARMS} per deployment group, {generated} are "
                 "generated)",
             )
+        if handled_failure_metric is not None:
+            _check_handled_failures(owner, handled_failure_metric)
         if duration_alarm_threshold is not None and not (
             0 < duration_alarm_threshold.to_milliseconds() <= timeout.to_milliseconds()
         ):
@@ -404,6 +555,10 @@ class CanaryFunction(Construct):
             ) from error
         for code in smoke_test.expected_status_codes or ():
             check_int_range(owner, "smoke_test.expected_status_codes", code, 100, 599)
+        if not isinstance(smoke_test.dry_run, bool):
+            raise InvalidPropError(
+                owner, "smoke_test.dry_run", smoke_test.dry_run, "allowed: a bool"
+            )
 
     def _build_alarms(
         self,
@@ -416,7 +571,7 @@ class CanaryFunction(Construct):
             if duration_threshold is not None
             else int(timeout.to_milliseconds() * 0.8)
         )
-        return [
+        alarms = [
             create_alarm(
                 self,
                 "AliasErrors",
@@ -453,13 +608,25 @@ class CanaryFunction(Construct):
                 platform=env,
             ),
         ]
+        if self.handled_failure_metric is not None:
+            alarms.append(
+                create_alarm(
+                    self,
+                    "NewVersionHandledFailures",
+                    metric=self.metric_new_version_handled_failures(),
+                    threshold=self.handled_failure_metric.threshold,
+                    description="Handled failures of the version being deployed",
+                    platform=env,
+                )
+            )
+        return alarms
 
     def _build_smoke_test(
         self, smoke_test: SmokeTest, timeout: cdk.Duration, env: IPlatformEnvironment, in_vpc: bool
     ) -> lambda_.Function:
         environment = {
             "TARGET_VERSION_ARN": self.version.function_arn,
-            "SMOKE_TEST_EVENT": json.dumps(smoke_test.event, sort_keys=True),
+            "SMOKE_TEST_EVENT": json.dumps(smoke_test.sent_event, sort_keys=True),
         }
         if smoke_test.expected_status_codes:
             environment["EXPECTED_STATUS_CODES"] = json.dumps(
@@ -512,6 +679,34 @@ class CanaryFunction(Construct):
                 "hook function of this deployment group.",
                 findings=hook_findings,
             )
+
+
+def _check_handled_failures(owner: str, spec: HandledFailures) -> None:
+    """CloudWatch's rules for a metric name and namespace; a threshold of whole failures."""
+    if not isinstance(spec.name, str) or not 1 <= len(spec.name) <= 255:
+        raise InvalidPropError(
+            owner, "handled_failure_metric.name", spec.name, "allowed: 1-255 characters"
+        )
+    namespace = spec.namespace
+    if namespace is not None and (
+        not isinstance(namespace, str)
+        or not _METRIC_NAMESPACE.match(namespace)
+        or namespace.startswith("AWS/")
+    ):
+        raise InvalidPropError(
+            owner,
+            "handled_failure_metric.namespace",
+            namespace,
+            "allowed: 1-255 letters, digits and . - _ / # : (space), not starting with 'AWS/'",
+        )
+    threshold = spec.threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise InvalidPropError(
+            owner,
+            "handled_failure_metric.threshold",
+            threshold,
+            "allowed: a whole number of failures >= 1",
+        )
 
 
 def warn_if_canary_bypassed(scope: Construct, prop: str, target: object) -> None:

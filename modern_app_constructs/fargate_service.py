@@ -145,8 +145,9 @@ class FargateService(Construct):
 
     Attributes:
         service, task_definition, container, load_balancer, listener, target_group, vpc,
-        connections (the service's), log_group, access_logs_bucket, alarms, certificate,
-        domain_name,
+        connections (the service's), log_group, access_logs_bucket, certificate, domain_name,
+        alarms (every alarm an ECS deployment rolls back on: the target alarms, then those of
+        the API routes in front of the service, added as routes are),
         green_target_group / test_listener (canary, linear and blue/green only), deployment.
     """
 
@@ -323,6 +324,17 @@ class FargateService(Construct):
         # expose
         self.connections: ec2.Connections = self.service.connections
         env.apply_tags(self)
+
+    def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Roll a deployment back on one more alarm (the service's ECS deployment alarms)."""
+        self.alarms.append(alarm)
+        # aws-cdk-lib's enable_deployment_alarms does not add to alarms given at creation
+        cfn = self.service.node.default_child
+        assert isinstance(cfn, ecs.CfnService)
+        cfn.add_property_override(
+            "DeploymentConfiguration.Alarms.AlarmNames",
+            [item.alarm_name for item in self.alarms],
+        )
 
     # ---------------------------------------------------------------- metrics
 

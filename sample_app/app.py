@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -35,6 +37,8 @@ from modern_app_constructs import (
     DecoupledWorker,
     DeploymentStage,
     FargateService,
+    HandledFailures,
+    IPlatformEnvironment,
     PlatformEnvironment,
     Route,
     ServiceDashboard,
@@ -89,7 +93,9 @@ class OrdersServiceStack(cdk.Stack):
     """The orders team's stack: API, canary-deployed function, workers, catalog, dashboard.
 
     It attaches to the published platform environment ``platform_name`` (every construct finds
-    it in this stack); nothing of the environment is created here.
+    it in this stack); nothing of the environment is created here. It owns the idempotency
+    table its handlers record what they did in (order creation per client key, fulfilment per
+    order id).
     """
 
     def __init__(
@@ -110,11 +116,16 @@ class OrdersServiceStack(cdk.Stack):
             master_key=platform.key,
             enforce_ssl=True,
         )
+        self.idempotency_table = idempotency_table(self, platform)
+        idempotency_env = {"IDEMPOTENCY_TABLE": self.idempotency_table.table_name}
         self.fulfilment = DecoupledWorker(
             self,
             "Fulfilment",
             consumer=WorkerConsumer.code(
-                asset_code(FULFILMENT_CODE), "fulfilment.handler", service_name="orders-fulfilment"
+                asset_code(FULFILMENT_CODE),
+                "fulfilment.handler",
+                service_name="orders-fulfilment",
+                environment=idempotency_env,
             ),
             topic=orders_topic,
             filter_policy={
@@ -129,8 +140,10 @@ class OrdersServiceStack(cdk.Stack):
             handler="create_order.handler",
             description="POST /orders: validates an order and publishes OrderPlaced",
             service_name="orders",
-            environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn},
+            environment={"ORDERS_TOPIC_ARN": orders_topic.topic_arn, **idempotency_env},
             smoke_test=SmokeTest(SMOKE_TEST_EVENT, expected_status_codes=[200]),
+            # create_order counts every 5XX it answers: a version that cannot publish rolls back
+            handled_failure_metric=HandledFailures(),
         )
         self.bulk_intake = DecoupledWorker(
             self,
@@ -146,6 +159,9 @@ class OrdersServiceStack(cdk.Stack):
         for publisher in (self.create_order.function, self.bulk_intake.consumer):
             if publisher is not None:
                 self.fulfilment.grant_publish(publisher)
+        for recorder in (self.create_order.function, self.fulfilment.consumer):
+            if recorder is not None:
+                grant_idempotency(self.idempotency_table, platform, recorder)
         self.catalog = FargateService(
             self,
             "Catalog",
@@ -173,6 +189,45 @@ class OrdersServiceStack(cdk.Stack):
         self.dashboard = ServiceDashboard(self, "Dashboard", service_name="orders").add(
             self.api, self.create_order, self.bulk_intake, self.fulfilment, self.catalog
         )
+
+
+def idempotency_table(scope: Construct, platform: IPlatformEnvironment) -> dynamodb.Table:
+    """The table of Powertools idempotency records: key ``id``, TTL ``expiration``.
+
+    Encrypted with the platform key, point-in-time recovery on, on-demand capacity; the
+    profile decides what deleting the stack does to it (dev: deleted, prod: retained and
+    deletion-protected).
+    """
+    profile = platform.profile
+    return dynamodb.Table(
+        scope,
+        "IdempotencyTable",
+        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=platform.key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute="expiration",
+        removal_policy=profile.removal_policy,
+        deletion_protection=profile.deletion_protection,
+    )
+
+
+def grant_idempotency(
+    table: dynamodb.ITable, platform: IPlatformEnvironment, grantee: iam.IGrantable
+) -> None:
+    """What Powertools idempotency does with its records, and the table key, nothing more."""
+    table.grant(
+        grantee,
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    )
+    if platform.key is not None:
+        platform.key.grant(grantee, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
 
 def build_service_stage(stage: cdk.Stage, spec: DeploymentStage) -> dict[str, cdk.CfnOutput]:

@@ -148,6 +148,7 @@ def _denies(statement: dict[str, Any], request: dict[str, str]) -> bool:
 #: How each use of the platform key in the templates reaches it, and whether it needs a grant.
 KEY_USES = {
     ("AWS::Lambda::Function", "KmsKeyArn"): "grant Lambda creates for the function",
+    ("AWS::DynamoDB::Table", "SSESpecification"): "grant DynamoDB creates for the table",
     ("AWS::SQS::Queue", "KmsMasterKeyId"): "no grant: callers' IAM permissions",
     ("AWS::SNS::Topic", "KmsMasterKeyId"): "no grant: key policy (SNS, CloudWatch) and IAM",
     ("AWS::Logs::LogGroup", "KmsKeyId"): "no grant: the key policy's CloudWatch Logs statement",

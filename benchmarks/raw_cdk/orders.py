@@ -17,6 +17,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -167,6 +168,21 @@ class RawOrdersStack(cdk.Stack):
             ),
         )
         topic = sns.Topic(self, "OrdersTopic", master_key=platform.key, enforce_ssl=True)
+        table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=platform.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expiration",
+            removal_policy=removal,
+            deletion_protection=prod,
+        )
+        idempotency_env = {"IDEMPOTENCY_TABLE": table.table_name}
 
         # fulfilment worker: queue + DLQ + subscription + function + alarms
         fulfil_fn = self.function(
@@ -174,7 +190,7 @@ class RawOrdersStack(cdk.Stack):
             SAMPLE / "functions" / "fulfilment",
             "fulfilment.handler",
             "orders-fulfilment",
-            {},
+            idempotency_env,
             30,
         )
         fulfil_queue, fulfil_dlq = self.queues("Fulfilment", 180)
@@ -209,10 +225,24 @@ class RawOrdersStack(cdk.Stack):
             SAMPLE / "functions" / "orders",
             "create_order.handler",
             "orders",
-            {"ORDERS_TOPIC_ARN": topic.topic_arn},
+            {
+                "ORDERS_TOPIC_ARN": topic.topic_arn,
+                **idempotency_env,
+                "HANDLED_FAILURES_METRIC_NAMESPACE": "orders",
+                "HANDLED_FAILURES_METRIC_NAME": "HandledFailures",
+            },
             30,
         )
         self.grant_publish(topic, create_fn)
+        for recorder in (create_fn, fulfil_fn):
+            table.grant(
+                recorder,
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            )
+            platform.key.grant(recorder, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
         version = create_fn.current_version
         alias = lambda_.Alias(self, "CreateOrderAlias", alias_name="live", version=version)
         canary_alarms = [
@@ -241,6 +271,18 @@ class RawOrdersStack(cdk.Stack):
                 24000,
                 periods=2,
             ),
+            self.alarm(
+                "CreateOrderHandledFailures",
+                cw.Metric(
+                    namespace="orders",
+                    metric_name="HandledFailures",
+                    dimensions_map={"service": "orders", "FunctionVersion": version.version},
+                    period=MINUTE,
+                    statistic="Sum",
+                ),
+                1,
+            ),
+            *self.route_alarms("CreateOrderRoute", "/orders", "POST", 2),
         ]
         hook = self.function(
             "SmokeTestFn",
@@ -689,6 +731,26 @@ class RawOrdersStack(cdk.Stack):
         )
         self.alarm(f"{name}Errors", fn.metric_errors(period=MINUTE, statistic="Sum"), 1)
 
+    def route_alarms(self, prefix: str, resource: str, method: str, periods: int) -> list[cw.Alarm]:
+        def metric(name: str, statistic: str) -> cw.Metric:
+            return cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map={
+                    "ApiName": "orders",
+                    "Method": method,
+                    "Resource": resource,
+                    "Stage": "v1",
+                },
+                period=MINUTE,
+                statistic=statistic,
+            )
+
+        return [
+            self.alarm(f"{prefix}5xxRate", metric("5XXError", "Average"), 0.05, periods),
+            self.alarm(f"{prefix}LatencyP99", metric("Latency", "p99"), 2000, periods),
+        ]
+
     def alarm(
         self, construct_id: str, metric: cw.IMetric, threshold: float, periods: int = 1
     ) -> cw.Alarm:
@@ -820,6 +882,8 @@ class RawOrdersStack(cdk.Stack):
                 2,
                 periods=3,
             ),
+            *self.route_alarms("CatalogRoute", "/catalog", "GET", 2),
+            *self.route_alarms("CatalogProxyRoute", "/catalog/{proxy+}", "GET", 2),
         ]
         service = ecs.FargateService(
             self,

@@ -11,7 +11,10 @@ from .._typecheck import check_field_types
 from ..canary_function import CanaryFunction, warn_if_canary_bypassed
 from .target import RouteBinding, RouteTarget
 
-__all__ = ["FunctionRoute"]
+__all__ = ["ROUTE_ALARMS_PER_METHOD", "FunctionRoute"]
+
+#: Alarms a route adds to the deployment of its target per method: 5XX rate, p99 latency.
+ROUTE_ALARMS_PER_METHOD = 2
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,35 @@ class FunctionRoute(RouteTarget):
         return self.target
 
     def bind(self, route: RouteBinding) -> list[apigateway.Method]:
-        """One proxy integration per method."""
+        """One proxy integration per method.
+
+        A ``CanaryFunction``'s deployment group also watches what the route's callers see:
+        each method's 5XX rate and p99 latency (two alarms per method, within CodeDeploy's 10
+        per deployment group).
+
+        Raises:
+            InvalidPropError: the canary's deployment group has no room for the route's alarms.
+        """
         warn_if_canary_bypassed(route.scope, "target", self.target)
+        canary = self.target if isinstance(self.target, CanaryFunction) else None
+        if canary is not None:
+            canary.check_alarm_room(
+                route.owner,
+                "target",
+                f"{canary.node.path} behind {', '.join(route.plan.methods)} {route.plan.path}",
+                ROUTE_ALARMS_PER_METHOD * len(route.plan.methods),
+            )
         integration = apigateway.LambdaIntegration(self.function)
-        return [
+        methods = [
             route.add_method(route.resource, method, integration) for method in route.plan.methods
         ]
+        if canary is not None:
+            for method in route.plan.methods:
+                for alarm in route.caller_alarms(
+                    canary,
+                    route.plan.path,
+                    method,
+                    interval_minutes=canary.deployment.interval_minutes,
+                ):
+                    canary.add_alarm(alarm)
+        return methods

@@ -75,7 +75,11 @@ class ServiceRoute(RouteTarget):
             )
 
     def bind(self, route: RouteBinding) -> list[apigateway.Method]:
-        """HTTP proxy integrations on the path and ``path/{proxy+}``, through the VPC link."""
+        """HTTP proxy integrations on the path and ``path/{proxy+}``, through the VPC link.
+
+        The service's ECS deployments also roll back on what the route's callers see: the 5XX
+        rate and p99 latency of each method on the path and on ``path/{proxy+}``.
+        """
         link, security_group = route.vpc_link(self.target.vpc)
         self.target.listener.connections.allow_default_port_from(
             security_group, "API Gateway VPC link"
@@ -94,6 +98,13 @@ class ServiceRoute(RouteTarget):
                 )
                 _use_vpc_link(created, link, self.target.load_balancer)
                 added.append(created)
+                for alarm in route.caller_alarms(
+                    self.target,
+                    resource.path,
+                    method,
+                    interval_minutes=self.target.deployment.interval_minutes,
+                ):
+                    self.target.add_alarm(alarm)
         return added
 
     def _integration(

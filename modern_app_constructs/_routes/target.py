@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
@@ -29,6 +30,11 @@ class RouteBinding(Protocol):
     @property
     def scope(self) -> Construct:
         """Where the route's own constructs go (the front door)."""
+        ...
+
+    @property
+    def owner(self) -> str:
+        """The front door, as error messages name it (``ApiFrontDoor 'Api'``)."""
         ...
 
     @property
@@ -61,6 +67,16 @@ class RouteBinding(Protocol):
         request_parameters: Mapping[str, bool] | None = None,
     ) -> apigateway.Method:
         """Add ``method`` with the route's authorization, request model and validator."""
+        ...
+
+    def caller_alarms(
+        self, scope: Construct, path: str, method: str, *, interval_minutes: int | None
+    ) -> list[cloudwatch.Alarm]:
+        """Alarms on what callers of ``method path`` see (5XX rate, p99 latency), in ``scope``.
+
+        For the deployment of the target behind the route: their evaluation window fits in
+        a deployment step of ``interval_minutes`` (None: no stepped shifting).
+        """
         ...
 
     def vpc_link(self, vpc: ec2.IVpc) -> tuple[apigatewayv2.IVpcLink, ec2.ISecurityGroup]:

@@ -2,13 +2,15 @@
 
 Handlers are imported the way Lambda and the container import them: by their asset roots (each
 asset directory is on ``sys.path``), never through ``sample_app.functions``. Nothing calls AWS:
-SNS clients are botocore-stubbed.
+SNS clients are botocore-stubbed; the idempotency records live in :class:`FakeDynamoDB`, an
+in-memory table with the semantics Powertools relies on (conditional put, get, update, delete).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_app"
@@ -35,6 +38,9 @@ TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:orders"
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "orders")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "orders")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+# The idempotency persistence layers build their clients at import.
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+os.environ.setdefault("IDEMPOTENCY_TABLE", "idempotency")
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +55,9 @@ def lambda_environment(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "orders")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "orders")
     monkeypatch.setenv("ORDERS_TOPIC_ARN", TOPIC_ARN)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    monkeypatch.setenv("HANDLED_FAILURES_METRIC_NAMESPACE", "orders")
+    monkeypatch.setenv("HANDLED_FAILURES_METRIC_NAME", "HandledFailures")
 
 
 @pytest.fixture
@@ -138,3 +147,94 @@ def stub_sns(monkeypatch) -> Iterator[Callable[[ModuleType], StubbedSns]]:
     for sns in stubbed:
         sns.stubber.deactivate()
         sns.stubber.assert_no_pending_responses()
+
+
+class FakeDynamoDB:
+    """An in-memory DynamoDB table for Powertools idempotency records (no AWS, no moto).
+
+    ``put_item`` honours the condition Powertools writes (the key is absent, expired, or an
+    abandoned in-progress record) and returns the old item on failure; ``fail_with`` makes
+    every call raise that error code instead.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+        self.fail_with: str | None = None
+
+    def _call(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.fail_with is not None:
+            raise ClientError({"Error": {"Code": self.fail_with, "Message": "injected"}}, operation)
+
+    @staticmethod
+    def _key(key: dict[str, Any]) -> str:
+        return str(key["id"]["S"])
+
+    def get_item(self, *, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        self._call("GetItem")
+        item = self.items.get(self._key(Key))
+        return {} if item is None else {"Item": dict(item)}
+
+    def put_item(
+        self,
+        *,
+        Item: dict[str, Any],  # noqa: N803
+        ExpressionAttributeValues: dict[str, Any],  # noqa: N803
+        **_: Any,
+    ) -> dict[str, Any]:
+        self._call("PutItem")
+        key = self._key(Item)
+        old = self.items.get(key)
+        if old is not None:
+            now = int(ExpressionAttributeValues[":now"]["N"])
+            now_ms = int(ExpressionAttributeValues[":now_in_millis"]["N"])
+            expired = int(old["expiration"]["N"]) < now
+            in_progress = old.get("in_progress_expiration")
+            abandoned = (
+                old["status"]["S"] == "INPROGRESS"
+                and in_progress is not None
+                and int(in_progress["N"]) < now_ms
+            )
+            if not (expired or abandoned):
+                raise ClientError(
+                    {
+                        "Error": {"Code": "ConditionalCheckFailedException", "Message": "exists"},
+                        "Item": dict(old),
+                    },
+                    "PutItem",
+                )
+        self.items[key] = dict(Item)
+        return {}
+
+    def update_item(
+        self,
+        *,
+        Key: dict[str, Any],  # noqa: N803
+        UpdateExpression: str,  # noqa: N803
+        ExpressionAttributeNames: dict[str, str],  # noqa: N803
+        ExpressionAttributeValues: dict[str, Any],  # noqa: N803
+        **_: Any,
+    ) -> dict[str, Any]:
+        self._call("UpdateItem")
+        item = self.items.setdefault(self._key(Key), dict(Key))
+        for name, value in re.findall(r"(#\w+) = (:\w+)", UpdateExpression):
+            item[ExpressionAttributeNames[name]] = ExpressionAttributeValues[value]
+        return {}
+
+    def delete_item(self, *, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        self._call("DeleteItem")
+        self.items.pop(self._key(Key), None)
+        return {}
+
+
+@pytest.fixture
+def fake_dynamodb(monkeypatch) -> Callable[[ModuleType], FakeDynamoDB]:
+    """Give a handler module's idempotency persistence layer an in-memory table."""
+
+    def install(handler_module: ModuleType) -> FakeDynamoDB:
+        table = FakeDynamoDB()
+        monkeypatch.setattr(handler_module.persistence, "client", table)
+        return table
+
+    return install

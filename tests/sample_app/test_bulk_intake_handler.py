@@ -107,20 +107,83 @@ def test_mixed_batch(context, sns, topic_arn, sqs_event):
     }
 
 
-def test_partially_failed_publish_fails_that_record(context, sns, topic_arn, sqs_event):
-    expect_batch(sns, topic_arn, 2, failed=("1",))
-    expect_batch(sns, topic_arn, 1)
+def respond(sns, topic_arn, ids, failed=(), sender_fault=False):
+    """One PublishBatch answer for entries ``ids``; those in ``failed`` fail."""
+    sns.stubber.add_response(
+        "publish_batch",
+        {
+            "Successful": [{"Id": i, "MessageId": f"msg-{i}"} for i in ids if i not in failed],
+            "Failed": [
+                {"Id": i, "Code": "InternalError", "SenderFault": sender_fault} for i in failed
+            ],
+        },
+        {"TopicArn": topic_arn, "PublishBatchRequestEntries": ANY},
+    )
+
+
+def sent_ids(sns):
+    return [
+        [entry["Id"] for entry in params["PublishBatchRequestEntries"]] for _, params in sns.calls
+    ]
+
+
+def test_a_partial_failure_republishes_only_what_failed(context, sns, topic_arn, sqs_event):
+    respond(sns, topic_arn, ["0", "1", "2"], failed=("1",))
+    respond(sns, topic_arn, ["1"])
+    respond(sns, topic_arn, ["0"])
+    event = sqs_event(bulk(ORDER, {**ORDER, "customer_id": "c-2"}, ORDER), bulk(ORDER))
+    assert bulk_intake.handler(event, context) == {"batchItemFailures": []}
+    assert sent_ids(sns) == [["0", "1", "2"], ["1"], ["0"]]
+    republished = json.loads(sns.calls[1][1]["PublishBatchRequestEntries"][0]["Message"])
+    assert republished["customer_id"] == "c-2"
+    assert republished["order_id"] == bulk_intake.order_id("m0", 1)
+
+
+def test_an_entry_failing_every_attempt_fails_the_record(context, sns, topic_arn, sqs_event):
+    respond(sns, topic_arn, ["0", "1"], failed=("1",))
+    respond(sns, topic_arn, ["1"], failed=("1",))
+    respond(sns, topic_arn, ["1"], failed=("1",))
+    respond(sns, topic_arn, ["0"])
     event = sqs_event(bulk(ORDER, ORDER), bulk(ORDER))
     assert bulk_intake.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert sent_ids(sns) == [["0", "1"], ["1"], ["1"], ["0"]]
 
 
-def test_a_failed_chunk_stops_the_record(context, sns, topic_arn, sqs_event):
-    expect_batch(sns, topic_arn, 10, failed=("9",))
-    expect_batch(sns, topic_arn, 1)
+def test_a_sender_fault_is_not_retried(context, sns, topic_arn, sqs_event):
+    respond(sns, topic_arn, ["0", "1"], failed=("0",), sender_fault=True)
+    event = sqs_event(bulk(ORDER, ORDER))
+    with pytest.raises(Exception, match="All records failed"):
+        bulk_intake.handler(event, context)
+    assert sent_ids(sns) == [["0", "1"]]
+
+
+def test_a_chunk_given_up_stops_the_record(context, sns, topic_arn, sqs_event):
+    ten = [str(i) for i in range(10)]
+    respond(sns, topic_arn, ten, failed=("9",))
+    respond(sns, topic_arn, ["9"], failed=("9",))
+    respond(sns, topic_arn, ["9"], failed=("9",))
+    respond(sns, topic_arn, ["0"])
     event = sqs_event(bulk(*[ORDER] * 15), bulk(ORDER))
     result = bulk_intake.handler(event, context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
-    assert [len(params["PublishBatchRequestEntries"]) for _, params in sns.calls] == [10, 1]
+    assert [len(ids) for ids in sent_ids(sns)] == [10, 1, 1, 1]
+
+
+def test_a_later_chunk_republishes_only_its_own_failures(context, sns, topic_arn, sqs_event):
+    respond(sns, topic_arn, [str(i) for i in range(10)])
+    respond(sns, topic_arn, ["0", "1"], failed=("1",))
+    respond(sns, topic_arn, ["1"])
+    bulk_intake.handler(sqs_event(bulk(*[ORDER] * 12)), context)
+    assert sent_ids(sns)[1:] == [["0", "1"], ["1"]]
+    republished = json.loads(sns.calls[2][1]["PublishBatchRequestEntries"][0]["Message"])
+    assert republished["order_id"] == bulk_intake.order_id("m0", 11)
+
+
+def test_a_deeply_nested_message_is_rejected_not_a_recursion_error(context, sns, sqs_event):
+    event = sqs_event("[" * 50_000 + "]" * 50_000, bulk(*[]))
+    with pytest.raises(Exception, match="All records failed"):
+        bulk_intake.handler(event, context)
+    assert sns.calls == []
 
 
 def test_sns_error_fails_the_record(context, sns, topic_arn, sqs_event):

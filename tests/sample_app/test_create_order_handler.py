@@ -245,3 +245,138 @@ def test_order_placed_renders_placed_at_in_utc():
     paris = datetime.fromisoformat("2026-11-20T10:30:00+01:00")
     event = orders_model.order_placed(order, order_id="o-1", placed_at=paris)
     assert event["placed_at"] == "2026-11-20T09:30:00.000+00:00"
+
+
+# ---------------------------------------------------------------- retries and faults
+
+KEY = {"Idempotency-Key": "client-key-1"}
+
+
+@pytest.fixture
+def table(fake_dynamodb):
+    return fake_dynamodb(create_order)
+
+
+def handled_failures(capsys):
+    """The HandledFailures EMF documents printed so far."""
+    lines = capsys.readouterr().out.splitlines()
+    documents = [json.loads(line) for line in lines if '"_aws"' in line]
+    return [doc for doc in documents if "HandledFailures" in doc]
+
+
+def test_a_repeated_idempotency_key_places_the_order_once(context, sns, table, topic_arn):
+    expect_publish(sns, topic_arn)
+    first = call(context, VALID, KEY)
+    second = call(context, VALID, {"idempotency-key": "client-key-1"})
+    assert first[0] == second[0] == 201
+    assert first[1] == second[1]
+    assert second[2]["Location"] == f"/orders/{first[1]['order_id']}"
+    assert len(sns.messages()) == 1
+    (record,) = table.items.values()
+    assert record["status"] == {"S": "COMPLETED"}
+
+
+def test_another_key_places_another_order(context, sns, table, topic_arn):
+    expect_publish(sns, topic_arn)
+    expect_publish(sns, topic_arn)
+    first = call(context, VALID, KEY)[1]["order_id"]
+    second = call(context, VALID, {"Idempotency-Key": "client-key-2"})[1]["order_id"]
+    assert first != second
+
+
+def test_a_key_reused_with_another_order_is_refused(context, sns, table, topic_arn):
+    expect_publish(sns, topic_arn)
+    assert call(context, VALID, KEY)[0] == 201
+    status, body, _ = call(context, {**VALID, "currency": "USD"}, KEY)
+    assert status == 422
+    assert body == {"message": "this Idempotency-Key was used with another order"}
+    assert len(sns.messages()) == 1
+
+
+def test_a_retry_while_the_first_request_runs_is_a_409(context, sns, table, topic_arn):
+    expect_publish(sns, topic_arn)
+    call(context, VALID, KEY)
+    for record in table.items.values():  # as if the first request were still running
+        record["status"] = {"S": "INPROGRESS"}
+    status, _, headers = call(context, VALID, KEY)
+    assert status == 409
+    assert headers["Retry-After"] == "1"
+    assert len(sns.messages()) == 1
+
+
+def test_a_failed_publish_forgets_the_key_so_the_retry_places_the_order(
+    context, sns, table, topic_arn, capsys
+):
+    sns.stubber.add_client_error(
+        "publish", service_error_code="InternalError", http_status_code=500
+    )
+    assert call(context, VALID, KEY)[0] == 503
+    assert table.items == {}
+    expect_publish(sns, topic_arn)
+    assert call(context, VALID, KEY)[0] == 201
+
+
+def test_every_503_is_a_handled_failure_of_this_version(context, sns, topic_arn, capsys):
+    capsys.readouterr()
+    sns.stubber.add_client_error("publish", service_error_code="Throttled", http_status_code=400)
+    assert call(context, VALID)[0] == 503
+    (document,) = handled_failures(capsys)
+    assert document["HandledFailures"] == [1.0]
+    assert document["FunctionVersion"] == "7"
+    assert document["service"] == "orders"
+    (definition,) = document["_aws"]["CloudWatchMetrics"]
+    assert definition["Namespace"] == "orders"
+    assert sorted(definition["Dimensions"][0]) == ["FunctionVersion", "service"]
+
+
+def test_an_unreachable_idempotency_table_is_a_handled_503(context, sns, table, capsys):
+    capsys.readouterr()
+    table.fail_with = "InternalServerError"
+    status, body, _ = call(context, VALID, KEY)
+    assert status == 503
+    assert body == {"message": "orders cannot be accepted right now, retry later"}
+    assert sns.calls == []
+    assert len(handled_failures(capsys)) == 1
+
+
+def test_successes_and_rejections_are_no_handled_failures(context, sns, topic_arn, capsys):
+    expect_publish(sns, topic_arn)
+    capsys.readouterr()
+    assert call(context, VALID)[0] == 201
+    assert call(context, {"customer_id": "c"})[0] == 400
+    assert handled_failures(capsys) == []
+
+
+@pytest.mark.parametrize("key", ["", "k" * 129, "naïve", "tab\there"])
+def test_a_malformed_idempotency_key_is_a_400(context, sns, table, key):
+    status, body, _ = call(context, VALID, {"Idempotency-Key": key})
+    assert status == 400
+    assert body["problems"] == ["Idempotency-Key must be 1 to 128 printable ASCII characters"]
+    assert table.calls == []
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(context, sns, opening):
+    closing = "]" if opening == "[" else "}"
+    body = opening * 100_000 + "1" + closing * 100_000
+    status, response, _ = call(context, body)
+    assert status == 400
+    assert response["problems"] == ["the body nests deeper than 16 levels"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    text = json.dumps({"customer_id": "[[[[" * 20 + '\\"{{{{', "items": []})
+    assert orders_model.json_depth(text) == 2
+    assert orders_model.load_json(text)["items"] == []
+
+
+def test_every_aws_call_is_bounded_below_the_api_and_function_timeouts():
+    import aws_clients
+
+    worst = aws_clients.WORST_CASE_CALL_SECONDS * aws_clients.CALLS_PER_REQUEST
+    assert worst < 29  # API Gateway's integration timeout
+    assert worst < 30  # the function's timeout (sample_app/app.py: the CanaryFunction default)
+    for client in (aws_clients.sns_client(), create_order.persistence.client):
+        config = client.meta.config
+        assert (config.connect_timeout, config.read_timeout) == (1, 2)
+        assert config.retries == {"total_max_attempts": 2, "mode": "standard"}

@@ -1,4 +1,4 @@
-"""fulfilment: parcel planning, ship dates, poison messages and mixed batches."""
+"""fulfilment: parcel planning, ship dates, poison messages, mixed batches, redeliveries."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ import fulfilment
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from fulfilment import Line
+
+
+@pytest.fixture(autouse=True)
+def table(fake_dynamodb):
+    """The idempotency records, in memory."""
+    return fake_dynamodb(fulfilment)
 
 
 def order_placed(order_id="o-1", quantity=3, placed_at="2026-11-20T09:30:00.000+00:00"):
@@ -123,3 +129,44 @@ def test_parse_event_says_why_a_message_is_poison(body, reason):
     with pytest.raises(fulfilment.PoisonMessageError) as raised:
         fulfilment.parse_event(body)
     assert str(raised.value).startswith(reason)
+
+
+def planned_orders(caplog):
+    return [record.order_id for record in caplog.records if record.message == "fulfilment planned"]
+
+
+def test_an_order_delivered_twice_in_one_batch_is_planned_once(context, sqs_event, caplog):
+    body = json.dumps(order_placed("o-1"))
+    assert fulfilment.handler(sqs_event(body, body), context) == {"batchItemFailures": []}
+    assert planned_orders(caplog) == ["o-1"]
+
+
+def test_a_redelivered_message_is_acknowledged_without_planning_again(
+    context, sqs_event, caplog, table
+):
+    event = sqs_event(json.dumps(order_placed("o-1")), json.dumps(order_placed("o-2")))
+    fulfilment.handler(event, context)
+    assert fulfilment.handler(event, context) == {"batchItemFailures": []}
+    assert planned_orders(caplog) == ["o-1", "o-2"]
+    assert len(table.items) == 2
+
+
+def test_the_order_id_is_the_key_not_the_message(context, sqs_event, caplog):
+    # a producer's retry publishes the same order again: another message, the same order id
+    first = order_placed("o-1")
+    again = {**first, "placed_at": "2026-11-20T09:31:00.000+00:00"}
+    fulfilment.handler(sqs_event(json.dumps(first), json.dumps(again)), context)
+    assert planned_orders(caplog) == ["o-1"]
+
+
+def test_an_unreachable_idempotency_table_retries_the_record(context, sqs_event, table, caplog):
+    table.fail_with = "ProvisionedThroughputExceededException"
+    with pytest.raises(BatchProcessingError, match="All records failed"):
+        fulfilment.handler(sqs_event(json.dumps(order_placed("o-1"))), context)
+    assert planned_orders(caplog) == []
+
+
+def test_a_deeply_nested_message_is_poison_not_a_recursion_error():
+    with pytest.raises(fulfilment.PoisonMessageError, match="nests deeper than 16 levels"):
+        fulfilment.parse_event("[" * 100_000 + "]" * 100_000)
+    assert fulfilment.json_depth('{"a": "[[[[", "b": [[1]]}') == 3

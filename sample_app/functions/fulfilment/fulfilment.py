@@ -4,6 +4,14 @@ SNS delivers the events raw (an SQS record's body is the event itself). A messag
 valid ``OrderPlaced`` event (a poison message) is reported as a batch item failure: SQS delivers
 it again, and after the queue's ``maxReceiveCount`` moves it to the dead-letter queue.
 
+SQS delivers at least once, and producers publish an order again when they retry: an order is
+planned once per ``order_id`` (Powertools idempotency, records kept a week in DynamoDB); a
+delivery of an order already planned is acknowledged without planning it again. Bodies nested
+deeper than ``MAX_JSON_DEPTH`` are poison messages, never a ``RecursionError``.
+
+Environment:
+    IDEMPOTENCY_TABLE: The DynamoDB table of idempotency records.
+
 The plan: order lines are packed, in order, into parcels of at most ``PARCEL_CAPACITY`` units
 (a line may be split across parcels). Orders placed on a working day before ``CUTOFF_HOUR`` UTC
 ship that day, later ones the next day; weekends roll over to Monday.
@@ -12,6 +20,8 @@ ship that day, later ones the next day; weekends roll over to Monday.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeGuard
@@ -25,7 +35,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 EVENT_TYPE = "OrderPlaced"
 #: Units that fit in one parcel.
@@ -33,11 +49,27 @@ PARCEL_CAPACITY = 10
 #: Orders placed at or after this hour (UTC) ship one day later.
 CUTOFF_HOUR = 14
 SATURDAY = 5
+#: The deepest nesting of objects and arrays an event may have (an OrderPlaced needs 3).
+MAX_JSON_DEPTH = 16
+#: How long an order id is remembered: longer than any redelivery or producer retry.
+IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 60 * 60
+#: Idempotency record calls: bounded well below the function's timeout (at most 2 x 3 s + 1 s).
+BOTO_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"total_max_attempts": 2, "mode": "standard"},
+)
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+persistence = DynamoDBPersistenceLayer(
+    table_name=os.environ["IDEMPOTENCY_TABLE"], boto_config=BOTO_CONFIG
+)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="order_id", expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS
+)
 
 
 class PoisonMessageError(ValueError):
@@ -112,6 +144,36 @@ def _non_empty_str(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value)
 
 
+def json_depth(text: str) -> int:
+    """The deepest nesting of objects and arrays in JSON ``text``, without parsing it.
+
+    Args:
+        text: The JSON text.
+
+    Returns:
+        0 for a scalar, 1 for a flat object or array, and so on (brackets in strings do not
+        count).
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_event(body: str) -> OrderPlaced:
     """Decode and check an ``OrderPlaced`` event.
 
@@ -124,9 +186,11 @@ def parse_event(body: str) -> OrderPlaced:
     Raises:
         PoisonMessageError: The body is not JSON, not an ``OrderPlaced`` event, or lacks a field.
     """
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise PoisonMessageError(f"the message nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         document = json.loads(body)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise PoisonMessageError(f"the message is not JSON: {error}") from error
     if not isinstance(document, dict):
         raise PoisonMessageError("the message is not a JSON object")
@@ -221,9 +285,35 @@ def plan(event: OrderPlaced) -> FulfilmentPlan:
     )
 
 
+def _fulfil_once(order: dict[str, Any], message_id: str) -> dict[str, Any]:
+    """Plan an order once per ``order["order_id"]``.
+
+    Args:
+        order: The validated event's fields (``order_id`` is the idempotency key).
+        message_id: The SQS message that brought it, for the log.
+
+    Returns:
+        The plan as log fields; a repeated order id returns the first plan without planning.
+    """
+    fulfilment = plan(parse_event(json.dumps(order)))
+    metrics.add_metric(name="OrdersFulfilled", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ParcelsPlanned", unit=MetricUnit.Count, value=len(fulfilment.parcels))
+    logger.info("fulfilment planned", extra={"message_id": message_id, **fulfilment.to_log()})
+    return fulfilment.to_log()
+
+
+#: Powertools' decorator is untyped: applied here, with the type it keeps.
+fulfil_once: Callable[..., dict[str, Any]] = idempotent_function(
+    _fulfil_once,
+    data_keyword_argument="order",
+    persistence_store=persistence,
+    config=idempotency,
+)
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> FulfilmentPlan:
-    """Plan the fulfilment of the order in one SQS record.
+    """Plan the fulfilment of the order in one SQS record (once per order id).
 
     Args:
         record: The SQS record; its body is an ``OrderPlaced`` event.
@@ -242,13 +332,8 @@ def record_handler(record: SQSRecord) -> FulfilmentPlan:
             "poison message", extra={"message_id": record.message_id, "reason": str(error)}
         )
         raise
-    fulfilment = plan(event)
-    metrics.add_metric(name="OrdersFulfilled", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="ParcelsPlanned", unit=MetricUnit.Count, value=len(fulfilment.parcels))
-    logger.info(
-        "fulfilment planned", extra={"message_id": record.message_id, **fulfilment.to_log()}
-    )
-    return fulfilment
+    fulfil_once(order=json.loads(record.body), message_id=record.message_id)
+    return plan(event)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -264,6 +349,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     Returns:
         The ids of the records to deliver again (``batchItemFailures``).
     """
+    idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

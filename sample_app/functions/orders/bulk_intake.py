@@ -3,13 +3,15 @@
 API Gateway sends the raw request body (``{"orders": [...]}``) to the queue with an SQS
 ``SendMessage`` service integration, so a message body is whatever the client posted. A valid
 message becomes one ``OrderPlaced`` event per order, published with SNS ``PublishBatch`` ten at
-a time. An invalid message, or one whose events SNS did not all accept, is reported as a batch
-item failure: SQS delivers it again, and after the queue's ``maxReceiveCount`` moves it to the
-dead-letter queue.
+a time. When SNS accepts only part of a batch, only the entries it failed are sent again (up to
+``PUBLISH_ATTEMPTS`` times in all; never those it failed as the sender's fault, which no retry
+fixes). An invalid message, or one whose events SNS still did not all accept, is reported as a
+batch item failure: SQS delivers it again, and after the queue's ``maxReceiveCount`` moves it
+to the dead-letter queue.
 
-A retried message is published again in full. Its order ids and ``placed_at`` are derived from
-the SQS message (id and sent time), so a retry publishes the very same events and consumers can
-drop the duplicates by ``order_id``.
+A message delivered again is published again in full. Its order ids and ``placed_at`` are
+derived from the SQS message (id and sent time), so a retry publishes the very same events and
+consumers drop the duplicates by ``order_id`` (fulfilment does).
 
 Environment:
     ORDERS_TOPIC_ARN: The SNS topic ``OrderPlaced`` events are published to.
@@ -17,14 +19,12 @@ Environment:
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from datetime import datetime, timezone
-from functools import cache
 from typing import Any
 
-import boto3
+from aws_clients import sns_client
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -35,10 +35,21 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from orders_model import InvalidOrderError, order_placed, parse_bulk, sns_message, utc_now
+from orders_model import (
+    InvalidOrderError,
+    load_json,
+    order_placed,
+    parse_bulk,
+    sns_message,
+    utc_now,
+)
+
+__all__ = ["handler", "sns_client"]
 
 #: SNS ``PublishBatch`` takes at most ten entries.
 SNS_BATCH_SIZE = 10
+#: How often an event SNS failed (not as the sender's fault) is offered in all.
+PUBLISH_ATTEMPTS = 3
 #: Order ids of bulk orders are UUIDv5 names in this namespace: ``<message id>/<index>``.
 BULK_ORDER_NAMESPACE = uuid.UUID("0b7d6f3e-5f7c-4f4e-9a52-6a1c8f0e2d41")
 
@@ -46,16 +57,6 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-@cache
-def sns_client() -> Any:
-    """The SNS client, created on first use and kept for the execution environment.
-
-    Returns:
-        A boto3 SNS client (tests replace this function with one returning a stubbed client).
-    """
-    return boto3.client("sns")
 
 
 class BulkRejectedError(ValueError):
@@ -97,30 +98,48 @@ def sent_at(record: SQSRecord) -> datetime:
 def publish(events: list[dict[str, Any]]) -> None:
     """Publish events to the orders topic, ``SNS_BATCH_SIZE`` per ``PublishBatch`` call.
 
+    Entries SNS fails are sent again, alone (up to ``PUBLISH_ATTEMPTS`` times in all), unless
+    SNS blames the sender: the entries it accepted are never sent twice by this call.
+
     Args:
         events: ``OrderPlaced`` events.
 
     Raises:
-        PublishFailedError: SNS reported failed entries.
+        PublishFailedError: SNS still had not accepted every event.
         botocore.exceptions.ClientError: SNS refused a whole call.
     """
     topic_arn = os.environ["ORDERS_TOPIC_ARN"]
     for start in range(0, len(events), SNS_BATCH_SIZE):
-        chunk = events[start : start + SNS_BATCH_SIZE]
-        result = sns_client().publish_batch(
-            TopicArn=topic_arn,
-            PublishBatchRequestEntries=[
-                {"Id": str(index), **sns_message(event)} for index, event in enumerate(chunk)
-            ],
-        )
-        failed = result.get("Failed") or []
-        if failed:
+        given_up: list[str] = []
+        pending = dict(enumerate(events[start : start + SNS_BATCH_SIZE]))
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            result = sns_client().publish_batch(
+                TopicArn=topic_arn,
+                PublishBatchRequestEntries=[
+                    {"Id": str(index), **sns_message(event)} for index, event in pending.items()
+                ],
+            )
+            failed = result.get("Failed") or []
+            if not failed:
+                break
             metrics.add_metric(
                 name="OrderPublishFailures", unit=MetricUnit.Count, value=len(failed)
             )
+            retryable = {
+                int(entry["Id"]) for entry in failed if not entry.get("SenderFault", False)
+            }
+            given_up.extend(
+                f"{entry['Id']}={entry['Code']}"
+                for entry in failed
+                if entry.get("SenderFault", False) or attempt == PUBLISH_ATTEMPTS
+            )
+            pending = {index: pending[index] for index in sorted(retryable) if index in pending}
+            if not pending:
+                break
+        if given_up:  # the later chunks wait for the message's next delivery
             raise PublishFailedError(
-                f"SNS did not accept {len(failed)} of {len(chunk)} events: "
-                + ", ".join(f"{entry['Id']}={entry['Code']}" for entry in failed)
+                f"SNS did not accept {len(given_up)} of {len(events)} events: "
+                + ", ".join(given_up)
             )
 
 
@@ -139,8 +158,8 @@ def record_handler(record: SQSRecord) -> int:
         PublishFailedError: SNS did not accept every event.
     """
     try:
-        orders = parse_bulk(json.loads(record.body))
-    except (json.JSONDecodeError, InvalidOrderError) as error:
+        orders = parse_bulk(load_json(record.body))
+    except InvalidOrderError as error:
         metrics.add_metric(name="BulkMessagesRejected", unit=MetricUnit.Count, value=1)
         logger.warning(
             "bulk message rejected", extra={"message_id": record.message_id, "reason": str(error)}

@@ -20,10 +20,12 @@ __all__ = [
     "EVENT_TYPE",
     "MAX_BULK_ORDERS",
     "MAX_ITEMS",
+    "MAX_JSON_DEPTH",
     "MAX_QUANTITY",
     "InvalidOrderError",
     "Item",
     "Order",
+    "load_json",
     "order_placed",
     "parse_bulk",
     "parse_order",
@@ -38,6 +40,8 @@ MAX_CUSTOMER_ID = 64
 MAX_ITEMS = 50
 MAX_QUANTITY = 100
 MAX_BULK_ORDERS = 100
+#: The deepest nesting of objects and arrays a request body may have (an order needs 3, a bulk 5).
+MAX_JSON_DEPTH = 16
 SKU_PATTERN = re.compile(r"^[A-Z0-9-]{3,32}$")
 
 
@@ -167,6 +171,60 @@ def parse_bulk(document: Any) -> list[Order]:
     if problems:
         raise InvalidOrderError(problems)
     return [_to_order(order) for order in orders]
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of objects and arrays in JSON ``text``, without parsing it.
+
+    Brackets inside strings do not count, so the scan cannot be fooled by a string value.
+
+    Args:
+        text: The JSON text.
+
+    Returns:
+        0 for a scalar, 1 for a flat object or array, and so on.
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str) -> Any:
+    """Decode a request body, refusing nesting deeper than ``MAX_JSON_DEPTH``.
+
+    Python's decoder recurses once per level: a body of a few thousand ``[`` would raise
+    ``RecursionError``. The depth is checked before decoding, so it never does.
+
+    Args:
+        text: The body.
+
+    Returns:
+        The decoded document.
+
+    Raises:
+        InvalidOrderError: The body is not JSON or is nested too deeply.
+    """
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidOrderError([f"the body nests deeper than {MAX_JSON_DEPTH} levels"])
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise InvalidOrderError([f"the body is not valid JSON: {error}"]) from error
 
 
 def utc_now() -> datetime:
