@@ -11,6 +11,7 @@ reviewed cdk-nag findings. Test support for apps built with them:
 
 from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
+from ._environment import NotASecret
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._nag import acknowledge
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidPropError",
     "InvalidPropTypeError",
     "MetricGraph",
+    "NotASecret",
     "PlatformEnvironment",
     "Profile",
     "PublishedPlatformEnvironment",

@@ -22,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._checkov import skip_checkov
+from ._environment import plain
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
@@ -40,6 +41,7 @@ __all__ = [
     "check_function_overrides",
     "check_in_vpc",
     "create_function",
+    "powertools_environment",
     "powertools_layer",
 ]
 
@@ -254,6 +256,15 @@ class FunctionSettings:
     overrides: FunctionOverrides | None = None
 
 
+def powertools_environment(service_name: str) -> dict[str, str]:
+    """The Powertools variables every library function gets (before the user's)."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": service_name,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
 def create_function(
     scope: Construct,
     construct_id: str,
@@ -293,12 +304,8 @@ def create_function(
             resources=[log_group.log_group_arn],
         )
     )
-    env = {
-        "POWERTOOLS_SERVICE_NAME": settings.service_name,
-        "POWERTOOLS_METRICS_NAMESPACE": settings.service_name,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    }
-    env.update(settings.environment or {})
+    env = powertools_environment(settings.service_name)
+    env.update(plain(settings.environment))
     props = {
         "code": settings.code,
         "handler": settings.handler,

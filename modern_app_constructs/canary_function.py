@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._alarms import create_alarm
+from ._environment import LAMBDA_ENVIRONMENT_LIMIT, check_function_environment, environment_bytes
 from ._lambda import (
     DEFAULT_RUNTIME,
     DeadLetterWaiver,
@@ -26,6 +27,7 @@ from ._lambda import (
     check_function_overrides,
     check_in_vpc,
     create_function,
+    powertools_environment,
 )
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
@@ -85,7 +87,11 @@ class CanaryFunction(Construct):
         runtime: Default: the newest Python runtime of the pinned aws-cdk-lib (3.14).
         memory_size: MiB, 128..10240. Default: 256.
         timeout: at most 15 minutes. Default: 30 seconds.
-        environment: environment variables. Default: only the Powertools settings.
+        environment: environment variables; a name that looks secret (``PASSWORD``,
+            ``SECRET``, ``TOKEN``, ``API_KEY``, ...) is refused unless its value is wrapped in
+            :class:`NotASecret` (pass a secret's ARN or name instead, grant read and resolve it
+            at run time). At most 4 KB with the Powertools settings. Default: only the
+            Powertools settings.
         description: the function's description. Default: none.
         service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the id.
         alias_name: the alias traffic goes through. Default: ``"live"``.
@@ -165,6 +171,12 @@ class CanaryFunction(Construct):
         timeout = timeout or cdk.Duration.seconds(30)
         # validate
         function_props = check_function_overrides(owner, function_overrides, in_vpc=in_vpc)
+        check_function_environment(
+            owner,
+            "environment",
+            environment,
+            added=powertools_environment(service_name or construct_id).items(),
+        )
         self._validate(
             owner,
             memory_size=memory_size,
@@ -402,6 +414,23 @@ class CanaryFunction(Construct):
                 smoke_test.event,
                 "allowed: a JSON-serialisable value",
             ) from error
+        hook_environment = {
+            # a qualified version ARN: at most 64-character name, region, account and version
+            "TARGET_VERSION_ARN": "x" * 140,
+            "SMOKE_TEST_EVENT": json.dumps(smoke_test.event, sort_keys=True),
+            "EXPECTED_STATUS_CODES": json.dumps(list(smoke_test.expected_status_codes or ())),
+            **powertools_environment("x" * 64),  # "<id>-smoke-test"
+        }
+        size = environment_bytes(hook_environment)
+        if size > LAMBDA_ENVIRONMENT_LIMIT:
+            raise InvalidPropError(
+                owner,
+                "smoke_test.event",
+                f"{len(hook_environment['SMOKE_TEST_EVENT'])} bytes of JSON",
+                f"allowed: an event that fits the hook's environment ({size} of Lambda's "
+                f"{LAMBDA_ENVIRONMENT_LIMIT} bytes with the other variables): keep the smoke "
+                "test event small",
+            )
         for code in smoke_test.expected_status_codes or ():
             check_int_range(owner, "smoke_test.expected_status_codes", code, 100, 599)
 

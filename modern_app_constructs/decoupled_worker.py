@@ -526,12 +526,8 @@ class DecoupledWorker(Construct):
                 memory_limit_mib=container.memory_limit_mib,
                 stream_prefix="processor",
                 environment={"QUEUE_URL": self.queue.queue_url, **container.environment},
+                secrets=dict(container.secrets),
                 writable_tmp=False,
-                environment_reason=(
-                    "The environment holds the queue URL and non-secret settings only; secrets "
-                    "belong in ecs.Secret (Secrets Manager / SSM), never in plain environment "
-                    "variables."
-                ),
             ),
             log_group,
         )

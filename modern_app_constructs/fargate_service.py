@@ -19,6 +19,7 @@ from constructs import Construct
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
 from ._checkov import skip_checkov
+from ._environment import check_no_plain_secrets
 from ._fargate import (
     FARGATE_MEMORY,
     ContainerSpec,
@@ -120,7 +121,9 @@ class FargateService(Construct):
             the certificate against it. Required with a certificate on an internal load
             balancer; no DNS record is created (API Gateway reaches the load balancer through
             its VPC link, by ARN). Default: none.
-        environment: container environment (no secrets). Default: none.
+        environment: container environment; a name that looks secret (``PASSWORD``,
+            ``SECRET``, ``TOKEN``, ``API_KEY``, ...) is refused (pass it in ``secrets``) unless
+            its value is wrapped in :class:`NotASecret`. Default: none.
         secrets: container secrets (``ecs.Secret``). Default: none.
         readonly_root_filesystem: with a writable ``/tmp`` volume. Default: True.
         user: the user (``uid`` or ``uid:gid``) the container runs as; ``None`` keeps the
@@ -179,6 +182,7 @@ class FargateService(Construct):
         owner = f"FargateService '{construct_id}'"
         # validate
         self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
+        check_no_plain_secrets(owner, "environment", environment, container=True)
         self._check_domain_name(owner, certificate, domain_name, public)
         scaling = scaling or ServiceScaling()
         check_int_range(owner, "scaling.cpu_target_percent", scaling.cpu_target_percent, 10, 90)

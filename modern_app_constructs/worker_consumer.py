@@ -15,8 +15,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 
+from ._environment import check_function_environment, check_no_plain_secrets
 from ._fargate import check_fargate_size
-from ._lambda import FunctionOverrides, check_function_overrides
+from ._lambda import FunctionOverrides, check_function_overrides, powertools_environment
 from ._typecheck import check_field_types
 from ._validation import InvalidPropError, check_int_range
 from .canary_function import CanaryFunction
@@ -67,7 +68,11 @@ class WorkerConsumer:
         Args:
             code: the function's code, e.g. ``asset_code("functions/fulfilment")``.
             handler: the handler, e.g. ``"fulfilment.handler"``.
-            environment: environment variables. Default: only the Powertools settings.
+            environment: environment variables; a name that looks secret (``PASSWORD``,
+                ``TOKEN``, ``API_KEY``, ...) is refused unless its value is wrapped in
+                :class:`NotASecret` (pass a secret's ARN or name instead and read it at run
+                time). At most 4 KB with the Powertools settings. Default: only the
+                Powertools settings.
             timeout: 1 second to 15 minutes. Default: 30 seconds.
             memory_size: MiB, 128..10240. Default: 256.
             service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the
@@ -98,6 +103,7 @@ class WorkerConsumer:
         min_capacity: int = 0,
         max_capacity: int = 4,
         environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
         visibility_timeout: cdk.Duration | None = None,
         cluster: ecs.ICluster | None = None,
     ) -> ContainerConsumer:
@@ -110,7 +116,12 @@ class WorkerConsumer:
             min_capacity: tasks kept running with an empty queue, 0..1000 (0 scales to zero).
                 Default: 0.
             max_capacity: ``max(1, min_capacity)``..1000. Default: 4.
-            environment: more environment variables (no secrets). Default: none.
+            environment: more environment variables; a name that looks secret
+                (``PASSWORD``, ``TOKEN``, ``API_KEY``, ...) is refused unless its value is
+                wrapped in :class:`NotASecret`. Default: none.
+            secrets: ``ecs.Secret`` values (Secrets Manager or SSM SecureString) that ECS
+                injects as environment variables at start; the task's execution role may read
+                them. Default: none.
             visibility_timeout: how long a message stays invisible while a task works on it.
                 Default: 5 minutes.
             cluster: the ECS cluster. Default: the platform's (required standalone).
@@ -122,6 +133,7 @@ class WorkerConsumer:
             min_capacity=min_capacity,
             max_capacity=max_capacity,
             environment=dict(environment or {}),
+            secrets=dict(secrets or {}),
             visibility_timeout=visibility_timeout or cdk.Duration.minutes(5),
             cluster=cluster,
         )
@@ -208,6 +220,12 @@ class CodeConsumer:
                 "allowed: 1 second to 15 minutes",
             )
         check_int_range(owner, f"{prop}.memory_size", self.memory_size, 128, 10240, unit="MiB")
+        check_function_environment(
+            owner,
+            f"{prop}.environment",
+            self.environment,
+            added=powertools_environment(self.service_name or "").items(),
+        )
         return check_function_overrides(
             owner, self.function_overrides, f"{prop}.function_overrides", in_vpc=self.in_vpc
         )
@@ -223,7 +241,8 @@ class ContainerConsumer:
         memory_limit_mib: offered by Fargate for ``cpu``. Default: 512.
         min_capacity: tasks kept running with an empty queue (0 scales to zero). Default: 0.
         max_capacity: Default: 4.
-        environment: more environment variables. Default: none.
+        environment: more environment variables (no secret-like names). Default: none.
+        secrets: ``ecs.Secret`` values injected at start. Default: none.
         visibility_timeout: how long a message stays invisible while a task works on it.
             Default: 5 minutes.
         cluster: the ECS cluster. Default: ``None`` (the platform's).
@@ -235,6 +254,7 @@ class ContainerConsumer:
     min_capacity: int = 0
     max_capacity: int = 4
     environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
     visibility_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
     cluster: ecs.ICluster | None = None
 
@@ -248,6 +268,7 @@ class ContainerConsumer:
             InvalidPropError: naming ``<prop>.<setting>``.
         """
         check_fargate_size(owner, self.cpu, self.memory_limit_mib, prefix=f"{prop}.")
+        check_no_plain_secrets(owner, f"{prop}.environment", self.environment, container=True)
         check_int_range(owner, f"{prop}.min_capacity", self.min_capacity, 0, 1000)
         check_int_range(
             owner, f"{prop}.max_capacity", self.max_capacity, max(1, self.min_capacity), 1000
