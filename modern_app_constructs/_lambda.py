@@ -39,6 +39,7 @@ __all__ = [
     "FunctionSettings",
     "asset_code",
     "check_function_overrides",
+    "check_handler_in_asset",
     "check_in_vpc",
     "create_function",
     "powertools_environment",
@@ -158,6 +159,38 @@ def check_in_vpc(
 def asset_code(path: str | Path) -> lambda_.Code:
     """Lambda code from a local directory, with byte-code caches left out (stable hashes)."""
     return lambda_.Code.from_asset(str(path), exclude=list(ASSET_EXCLUDES))
+
+
+def check_handler_in_asset(owner: str, prop: str, code: lambda_.Code, handler: str) -> None:
+    """Reject a Python handler whose module is not in the code's asset directory.
+
+    Only a local directory (``asset_code``/``Code.from_asset``) can be looked into; other
+    code (inline, S3, a zip file, an image) passes.
+
+    Raises:
+        InvalidPropError: naming ``prop``, the handler and the file that would hold it.
+    """
+    path = getattr(code, "path", None) if isinstance(code, lambda_.AssetCode) else None
+    if not isinstance(path, str) or not Path(path).is_dir() or not isinstance(handler, str):
+        return
+    module, _, function = handler.rpartition(".")
+    if not module or not function:
+        raise InvalidPropError(
+            owner, prop, handler, "allowed: '<module>.<function>', e.g. 'app.handler'"
+        )
+    relative = Path(*module.split("."))
+    root = Path(path)
+    if (
+        not (root / relative.with_suffix(".py")).is_file()
+        and not (root / relative / "__init__.py").is_file()
+    ):
+        raise InvalidPropError(
+            owner,
+            prop,
+            handler,
+            f"allowed: a handler whose module is in the asset: {relative.with_suffix('.py')} "
+            f"is not in {path}",
+        )
 
 
 def powertools_layer(

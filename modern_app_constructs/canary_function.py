@@ -25,6 +25,7 @@ from ._lambda import (
     FunctionSettings,
     asset_code,
     check_function_overrides,
+    check_handler_in_asset,
     check_in_vpc,
     create_function,
     powertools_environment,
@@ -177,6 +178,8 @@ class CanaryFunction(Construct):
             environment,
             added=powertools_environment(service_name or construct_id).items(),
         )
+        if (runtime or DEFAULT_RUNTIME).family == lambda_.RuntimeFamily.PYTHON:
+            check_handler_in_asset(owner, "handler", code, handler)
         self._validate(
             owner,
             memory_size=memory_size,
@@ -430,6 +433,13 @@ class CanaryFunction(Construct):
                 f"allowed: an event that fits the hook's environment ({size} of Lambda's "
                 f"{LAMBDA_ENVIRONMENT_LIMIT} bytes with the other variables): keep the smoke "
                 "test event small",
+            )
+        if smoke_test.expected_status_codes is not None and not smoke_test.expected_status_codes:
+            raise InvalidPropError(
+                owner,
+                "smoke_test.expected_status_codes",
+                list(smoke_test.expected_status_codes),
+                "allowed: at least one status code (100..599), or None for any below 500",
             )
         for code in smoke_test.expected_status_codes or ():
             check_int_range(owner, "smoke_test.expected_status_codes", code, 100, 599)

@@ -33,7 +33,7 @@ from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_field_types, check_prop_types
-from ._validation import InvalidPropError, check_int_range, is_token
+from ._validation import InvalidPropError, check_int_range, check_positive_duration, is_token
 from .deployment import DeploymentStrategy
 
 __all__ = ["FARGATE_MEMORY", "FargateService", "ServiceScaling"]
@@ -183,6 +183,18 @@ class FargateService(Construct):
         # validate
         self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
         check_no_plain_secrets(owner, "environment", environment, container=True)
+        check_int_range(owner, "desired_count", desired_count, 1, 1000)
+        check_positive_duration(
+            owner, "response_time_alarm_threshold", response_time_alarm_threshold
+        )
+        if user is not None and user.split(":")[0] not in ("0", "root") and container_port < 1024:
+            raise InvalidPropError(
+                owner,
+                "container_port",
+                container_port,
+                f"allowed: 1024 or above for the non-root user={user!r} (a port below 1024 needs "
+                "root); use a port such as 8080, or user='0' if the image must bind it",
+            )
         self._check_domain_name(owner, certificate, domain_name, public)
         scaling = scaling or ServiceScaling()
         check_int_range(owner, "scaling.cpu_target_percent", scaling.cpu_target_percent, 10, 90)

@@ -7,6 +7,7 @@ order (verified where asked, a manual approval where the profile requires one).
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
@@ -25,7 +26,7 @@ from ._logs import create_log_group
 from ._pipeline_nag import acknowledge_pipeline_findings
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_prop_types
-from ._validation import InvalidPropError, InvalidPropTypeError
+from ._validation import InvalidPropError, InvalidPropTypeError, implements
 from ._warnings import warn
 from .deployment_stage import DeploymentStage, StageBuilder, StageOutputs
 from .profiles import PROFILE_CONTEXT_KEY
@@ -188,6 +189,7 @@ class ServicePipeline(Construct):
         self._check_regions(owner, stages)
         pipeline_account = cdk.Stack.of(self).account
         accounts = self._resolve_accounts(owner, stages, pipeline_account)
+        self._check_order_and_targets(owner, stages, accounts)
         self.cross_account: bool = any(
             account not in (None, pipeline_account) for account in accounts
         )
@@ -372,6 +374,58 @@ class ServicePipeline(Construct):
             )
 
     @staticmethod
+    def _check_order_and_targets(
+        owner: str, stages: Sequence[DeploymentStage], accounts: Sequence[str | None]
+    ) -> None:
+        """Production after every pre-production stage; one stage per account and region."""
+        first_production: DeploymentStage | None = None
+        targets: dict[tuple[str | None, str | None], str] = {}
+        for index, (spec, account) in enumerate(zip(stages, accounts, strict=True)):
+            production = spec.resolved_profile.requires_approval
+            if production and first_production is None:
+                first_production = spec
+            elif not production and first_production is not None:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}]",
+                    spec.name,
+                    f"allowed: every pre-production stage before the production ones; "
+                    f"{spec.name!r} (profile {spec.resolved_profile.name!r}) comes after "
+                    f"{first_production.name!r} (profile "
+                    f"{first_production.resolved_profile.name!r}), so a change would reach "
+                    "production before it was verified",
+                )
+            target = (account, spec.env.region)
+            if target in targets:
+                where = f"{account or 'the pipeline account'}, {spec.env.region}"
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}].env",
+                    where,
+                    f"allowed: one stage per account and region; {targets[target]!r} already "
+                    f"deploys to {where} (the two would deploy the same stacks over each other)",
+                )
+            targets[target] = spec.name
+
+    @staticmethod
+    def _check_stage_environments(owner: str, spec: DeploymentStage, stage: cdk.Stage) -> None:
+        """A stage's profile matches every platform environment built or attached in it."""
+        expected = spec.resolved_profile.name
+        for construct in stage.node.find_all():
+            if not implements(construct, IPlatformEnvironment):
+                continue
+            found = typing.cast(IPlatformEnvironment, construct).profile.name
+            if found != expected:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{spec.name!r}].profile",
+                    expected,
+                    f"allowed: {found!r}, the profile of the platform environment "
+                    f"{construct.node.path} that the stage attaches to (a {expected} stage on a "
+                    f"{found} environment would deploy the service the wrong way)",
+                )
+
+    @staticmethod
     def _resolve_accounts(
         owner: str, stages: Sequence[DeploymentStage], pipeline_account: str
     ) -> list[str | None]:
@@ -436,6 +490,7 @@ class ServicePipeline(Construct):
         stage.node.set_context(PROFILE_CONTEXT_KEY, spec.resolved_profile.name)
         outputs = build_stage(stage, spec)
         self._check_outputs(owner, spec, stage, outputs)
+        self._check_stage_environments(owner, spec, stage)
         pre: list[pipelines.Step] = []
         if spec.requires_approval:
             pre.append(

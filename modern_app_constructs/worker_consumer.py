@@ -17,9 +17,14 @@ from aws_cdk import aws_lambda as lambda_
 
 from ._environment import check_function_environment, check_no_plain_secrets
 from ._fargate import check_fargate_size
-from ._lambda import FunctionOverrides, check_function_overrides, powertools_environment
+from ._lambda import (
+    FunctionOverrides,
+    check_function_overrides,
+    check_handler_in_asset,
+    powertools_environment,
+)
 from ._typecheck import check_field_types
-from ._validation import InvalidPropError, check_int_range
+from ._validation import InvalidPropError, check_int_range, check_whole_seconds
 from .canary_function import CanaryFunction
 
 __all__ = ["CodeConsumer", "ContainerConsumer", "FunctionConsumer", "WorkerConsumer"]
@@ -219,7 +224,9 @@ class CodeConsumer:
                 self.timeout.to_human_string(),
                 "allowed: 1 second to 15 minutes",
             )
+        check_whole_seconds(owner, f"{prop}.timeout", self.timeout)
         check_int_range(owner, f"{prop}.memory_size", self.memory_size, 128, 10240, unit="MiB")
+        check_handler_in_asset(owner, f"{prop}.handler", self.code, self.handler)
         check_function_environment(
             owner,
             f"{prop}.environment",
@@ -269,6 +276,7 @@ class ContainerConsumer:
         """
         check_fargate_size(owner, self.cpu, self.memory_limit_mib, prefix=f"{prop}.")
         check_no_plain_secrets(owner, f"{prop}.environment", self.environment, container=True)
+        check_whole_seconds(owner, f"{prop}.visibility_timeout", self.visibility_timeout)
         check_int_range(owner, f"{prop}.min_capacity", self.min_capacity, 0, 1000)
         check_int_range(
             owner, f"{prop}.max_capacity", self.max_capacity, max(1, self.min_capacity), 1000
