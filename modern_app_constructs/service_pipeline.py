@@ -189,7 +189,7 @@ class ServicePipeline(Construct):
         self._check_regions(owner, stages)
         pipeline_account = cdk.Stack.of(self).account
         accounts = self._resolve_accounts(owner, stages, pipeline_account)
-        self._check_order_and_targets(owner, stages, accounts)
+        self._check_order_and_targets(owner, stages)
         self.cross_account: bool = any(
             account not in (None, pipeline_account) for account in accounts
         )
@@ -374,13 +374,15 @@ class ServicePipeline(Construct):
             )
 
     @staticmethod
-    def _check_order_and_targets(
-        owner: str, stages: Sequence[DeploymentStage], accounts: Sequence[str | None]
-    ) -> None:
-        """Production after every pre-production stage; one stage per account and region."""
+    def _check_order_and_targets(owner: str, stages: Sequence[DeploymentStage]) -> None:
+        """Production after every pre-production stage; one stage per named account and region.
+
+        Stages that leave the account out all deploy to the pipeline's own account (an
+        account-agnostic, single-account pipeline): that mode is deliberate and stays allowed.
+        """
         first_production: DeploymentStage | None = None
-        targets: dict[tuple[str | None, str | None], str] = {}
-        for index, (spec, account) in enumerate(zip(stages, accounts, strict=True)):
+        targets: dict[tuple[str, str | None], str] = {}
+        for index, spec in enumerate(stages):
             production = spec.resolved_profile.requires_approval
             if production and first_production is None:
                 first_production = spec
@@ -395,9 +397,11 @@ class ServicePipeline(Construct):
                     f"{first_production.resolved_profile.name!r}), so a change would reach "
                     "production before it was verified",
                 )
-            target = (account, spec.env.region)
+            if spec.env.account is None:
+                continue
+            target = (spec.env.account, spec.env.region)
             if target in targets:
-                where = f"{account or 'the pipeline account'}, {spec.env.region}"
+                where = f"{spec.env.account}, {spec.env.region}"
                 raise InvalidPropError(
                     owner,
                     f"stages[{index}].env",
