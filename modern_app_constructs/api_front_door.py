@@ -97,7 +97,8 @@ class ApiFrontDoor(Construct):
             ``Authorization.iam()``, ``.cognito(user_pools)``, ``.token(function)`` or
             ``.none(reason=...)`` (a public API, by deliberate choice). Default:
             ``Authorization.iam()``.
-        throttling_rate_limit: requests per second per method, > 0. Default: 100.
+        throttling_rate_limit: requests per second per method, > 0 and at most 10,000 (the
+            account's default quota per region). Default: 100.
         throttling_burst_limit: burst per method, >= the rate. Default: 200.
         usage_plan: a usage plan with an API key required on every method. Default: none.
         web_acl_arn: a WAFv2 web ACL associated with the stage. Default: none.

@@ -85,7 +85,8 @@ class DecoupledWorker(Construct):
             ``WorkerConsumer.container(image, ...)`` (a Fargate queue processor for
             long-running work, in the platform's cluster unless given one).
         topic: the topic to subscribe to. Default: a new topic, encrypted and HTTPS-only.
-        filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``).
+        filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``);
+            at most 5 attributes and 150 combinations of values (SNS's limits).
             Default: every message.
         raw_message_delivery: deliver the message body without the SNS envelope.
             Default: False.
@@ -98,9 +99,11 @@ class DecoupledWorker(Construct):
         max_receive_count: receives before a message goes to the DLQ, 1..1000. Default: 5.
         visibility_timeout: at least 6x the consumer's timeout, at most 12 hours.
             Default: 6x the consumer's timeout plus the batching window.
-        retention_period: how long the queue keeps messages. Default: 4 days (DLQ: 14 days).
+        retention_period: how long the queue keeps messages, 60 seconds to 14 days. Default:
+            4 days (DLQ: 14 days).
         oldest_message_age_alarm_threshold: alarm when the oldest message
-            (``metric_oldest_message_age``) is older, at least 1 minute. Default: 5 minutes.
+            (``metric_oldest_message_age``) is older, at least 1 minute and less than the
+            retention period (or it could never fire). Default: 5 minutes.
         queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
             encryption, TLS, the DLQ, FIFO and the visibility timeout are owned by the
             construct and rejected. Default: none.

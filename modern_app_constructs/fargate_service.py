@@ -101,10 +101,10 @@ class FargateService(Construct):
         scope: the parent construct.
         construct_id: the construct id.
         image: the container image (``ecs.ContainerImage.from_asset`` builds it on deploy).
-        container_port: 1..65535. Default: 8080.
+        container_port: 1..65535; 1024 or above unless ``user`` is root. Default: 8080.
         cpu: Fargate CPU units. Default: 256.
         memory_limit_mib: must be offered for ``cpu`` (see ``FARGATE_MEMORY``). Default: 512.
-        desired_count: Default: the profile's (dev 1, prod 2).
+        desired_count: 1..1000. Default: the profile's (dev 1, prod 2).
         health_check_path: path the load balancer and the container check. Default: ``/health``.
         container_health_check: the container health-check command. Default:
             ``curl -fsS http://localhost:<port><path>`` (images without curl pass their own).
