@@ -19,6 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
+from ._environment import NotASecret
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._nag import acknowledge
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidPropError",
     "InvalidPropTypeError",
     "MetricGraph",
+    "NotASecret",
     "PlatformEnvironment",
     "Profile",
     "PublishedPlatformEnvironment",

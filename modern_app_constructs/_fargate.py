@@ -16,6 +16,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._environment import plain, secret_like, secret_like_names
 from ._nag import acknowledge
 from ._validation import InvalidPropError
 
@@ -76,7 +77,6 @@ class ContainerSpec:
         user: ``uid``, ``uid:gid`` or a user name; ``None`` keeps the image's.
         port: the container port (mapping named ``http``), if the container listens.
         health_check: the container health check, if any.
-        environment_reason: why the environment holds no secrets (the cdk-nag ECS2 reason).
     """
 
     image: ecs.ContainerImage
@@ -90,10 +90,6 @@ class ContainerSpec:
     user: str | None = None
     port: int | None = None
     health_check: ecs.HealthCheck | None = None
-    environment_reason: str = (
-        "The environment holds non-secret configuration only; secrets are passed as ecs.Secret, "
-        "which never puts their values in the template."
-    )
 
 
 def build_task(
@@ -123,7 +119,7 @@ def build_task(
             else None
         ),
         logging=ecs.LogDrivers.aws_logs(stream_prefix=spec.stream_prefix, log_group=log_group),
-        environment=dict(spec.environment),
+        environment=plain(spec.environment),
         secrets=dict(spec.secrets),
         readonly_root_filesystem=spec.readonly_root_filesystem,
         user=spec.user,
@@ -134,9 +130,29 @@ def build_task(
         container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False)
         )
-    if spec.environment:
-        acknowledge(task, "AwsSolutions-ECS2", spec.environment_reason)
+    _acknowledge_plain_environment(task, spec.environment)
     return task, container
+
+
+def _acknowledge_plain_environment(
+    task: ecs.FargateTaskDefinition, environment: Mapping[str, str]
+) -> None:
+    """Acknowledge AwsSolutions-ECS2 only when no variable is named like a secret."""
+    if not environment or secret_like_names(environment):
+        return
+    acknowledged = sorted(name for name, value in environment.items() if secret_like(name))
+    reason = (
+        "Checked at synth: no variable of this environment is named like a secret (PASSWORD, "
+        "SECRET, TOKEN, API_KEY, PRIVATE_KEY, CREDENTIALS, ...); the construct refuses such "
+        "names and takes secrets as ecs.Secret (Secrets Manager or SSM SecureString), which "
+        "ECS injects at start without putting their values in the template."
+    )
+    if acknowledged:
+        reason += (
+            f" Named like secrets but acknowledged by the author as not secret: "
+            f"{', '.join(acknowledged)}."
+        )
+    acknowledge(task, "AwsSolutions-ECS2", reason)
 
 
 def build_fargate_service(

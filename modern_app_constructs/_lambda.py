@@ -22,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._checkov import skip_checkov
+from ._environment import plain
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
@@ -38,8 +39,10 @@ __all__ = [
     "FunctionSettings",
     "asset_code",
     "check_function_overrides",
+    "check_handler_in_asset",
     "check_in_vpc",
     "create_function",
+    "powertools_environment",
     "powertools_layer",
 ]
 
@@ -158,6 +161,38 @@ def asset_code(path: str | Path) -> lambda_.Code:
     return lambda_.Code.from_asset(str(path), exclude=list(ASSET_EXCLUDES))
 
 
+def check_handler_in_asset(owner: str, prop: str, code: lambda_.Code, handler: str) -> None:
+    """Reject a Python handler whose module is not in the code's asset directory.
+
+    Only a local directory (``asset_code``/``Code.from_asset``) can be looked into; other
+    code (inline, S3, a zip file, an image) passes.
+
+    Raises:
+        InvalidPropError: naming ``prop``, the handler and the file that would hold it.
+    """
+    path = getattr(code, "path", None) if isinstance(code, lambda_.AssetCode) else None
+    if not isinstance(path, str) or not Path(path).is_dir() or not isinstance(handler, str):
+        return
+    module, _, function = handler.rpartition(".")
+    if not module or not function:
+        raise InvalidPropError(
+            owner, prop, handler, "allowed: '<module>.<function>', e.g. 'app.handler'"
+        )
+    relative = Path(*module.split("."))
+    root = Path(path)
+    if (
+        not (root / relative.with_suffix(".py")).is_file()
+        and not (root / relative / "__init__.py").is_file()
+    ):
+        raise InvalidPropError(
+            owner,
+            prop,
+            handler,
+            f"allowed: a handler whose module is in the asset: {relative.with_suffix('.py')} "
+            f"is not in {path}",
+        )
+
+
 def powertools_layer(
     scope: Construct,
     runtime: lambda_.Runtime = DEFAULT_RUNTIME,
@@ -254,6 +289,15 @@ class FunctionSettings:
     overrides: FunctionOverrides | None = None
 
 
+def powertools_environment(service_name: str) -> dict[str, str]:
+    """The Powertools variables every library function gets (before the user's)."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": service_name,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
 def create_function(
     scope: Construct,
     construct_id: str,
@@ -293,12 +337,8 @@ def create_function(
             resources=[log_group.log_group_arn],
         )
     )
-    env = {
-        "POWERTOOLS_SERVICE_NAME": settings.service_name,
-        "POWERTOOLS_METRICS_NAMESPACE": settings.service_name,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    }
-    env.update(settings.environment or {})
+    env = powertools_environment(settings.service_name)
+    env.update(plain(settings.environment))
     props = {
         "code": settings.code,
         "handler": settings.handler,

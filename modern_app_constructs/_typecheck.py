@@ -12,6 +12,7 @@ import collections.abc
 import dataclasses
 import functools
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from ._validation import InvalidPropTypeError, implements
+from ._validation import InvalidPropError, InvalidPropTypeError, implements, is_token
 
 __all__ = ["check_field_types", "check_prop_types"]
 
@@ -85,7 +86,7 @@ def _matches(value: Any, kind: Any) -> bool:
         return isinstance(value, origin)
     if kind is int:  # a number token (CfnParameter.value_as_number) is a float in Python
         return (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, float) and bool(cdk.Token.is_unresolved(value))
+            isinstance(value, float) and math.isfinite(value) and is_token(value)
         )
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -105,6 +106,49 @@ def _expected(kind: Any) -> tuple[str, str | None]:
     ]
     hint = next((_HINTS[option] for option in options if option in _HINTS), None)
     return " or ".join(_name(option) for option in options), hint
+
+
+def _value_problem(prop: str, value: Any, *, durations: bool = True) -> tuple[Any, str] | None:
+    """What is wrong with a well-typed value that AWS (or the jsii kernel) cannot take, if any.
+
+    NaN and infinity anywhere a number is accepted (jsii cannot even serialise them: the kernel
+    dies), and a duration that is not a whole number of seconds where AWS counts in seconds
+    (every duration prop but the ``*_threshold`` ones, which alarms compare in milliseconds;
+    with ``durations=False`` the owner checks them itself, under its own prop names).
+    Returns the offending value and what is allowed.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return value, "allowed: a finite number (not NaN or infinity)"
+    if isinstance(value, cdk.Duration) and durations and not prop.endswith("_threshold"):
+        try:
+            millis = value.to_milliseconds()
+        except Exception:
+            return None
+        if not math.isfinite(millis):
+            return value.to_human_string(), "allowed: a finite duration"
+        if millis % 1000:
+            return (
+                f"{millis:g} milliseconds",
+                "allowed: a whole number of seconds (e.g. cdk.Duration.seconds(2))",
+            )
+        return None
+    if isinstance(value, collections.abc.Mapping):
+        items: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = _value_problem(prop, item, durations=durations)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _check_value(owner: str, prop: str, value: Any, *, durations: bool = True) -> None:
+    problem = _value_problem(prop, value, durations=durations)
+    if problem is not None:
+        raise InvalidPropError(owner, prop, *problem)
 
 
 @functools.cache
@@ -141,6 +185,7 @@ def check_prop_types(function: F) -> F:
                         item,
                         f"expected {expected}, got {type(item).__name__}{suffix}",
                     )
+                _check_value(owner, prop, item)
         return function(self, *args, **kwargs)
 
     return typing.cast(F, checked)
@@ -164,6 +209,8 @@ def check_field_types(instance: Any) -> None:
                 value,
                 f"expected {expected}, got {type(value).__name__}{suffix}",
             )
+        # option values are checked again by the construct that takes them, naming it
+        _check_value(type(instance).__name__, field.name, value, durations=False)
 
 
 def _owner(self: Any, arguments: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ they are only known at deploy time.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import typing
 from collections.abc import Iterable
@@ -20,7 +21,9 @@ __all__ = [
     "InvalidPropTypeError",
     "check_choice",
     "check_int_range",
+    "check_positive_duration",
     "check_tag_value",
+    "check_whole_seconds",
     "implements",
     "is_token",
 ]
@@ -85,7 +88,13 @@ def implements(value: Any, kind: type) -> bool:
 
 
 def is_token(value: Any) -> bool:
-    """Whether ``value`` is (or contains) an unresolved CDK token."""
+    """Whether ``value`` is (or contains) an unresolved CDK token.
+
+    NaN and infinity are never tokens (and must not reach the jsii kernel, which cannot
+    serialise them).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return bool(cdk.Token.is_unresolved(value))
     return False
@@ -126,4 +135,39 @@ def check_tag_value(owner: str, prop: str, value: Any, *, required: bool = True)
             prop,
             value,
             "allowed: at most 256 letters, digits, spaces and _ . : / = + - @",
+        )
+
+
+def check_positive_duration(owner: str, prop: str, value: cdk.Duration | None) -> None:
+    """Reject a zero duration (an alarm threshold of 0 fires on every datapoint)."""
+    if value is None:
+        return
+    try:
+        millis = value.to_milliseconds()
+    except Exception:
+        return
+    if millis <= 0:
+        raise InvalidPropError(
+            owner,
+            prop,
+            value.to_human_string(),
+            "allowed: more than 0 (a threshold of 0 is crossed by every request, so the alarm "
+            "is always in ALARM and rolls back every deployment)",
+        )
+
+
+def check_whole_seconds(owner: str, prop: str, value: cdk.Duration | None) -> None:
+    """Reject a duration that is not a whole number of seconds (AWS counts these in seconds)."""
+    if value is None:
+        return
+    try:
+        millis = value.to_milliseconds()
+    except Exception:
+        return
+    if millis % 1000:
+        raise InvalidPropError(
+            owner,
+            prop,
+            f"{millis:g} milliseconds",
+            "allowed: a whole number of seconds (e.g. cdk.Duration.seconds(2))",
         )

@@ -31,7 +31,7 @@ from ._routes import (
     route_name,
 )
 from ._typecheck import check_field_types, check_prop_types
-from ._validation import InvalidPropError
+from ._validation import InvalidPropError, check_positive_duration
 from ._warnings import warn
 
 __all__ = ["ApiFrontDoor", "UsagePlanOptions"]
@@ -97,7 +97,8 @@ class ApiFrontDoor(Construct):
             ``Authorization.iam()``, ``.cognito(user_pools)``, ``.token(function)`` or
             ``.none(reason=...)`` (a public API, by deliberate choice). Default:
             ``Authorization.iam()``.
-        throttling_rate_limit: requests per second per method, > 0. Default: 100.
+        throttling_rate_limit: requests per second per method, > 0 and at most 10,000 (the
+            account's default quota per region). Default: 100.
         throttling_burst_limit: burst per method, >= the rate. Default: 200.
         usage_plan: a usage plan with an API key required on every method. Default: none.
         web_acl_arn: a WAFv2 web ACL associated with the stage. Default: none.
@@ -173,6 +174,7 @@ class ApiFrontDoor(Construct):
                 server_error_rate_alarm_threshold,
                 "allowed: a rate in (0, 1]",
             )
+        check_positive_duration(owner, "latency_alarm_threshold", latency_alarm_threshold)
 
         api_props = merge_overrides(
             owner,
@@ -665,6 +667,10 @@ def _acknowledge_authorization(scope: Construct, authorization: Authorization) -
         acknowledge(scope, "AwsSolutions-APIG4", authorization.reason or "")
 
 
+#: API Gateway's default throttling quota per account and region, requests per second.
+_ACCOUNT_RATE_QUOTA = 10_000
+
+
 def _check_throttling(owner: str, rate_prop: str, burst_prop: str, rate: float, burst: int) -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
         raise InvalidPropError(
@@ -672,5 +678,14 @@ def _check_throttling(owner: str, rate_prop: str, burst_prop: str, rate: float, 
         )
     if isinstance(burst, bool) or not isinstance(burst, int) or burst <= 0:
         raise InvalidPropError(owner, burst_prop, burst, "allowed: a whole number of requests > 0")
+    if rate > _ACCOUNT_RATE_QUOTA:
+        raise InvalidPropError(
+            owner,
+            rate_prop,
+            rate,
+            f"allowed: at most {_ACCOUNT_RATE_QUOTA:,} requests per second (API Gateway's default "
+            "account quota per region, shared by every API; a higher stage limit is never "
+            "reached and hides the real one)",
+        )
     if burst < rate:
         raise InvalidPropError(owner, burst_prop, burst, f"allowed: at least the rate ({rate})")

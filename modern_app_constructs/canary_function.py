@@ -18,14 +18,17 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._alarms import create_alarm
+from ._environment import LAMBDA_ENVIRONMENT_LIMIT, check_function_environment, environment_bytes
 from ._lambda import (
     DEFAULT_RUNTIME,
     DeadLetterWaiver,
     FunctionSettings,
     asset_code,
     check_function_overrides,
+    check_handler_in_asset,
     check_in_vpc,
     create_function,
+    powertools_environment,
 )
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge, logical_id_ref
@@ -170,7 +173,11 @@ class CanaryFunction(Construct):
         runtime: Default: the newest Python runtime of the pinned aws-cdk-lib (3.14).
         memory_size: MiB, 128..10240. Default: 256.
         timeout: at most 15 minutes. Default: 30 seconds.
-        environment: environment variables. Default: only the Powertools settings.
+        environment: environment variables; a name that looks secret (``PASSWORD``,
+            ``SECRET``, ``TOKEN``, ``API_KEY``, ...) is refused unless its value is wrapped in
+            :class:`NotASecret` (pass a secret's ARN or name instead, grant read and resolve it
+            at run time). At most 4 KB with the Powertools settings. Default: only the
+            Powertools settings.
         description: the function's description. Default: none.
         service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the id.
         alias_name: the alias traffic goes through. Default: ``"live"``.
@@ -257,6 +264,14 @@ class CanaryFunction(Construct):
         timeout = timeout or cdk.Duration.seconds(30)
         # validate
         function_props = check_function_overrides(owner, function_overrides, in_vpc=in_vpc)
+        check_function_environment(
+            owner,
+            "environment",
+            environment,
+            added=powertools_environment(service_name or construct_id).items(),
+        )
+        if (runtime or DEFAULT_RUNTIME).family == lambda_.RuntimeFamily.PYTHON:
+            check_handler_in_asset(owner, "handler", code, handler)
         self._validate(
             owner,
             memory_size=memory_size,
@@ -553,6 +568,30 @@ class CanaryFunction(Construct):
                 smoke_test.event,
                 "allowed: a JSON-serialisable value",
             ) from error
+        hook_environment = {
+            # a qualified version ARN: at most 64-character name, region, account and version
+            "TARGET_VERSION_ARN": "x" * 140,
+            "SMOKE_TEST_EVENT": json.dumps(smoke_test.event, sort_keys=True),
+            "EXPECTED_STATUS_CODES": json.dumps(list(smoke_test.expected_status_codes or ())),
+            **powertools_environment("x" * 64),  # "<id>-smoke-test"
+        }
+        size = environment_bytes(hook_environment)
+        if size > LAMBDA_ENVIRONMENT_LIMIT:
+            raise InvalidPropError(
+                owner,
+                "smoke_test.event",
+                f"{len(hook_environment['SMOKE_TEST_EVENT'])} bytes of JSON",
+                f"allowed: an event that fits the hook's environment ({size} of Lambda's "
+                f"{LAMBDA_ENVIRONMENT_LIMIT} bytes with the other variables): keep the smoke "
+                "test event small",
+            )
+        if smoke_test.expected_status_codes is not None and not smoke_test.expected_status_codes:
+            raise InvalidPropError(
+                owner,
+                "smoke_test.expected_status_codes",
+                list(smoke_test.expected_status_codes),
+                "allowed: at least one status code (100..599), or None for any below 500",
+            )
         for code in smoke_test.expected_status_codes or ():
             check_int_range(owner, "smoke_test.expected_status_codes", code, 100, 599)
         if not isinstance(smoke_test.dry_run, bool):

@@ -56,6 +56,13 @@ _QUEUE_OWNER_ACTIONS = [
     "sqs:SendMessage",
 ]
 
+#: SQS keeps a message from 60 seconds to 14 days.
+_MIN_RETENTION_S = 60
+_MAX_RETENTION_S = 14 * 24 * 3600
+#: SNS filter policy limits: attribute names per policy, combinations of values.
+_MAX_FILTER_KEYS = 5
+_MAX_FILTER_COMBINATIONS = 150
+
 
 class DecoupledWorker(Construct):
     """An SNS topic feeding an encrypted SQS queue (with a DLQ) that a consumer drains.
@@ -78,7 +85,8 @@ class DecoupledWorker(Construct):
             ``WorkerConsumer.container(image, ...)`` (a Fargate queue processor for
             long-running work, in the platform's cluster unless given one).
         topic: the topic to subscribe to. Default: a new topic, encrypted and HTTPS-only.
-        filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``).
+        filter_policy: SNS subscription filter (attribute name -> ``sns.SubscriptionFilter``);
+            at most 5 attributes and 150 combinations of values (SNS's limits).
             Default: every message.
         raw_message_delivery: deliver the message body without the SNS envelope.
             Default: False.
@@ -91,9 +99,11 @@ class DecoupledWorker(Construct):
         max_receive_count: receives before a message goes to the DLQ, 1..1000. Default: 5.
         visibility_timeout: at least 6x the consumer's timeout, at most 12 hours.
             Default: 6x the consumer's timeout plus the batching window.
-        retention_period: how long the queue keeps messages. Default: 4 days (DLQ: 14 days).
+        retention_period: how long the queue keeps messages, 60 seconds to 14 days. Default:
+            4 days (DLQ: 14 days).
         oldest_message_age_alarm_threshold: alarm when the oldest message
-            (``metric_oldest_message_age``) is older, at least 1 minute. Default: 5 minutes.
+            (``metric_oldest_message_age``) is older, at least 1 minute and less than the
+            retention period (or it could never fire). Default: 5 minutes.
         queue_overrides: other ``sqs.Queue`` props of the queue (e.g. ``delivery_delay``);
             encryption, TLS, the DLQ, FIFO and the visibility timeout are owned by the
             construct and rejected. Default: none.
@@ -173,6 +183,9 @@ class DecoupledWorker(Construct):
                 age_threshold.to_human_string(),
                 "allowed: >= 1 minute",
             )
+        retention = retention_period or cdk.Duration.days(4)
+        self._check_retention(owner, retention, age_threshold)
+        self._check_filter_policy(owner, filter_policy)
 
         # resolve defaults
         env = resolve_platform(self, platform)
@@ -223,7 +236,7 @@ class DecoupledWorker(Construct):
             "Queue",
             env,
             fifo=is_fifo,
-            retention_period=retention_period or cdk.Duration.days(4),
+            retention_period=retention,
             visibility_timeout=visibility,
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=max_receive_count, queue=self.dead_letter_queue
@@ -464,6 +477,58 @@ class DecoupledWorker(Construct):
         )
         return queue
 
+    @staticmethod
+    def _check_retention(owner: str, retention: cdk.Duration, age: cdk.Duration) -> None:
+        seconds = retention.to_seconds()
+        if not _MIN_RETENTION_S <= seconds <= _MAX_RETENTION_S:
+            raise InvalidPropError(
+                owner,
+                "retention_period",
+                retention.to_human_string(),
+                "allowed: 60 seconds to 14 days (what SQS keeps a message)",
+            )
+        if age.to_seconds() >= seconds:
+            raise InvalidPropError(
+                owner,
+                "oldest_message_age_alarm_threshold",
+                age.to_human_string(),
+                f"allowed: less than retention_period ({retention.to_human_string()}): SQS "
+                "deletes a message before it is that old, so the alarm could never fire",
+            )
+
+    @staticmethod
+    def _check_filter_policy(
+        owner: str, filter_policy: Mapping[str, sns.SubscriptionFilter] | None
+    ) -> None:
+        if not filter_policy:
+            return
+        if len(filter_policy) > _MAX_FILTER_KEYS:
+            raise InvalidPropError(
+                owner,
+                "filter_policy",
+                sorted(filter_policy),
+                f"allowed: at most {_MAX_FILTER_KEYS} attribute names (SNS's limit per policy)",
+            )
+        combinations = 1
+        for name, condition in filter_policy.items():
+            values = len(condition.conditions)
+            if values == 0:
+                raise InvalidPropError(
+                    owner,
+                    f"filter_policy[{name!r}]",
+                    "no conditions",
+                    "allowed: a SubscriptionFilter with at least one condition",
+                )
+            combinations *= values
+        if combinations > _MAX_FILTER_COMBINATIONS:
+            raise InvalidPropError(
+                owner,
+                "filter_policy",
+                f"{combinations} combinations of values",
+                f"allowed: at most {_MAX_FILTER_COMBINATIONS} (SNS multiplies the number of "
+                "values of every attribute; its limit per policy)",
+            )
+
     def _subscribe(
         self, filter_policy: Mapping[str, sns.SubscriptionFilter] | None, raw: bool
     ) -> sns.Subscription:
@@ -526,12 +591,8 @@ class DecoupledWorker(Construct):
                 memory_limit_mib=container.memory_limit_mib,
                 stream_prefix="processor",
                 environment={"QUEUE_URL": self.queue.queue_url, **container.environment},
+                secrets=dict(container.secrets),
                 writable_tmp=False,
-                environment_reason=(
-                    "The environment holds the queue URL and non-secret settings only; secrets "
-                    "belong in ecs.Secret (Secrets Manager / SSM), never in plain environment "
-                    "variables."
-                ),
             ),
             log_group,
         )

@@ -19,6 +19,7 @@ from constructs import Construct
 from ._access_logs import enable_access_logs
 from ._alarms import create_alarm
 from ._checkov import skip_checkov
+from ._environment import check_no_plain_secrets
 from ._fargate import (
     FARGATE_MEMORY,
     ContainerSpec,
@@ -32,7 +33,7 @@ from ._nag import acknowledge
 from ._overrides import merge_overrides
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_field_types, check_prop_types
-from ._validation import InvalidPropError, check_int_range, is_token
+from ._validation import InvalidPropError, check_int_range, check_positive_duration, is_token
 from .deployment import DeploymentStrategy
 
 __all__ = ["FARGATE_MEMORY", "FargateService", "ServiceScaling"]
@@ -100,13 +101,13 @@ class FargateService(Construct):
         scope: the parent construct.
         construct_id: the construct id.
         image: the container image (``ecs.ContainerImage.from_asset`` builds it on deploy).
-        container_port: 1..65535. Default: 8080.
+        container_port: 1..65535; 1024 or above unless ``user`` is root. Default: 8080.
         cpu: Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384. Default: 256.
         memory_limit_mib: a size Fargate offers for ``cpu`` (MiB): 512, 1024 or 2048 with
             256; 1024..4096 with 512, 2048..8192 with 1024, 4096..16384 with 2048 and
             8192..30720 with 4096, in steps of 1024; 16384..61440 in steps of 4096 with
             8192; 32768..122880 in steps of 8192 with 16384. Default: 512.
-        desired_count: Default: the profile's (dev 1, prod 2).
+        desired_count: 1..1000. Default: the profile's (dev 1, prod 2).
         health_check_path: path the load balancer and the container check. Default: ``/health``.
         container_health_check: the container health-check command. Default:
             ``curl -fsS http://localhost:<port><path>`` (images without curl pass their own).
@@ -123,7 +124,9 @@ class FargateService(Construct):
             the certificate against it. Required with a certificate on an internal load
             balancer; no DNS record is created (API Gateway reaches the load balancer through
             its VPC link, by ARN). Default: none.
-        environment: container environment (no secrets). Default: none.
+        environment: container environment; a name that looks secret (``PASSWORD``,
+            ``SECRET``, ``TOKEN``, ``API_KEY``, ...) is refused (pass it in ``secrets``) unless
+            its value is wrapped in :class:`NotASecret`. Default: none.
         secrets: container secrets (``ecs.Secret``). Default: none.
         readonly_root_filesystem: with a writable ``/tmp`` volume. Default: True.
         user: the user (``uid`` or ``uid:gid``) the container runs as; ``None`` keeps the
@@ -183,6 +186,19 @@ class FargateService(Construct):
         owner = f"FargateService '{construct_id}'"
         # validate
         self._validate(owner, cpu, memory_limit_mib, container_port, health_check_path)
+        check_no_plain_secrets(owner, "environment", environment, container=True)
+        check_int_range(owner, "desired_count", desired_count, 1, 1000)
+        check_positive_duration(
+            owner, "response_time_alarm_threshold", response_time_alarm_threshold
+        )
+        if user is not None and user.split(":")[0] not in ("0", "root") and container_port < 1024:
+            raise InvalidPropError(
+                owner,
+                "container_port",
+                container_port,
+                f"allowed: 1024 or above for the non-root user={user!r} (a port below 1024 needs "
+                "root); use a port such as 8080, or user='0' if the image must bind it",
+            )
         self._check_domain_name(owner, certificate, domain_name, public)
         scaling = scaling or ServiceScaling()
         check_int_range(owner, "scaling.cpu_target_percent", scaling.cpu_target_percent, 10, 90)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -119,11 +120,12 @@ class PublishedPlatformEnvironment(Construct):
         # resolve defaults (and check them against what is known at synth)
         self.profile: Profile = self._resolve_profile(owner, profile, published.get("profile"))
         self.log_retention: logs.RetentionDays = self.profile.log_retention
+        published_azs = _az_count(owner, f"az-count published by '{name}'", published)
         if az_count is None:
-            configured = self.node.try_get_context(AZ_COUNT_CONTEXT_KEY)
-            az_count = int(published.get("az-count") or configured or DEFAULT_AZ_COUNT)
-            check_int_range(owner, AZ_COUNT_CONTEXT_KEY, az_count, 1, 6)
-        elif "az-count" in published and int(published["az-count"]) != az_count:
+            context_value = self.node.try_get_context(AZ_COUNT_CONTEXT_KEY)
+            configured = _az_count(owner, AZ_COUNT_CONTEXT_KEY, {"az-count": context_value})
+            az_count = published_azs or configured or DEFAULT_AZ_COUNT
+        elif published_azs is not None and published_azs != az_count:
             raise InvalidPropError(
                 owner,
                 "az_count",
@@ -294,3 +296,18 @@ class PublishedPlatformEnvironment(Construct):
                 f"allowed: '{published}', the profile '{self.name}' publishes",
             )
         return profile
+
+
+def _az_count(owner: str, source: str, values: Mapping[str, Any]) -> int | None:
+    """The ``az-count`` in ``values`` (a published or context value) as 1..6, or ``None``.
+
+    Raises:
+        InvalidPropError: naming ``source`` when the value is not a whole number from 1 to 6.
+    """
+    raw = values.get("az-count")
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or not 1 <= int(text) <= 6:
+        raise InvalidPropError(owner, source, raw, "allowed: a whole number of AZs from 1 to 6")
+    return int(text)

@@ -7,6 +7,7 @@ order (verified where asked, a manual approval where the profile requires one).
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
@@ -27,7 +28,7 @@ from ._pipeline_nag import acknowledge_pipeline_findings
 from ._pipeline_review import lazy, review_key, review_step, review_url
 from ._platform import IPlatformEnvironment, resolve_platform
 from ._typecheck import check_prop_types
-from ._validation import InvalidPropError, InvalidPropTypeError
+from ._validation import InvalidPropError, InvalidPropTypeError, implements
 from ._version import __version__
 from ._warnings import warn
 from .deployment_stage import DeploymentStage, StageBuilder, StageOutputs
@@ -239,6 +240,7 @@ class ServicePipeline(Construct):
         self._check_regions(owner, stages)
         pipeline_account = cdk.Stack.of(self).account
         accounts = self._resolve_accounts(owner, stages, pipeline_account)
+        self._check_order_and_targets(owner, stages)
         self.cross_account: bool = any(
             account not in (None, pipeline_account) for account in accounts
         )
@@ -451,6 +453,62 @@ class ServicePipeline(Construct):
             )
 
     @staticmethod
+    def _check_order_and_targets(owner: str, stages: Sequence[DeploymentStage]) -> None:
+        """Production after every pre-production stage; one stage per named account and region.
+
+        Stages that leave the account out all deploy to the pipeline's own account (an
+        account-agnostic, single-account pipeline): that mode is deliberate and stays allowed.
+        """
+        first_production: DeploymentStage | None = None
+        targets: dict[tuple[str, str | None], str] = {}
+        for index, spec in enumerate(stages):
+            production = spec.resolved_profile.requires_approval
+            if production and first_production is None:
+                first_production = spec
+            elif not production and first_production is not None:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}]",
+                    spec.name,
+                    f"allowed: every pre-production stage before the production ones; "
+                    f"{spec.name!r} (profile {spec.resolved_profile.name!r}) comes after "
+                    f"{first_production.name!r} (profile "
+                    f"{first_production.resolved_profile.name!r}), so a change would reach "
+                    "production before it was verified",
+                )
+            if spec.env.account is None:
+                continue
+            target = (spec.env.account, spec.env.region)
+            if target in targets:
+                where = f"{spec.env.account}, {spec.env.region}"
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{index}].env",
+                    where,
+                    f"allowed: one stage per account and region; {targets[target]!r} already "
+                    f"deploys to {where} (the two would deploy the same stacks over each other)",
+                )
+            targets[target] = spec.name
+
+    @staticmethod
+    def _check_stage_environments(owner: str, spec: DeploymentStage, stage: cdk.Stage) -> None:
+        """A stage's profile matches every platform environment built or attached in it."""
+        expected = spec.resolved_profile.name
+        for construct in stage.node.find_all():
+            if not implements(construct, IPlatformEnvironment):
+                continue
+            found = typing.cast(IPlatformEnvironment, construct).profile.name
+            if found != expected:
+                raise InvalidPropError(
+                    owner,
+                    f"stages[{spec.name!r}].profile",
+                    expected,
+                    f"allowed: {found!r}, the profile of the platform environment "
+                    f"{construct.node.path} that the stage attaches to (a {expected} stage on a "
+                    f"{found} environment would deploy the service the wrong way)",
+                )
+
+    @staticmethod
     def _resolve_accounts(
         owner: str, stages: Sequence[DeploymentStage], pipeline_account: str
     ) -> list[str | None]:
@@ -515,6 +573,7 @@ class ServicePipeline(Construct):
         stage.node.set_context(PROFILE_CONTEXT_KEY, spec.resolved_profile.name)
         outputs = build_stage(stage, spec)
         self._check_outputs(owner, spec, stage, outputs)
+        self._check_stage_environments(owner, spec, stage)
         # CDK Pipelines creates the bucket in build_pipeline(), before the steps' projects
         bucket_name = lazy(lambda: self._artifact_bucket().bucket_name)
         review = review_step(

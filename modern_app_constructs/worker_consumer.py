@@ -15,10 +15,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 
+from ._environment import check_function_environment, check_no_plain_secrets
 from ._fargate import check_fargate_size
-from ._lambda import FunctionOverrides, check_function_overrides
+from ._lambda import (
+    FunctionOverrides,
+    check_function_overrides,
+    check_handler_in_asset,
+    powertools_environment,
+)
 from ._typecheck import check_field_types
-from ._validation import InvalidPropError, check_int_range
+from ._validation import InvalidPropError, check_int_range, check_whole_seconds
 from .canary_function import CanaryFunction
 
 __all__ = ["CodeConsumer", "ContainerConsumer", "FunctionConsumer", "WorkerConsumer"]
@@ -67,7 +73,11 @@ class WorkerConsumer:
         Args:
             code: the function's code, e.g. ``asset_code("functions/fulfilment")``.
             handler: the handler, e.g. ``"fulfilment.handler"``.
-            environment: environment variables. Default: only the Powertools settings.
+            environment: environment variables; a name that looks secret (``PASSWORD``,
+                ``TOKEN``, ``API_KEY``, ...) is refused unless its value is wrapped in
+                :class:`NotASecret` (pass a secret's ARN or name instead and read it at run
+                time). At most 4 KB with the Powertools settings. Default: only the
+                Powertools settings.
             timeout: 1 second to 15 minutes. Default: 30 seconds.
             memory_size: MiB, 128..10240. Default: 256.
             service_name: ``POWERTOOLS_SERVICE_NAME`` and metrics namespace. Default: the
@@ -98,6 +108,7 @@ class WorkerConsumer:
         min_capacity: int = 0,
         max_capacity: int = 4,
         environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
         visibility_timeout: cdk.Duration | None = None,
         cluster: ecs.ICluster | None = None,
     ) -> ContainerConsumer:
@@ -111,7 +122,12 @@ class WorkerConsumer:
             min_capacity: tasks kept running with an empty queue, 0..1000 (0 scales to zero).
                 Default: 0.
             max_capacity: ``max(1, min_capacity)``..1000. Default: 4.
-            environment: more environment variables (no secrets). Default: none.
+            environment: more environment variables; a name that looks secret
+                (``PASSWORD``, ``TOKEN``, ``API_KEY``, ...) is refused unless its value is
+                wrapped in :class:`NotASecret`. Default: none.
+            secrets: ``ecs.Secret`` values (Secrets Manager or SSM SecureString) that ECS
+                injects as environment variables at start; the task's execution role may read
+                them. Default: none.
             visibility_timeout: how long a message stays invisible while a task works on it.
                 Default: 5 minutes.
             cluster: the ECS cluster. Default: the platform's (required standalone).
@@ -123,6 +139,7 @@ class WorkerConsumer:
             min_capacity=min_capacity,
             max_capacity=max_capacity,
             environment=dict(environment or {}),
+            secrets=dict(secrets or {}),
             visibility_timeout=visibility_timeout or cdk.Duration.minutes(5),
             cluster=cluster,
         )
@@ -208,7 +225,15 @@ class CodeConsumer:
                 self.timeout.to_human_string(),
                 "allowed: 1 second to 15 minutes",
             )
+        check_whole_seconds(owner, f"{prop}.timeout", self.timeout)
         check_int_range(owner, f"{prop}.memory_size", self.memory_size, 128, 10240, unit="MiB")
+        check_handler_in_asset(owner, f"{prop}.handler", self.code, self.handler)
+        check_function_environment(
+            owner,
+            f"{prop}.environment",
+            self.environment,
+            added=powertools_environment(self.service_name or "").items(),
+        )
         return check_function_overrides(
             owner, self.function_overrides, f"{prop}.function_overrides", in_vpc=self.in_vpc
         )
@@ -225,7 +250,8 @@ class ContainerConsumer:
             :class:`FargateService`). Default: 512.
         min_capacity: tasks kept running with an empty queue (0 scales to zero). Default: 0.
         max_capacity: Default: 4.
-        environment: more environment variables. Default: none.
+        environment: more environment variables (no secret-like names). Default: none.
+        secrets: ``ecs.Secret`` values injected at start. Default: none.
         visibility_timeout: how long a message stays invisible while a task works on it.
             Default: 5 minutes.
         cluster: the ECS cluster. Default: ``None`` (the platform's).
@@ -237,6 +263,7 @@ class ContainerConsumer:
     min_capacity: int = 0
     max_capacity: int = 4
     environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
     visibility_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
     cluster: ecs.ICluster | None = None
 
@@ -250,6 +277,8 @@ class ContainerConsumer:
             InvalidPropError: naming ``<prop>.<setting>``.
         """
         check_fargate_size(owner, self.cpu, self.memory_limit_mib, prefix=f"{prop}.")
+        check_no_plain_secrets(owner, f"{prop}.environment", self.environment, container=True)
+        check_whole_seconds(owner, f"{prop}.visibility_timeout", self.visibility_timeout)
         check_int_range(owner, f"{prop}.min_capacity", self.min_capacity, 0, 1000)
         check_int_range(
             owner, f"{prop}.max_capacity", self.max_capacity, max(1, self.min_capacity), 1000

@@ -601,7 +601,7 @@ def test_alarms_can_be_added_later_up_to_the_limit():
             "smoke_test.expected_status_codes",
             99,
         ),
-        ({"timeout": cdk.Duration.millis(500)}, "timeout", "500 millis"),
+        ({"timeout": cdk.Duration.millis(500)}, "timeout", "500 milliseconds"),
         (
             {"duration_alarm_threshold": cdk.Duration.minutes(5)},
             "duration_alarm_threshold",

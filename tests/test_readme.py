@@ -66,6 +66,16 @@ def _lay_out_assets(code: str, root: Path) -> str:
     Returns ``code`` with those paths made absolute: the session's one jsii kernel resolves
     relative paths against its own working directory, not this test's.
     """
+    # the modules the snippet's handlers name (``handler="create_order.handler"``)
+    modules = {
+        "handler",
+        *re.findall(r'handler="([A-Za-z_]\w*)\.\w+"', code),
+        *re.findall(r'"([A-Za-z_]\w*)\.handler"', code),
+    }
+    for path in set(re.findall(r'asset_code\(\s*"([^"]+)"', code)):
+        (root / path).mkdir(parents=True, exist_ok=True)
+        for module in modules:
+            (root / path / f"{module}.py").write_text("def handler(event, context):\n    pass\n")
     for pattern, name, content in (
         (r'asset_code\(\s*"([^"]+)"', "handler.py", "def handler(event, context):\n    pass\n"),
         (

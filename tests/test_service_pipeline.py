@@ -653,7 +653,7 @@ def test_custom_profiles_reach_the_pipeline_approvals():
     pipeline = build(
         stages=[
             DeploymentStage("Staging", env(), custom_profile("staging", requires_approval=False)),
-            DeploymentStage("Production", env(), custom_profile("production")),
+            DeploymentStage("Production", env(PROD_ACCOUNT), custom_profile("production")),
         ]
     )
     template = Template.from_stack(cdk.Stack.of(pipeline)).to_json()

@@ -85,6 +85,7 @@ def plan_route(
         request_schema=request_schema,
     )
     wanted = plan.routes + (plan.child("{proxy+}").routes if greedy_child else [])
+    _check_sibling_variables(owner, path, [route[0] for route in wanted], existing)
     seen: set[tuple[str, str]] = set(existing)
     for route in wanted:
         if route in seen:
@@ -98,6 +99,35 @@ def plan_route(
     if request_schema is not None:
         check_schema(owner, request_schema)
     return plan
+
+
+def _check_sibling_variables(
+    owner: str, given: str, paths: Sequence[str], existing: Collection[tuple[str, str]]
+) -> None:
+    """Refuse a path variable beside another of a different name (``{id}`` by ``{orderId}``).
+
+    API Gateway allows one variable child per resource; CloudFormation fails the deployment.
+    """
+    variables: dict[tuple[str, ...], str] = {}
+    for path, _method in existing:
+        segments = tuple(part for part in path.split("/") if part)
+        for index, segment in enumerate(segments):
+            if segment.startswith("{"):
+                variables.setdefault(segments[:index], segment)
+    for path in paths:
+        segments = tuple(part for part in path.split("/") if part)
+        for index, segment in enumerate(segments):
+            other = variables.get(segments[:index])
+            if segment.startswith("{") and other is not None and other != segment:
+                parent = "/" + "/".join(segments[:index])
+                raise InvalidPropError(
+                    owner,
+                    "path",
+                    given,
+                    f"allowed: the path variable {other} at {parent} (API Gateway allows one "
+                    f"variable per level, and a route there already uses {other}; "
+                    f"{segment} beside it fails the deployment)",
+                )
 
 
 def route_name(path: str) -> str:
