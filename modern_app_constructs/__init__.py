@@ -11,10 +11,12 @@ reviewed cdk-nag findings. Test support for apps built with them:
 
 from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
+from ._deletion_guard import DeletionGuard
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment
+from ._registration import AttachmentRegistration
 from ._routes import Authorization, Route, RouteTarget
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
@@ -40,11 +42,13 @@ __all__ = [
     "CONTRACT_VERSION",
     "AlarmActions",
     "ApiFrontDoor",
+    "AttachmentRegistration",
     "Authorization",
     "CanaryFunction",
     "CodeConsumer",
     "ContainerConsumer",
     "DecoupledWorker",
+    "DeletionGuard",
     "DeploymentStage",
     "DeploymentStrategy",
     "FargateService",

@@ -19,12 +19,14 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import region_info
 from constructs import Construct
 
 from ._lambda import ASSET_EXCLUDES, DeadLetterWaiver, FunctionSettings, create_function
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment
 from ._registration import attachments_path
+from ._typecheck import check_prop_types
 
 __all__ = ["DeletionGuard"]
 
@@ -51,6 +53,7 @@ class DeletionGuard(Construct):
         resource: the custom resource (``Custom::PlatformDeletionGuard``).
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -102,10 +105,7 @@ class DeletionGuard(Construct):
             "AwsSolutions-IAM5",
             "The guard lists the registrations under its environment's attachments path: "
             "ssm:GetParametersByPath authorizes on the path and the parameters beneath it.",
-            findings=[
-                f"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"
-                f"{path}/*"
-            ],
+            findings=[f"Resource::{_nag_arn(stack)}:parameter{path}/*"],
         )
         vpc = platform.vpc
         self.resource = cdk.CustomResource(
@@ -137,3 +137,14 @@ class DeletionGuard(Construct):
                     self.resource.node.add_dependency(sibling)
         if platform.profile.deletion_protection:
             stack.termination_protection = True
+
+
+def _nag_arn(stack: cdk.Stack) -> str:
+    """``arn:<partition>:ssm:<region>:<account>`` as cdk-nag renders it in a finding."""
+    if cdk.Token.is_unresolved(stack.region):
+        partition, region = "<AWS::Partition>", "<AWS::Region>"
+    else:
+        region = stack.region
+        partition = region_info.RegionInfo.get(region).partition or "<AWS::Partition>"
+    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+    return f"arn:{partition}:ssm:{region}:{account}"

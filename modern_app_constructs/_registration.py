@@ -20,6 +20,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._contract import CONTRACT_VERSION, PARAMETER_ROOT
+from ._typecheck import check_prop_types
 from ._validation import check_tag_value
 from ._version import __version__
 
@@ -81,6 +82,7 @@ class AttachmentRegistration(Construct):
         InvalidPropError: a service or owner that is not a valid tag value.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,

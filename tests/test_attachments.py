@@ -30,8 +30,7 @@ def registration_value(template: dict) -> tuple[str, dict]:
     (parameter,) = [
         r["Properties"]
         for r in template["Resources"].values()
-        if r["Type"] == "AWS::SSM::Parameter"
-        and r["Properties"]["Name"].startswith(ATTACHMENTS)
+        if r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Name"].startswith(ATTACHMENTS)
     ]
     body = parameter["Value"]["Fn::Sub"]
     return parameter["Name"], json.loads(body)
@@ -139,9 +138,7 @@ def test_the_guard_is_deleted_before_every_resource_of_the_environment(platforms
     template = templates["PlatformProd"]
     guard_id = logical_id(prod.deletion_guard.resource)
     own = {
-        logical_id(c)
-        for c in prod.deletion_guard.node.find_all()
-        if isinstance(c, cdk.CfnResource)
+        logical_id(c) for c in prod.deletion_guard.node.find_all() if isinstance(c, cdk.CfnResource)
     }
     others = set(template["Resources"]) - own
     # the stack-level VPC default-SG provider is CDK's, shared by the stack

@@ -127,9 +127,7 @@ def test_a_network_timeout_fails_closed():
         raise ConnectTimeoutError(endpoint_url="https://ssm.eu-west-1.amazonaws.com")
 
     sent = []
-    outcome = deletion_guard.handle(
-        event("Delete"), client, lambda _e, o: sent.append(o)
-    )
+    outcome = deletion_guard.handle(event("Delete"), client, lambda _e, o: sent.append(o))
     assert outcome.status == "FAILED"
     assert "ConnectTimeoutError" in outcome.reason
     assert sent == [outcome]
