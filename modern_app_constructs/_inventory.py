@@ -328,7 +328,10 @@ def add_arguments(report: Any) -> None:
         "ssm:GetParameters, ssm:GetParametersByPath and cloudformation:DescribeStacks)",
     )
     report.add_argument(
-        "--format", choices=("table", "json"), default="table", help="output format"
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format of --environment (default: table)",
     )
 
 
