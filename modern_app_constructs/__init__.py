@@ -19,11 +19,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from ._alarm_actions import AlarmActions
 from ._contract import CONTRACT_VERSION
+from ._deletion_guard import DeletionGuard
 from ._environment import NotASecret
 from ._lambda import asset_code
 from ._monitoring import IMonitorable, MetricGraph
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment
+from ._registration import AttachmentRegistration
 from ._routes import Authorization, Route, RouteTarget
 from ._validation import InvalidPropError, InvalidPropTypeError
 from ._version import __version__
@@ -57,11 +59,13 @@ __all__ = [
     "FUNCTION_VERSION_DIMENSION",
     "AlarmActions",
     "ApiFrontDoor",
+    "AttachmentRegistration",
     "Authorization",
     "CanaryFunction",
     "CodeConsumer",
     "ContainerConsumer",
     "DecoupledWorker",
+    "DeletionGuard",
     "DeploymentStage",
     "DeploymentStrategy",
     "FargateService",

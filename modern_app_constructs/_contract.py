@@ -91,6 +91,9 @@ CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("tag/application", "ownership tag: the application"),
     ContractParameter("tag/profile", "ownership tag: the profile"),
     ContractParameter("tag/cost-center", "ownership tag: the cost center", optional=True),
+    ContractParameter(
+        "library-version", "the modern-app-constructs release the environment was built with"
+    ),
 )
 
 

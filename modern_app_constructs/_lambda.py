@@ -249,6 +249,11 @@ class DeadLetterWaiver(enum.Enum):
         "a hook that fails without reporting fails the deployment at CodeDeploy's hook "
         "timeout, which rolls back. A dead-letter queue would only keep the event."
     )
+    CLOUDFORMATION_CUSTOM_RESOURCE = (
+        "CloudFormation invokes this custom resource handler and waits for the answer it "
+        "sends; one that never answers fails the stack operation at the resource's service "
+        "timeout. A dead-letter queue would only keep the event."
+    )
 
     @property
     def reason(self) -> str:

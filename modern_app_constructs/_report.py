@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from . import _inventory
 from ._contract import CONTRACT_VERSION, TAG_CONTRACT_VERSION, TAG_LIBRARY_VERSION
 from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 from ._version import __version__
@@ -137,11 +138,25 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         action="store_true",
         help=f"exit with {EXIT_BEHIND} when a stack is behind (for CI)",
     )
+    _inventory.add_arguments(report)
     return report
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, client: Any = None) -> int:
-    """Run a parsed ``report``; return its exit code (0, 1 with ``--fail-if-behind``, 2)."""
+def run(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    *,
+    client: Any = None,
+    clients: _inventory.ClientFactory | None = None,
+) -> int:
+    """Run a parsed ``report``; return its exit code (0, 1 with ``--fail-if-behind``, 2).
+
+    With ``--environment``, the environment's inventory (``clients``: a client factory per
+    account, for tests).
+    """
+    if args.environment:
+        return _inventory.run_environment(args, out, err, clients, (EXIT_BEHIND, EXIT_UNREADABLE))
     try:
         import botocore.exceptions
     except ImportError:

@@ -26,12 +26,14 @@ from ._contract import (
     parameter_path,
     stamp_stack,
 )
+from ._deletion_guard import DeletionGuard
 from ._kms import deny_direct_grants
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._platform import IPlatformEnvironment, find_platform, register_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_tag_value
+from ._version import __version__
 from ._warnings import FLAG_RESTRICT_DEFAULT_SG, warn_missing_flags
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
@@ -102,6 +104,9 @@ class PlatformEnvironment(Construct):
         name: the published name.
         contract_parameters: the published SSM parameters by contract key (empty when
             ``publish=False``).
+        deletion_guard: the :class:`DeletionGuard` that refuses to delete or replace the
+            environment while service stacks are registered with it (``None`` when
+            ``publish=False``); with a prod profile the stack also gets termination protection.
     """
 
     @check_prop_types
@@ -192,6 +197,9 @@ class PlatformEnvironment(Construct):
 
         self.contract_parameters: dict[str, ssm.StringParameter] = (
             self._publish_contract() if publish else {}
+        )
+        self.deletion_guard: DeletionGuard | None = (
+            DeletionGuard(self, "DeletionGuard", name=self.name, platform=self) if publish else None
         )
 
         # wire + expose
@@ -439,6 +447,7 @@ class PlatformEnvironment(Construct):
             "key-arn": self.key.key_arn,
             "alarm-topic-arn": self.alarm_topic.topic_arn,
             **{f"tag/{tag}": value for tag, value in self.tags.items()},
+            "library-version": __version__,
         }
         contract = Construct(self, "Contract")
         published = {}

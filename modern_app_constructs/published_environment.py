@@ -25,6 +25,7 @@ from ._contract import (
     stamp_stack,
 )
 from ._platform import register_platform
+from ._registration import AttachmentRegistration
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .profiles import Profile
@@ -84,6 +85,8 @@ class PublishedPlatformEnvironment(Construct):
         az_count: the AZ count list values are split into.
         contract_rule: the ``Rules`` entry asserting the contract version and shape.
         alarm_actions: the :class:`AlarmActions` every generated alarm gets.
+        registration: the stack's registration with the environment (an SSM parameter under
+            ``/modern-app-constructs/platform/<name>/attachments/``, deleted with the stack).
     """
 
     @check_prop_types
@@ -176,6 +179,7 @@ class PublishedPlatformEnvironment(Construct):
         }
         stamp_stack(self)
         register_platform(self, self.name)
+        self.registration = AttachmentRegistration(self, "Registration", environment=self.name)
 
     # ------------------------------------------------------------ the protocol
 

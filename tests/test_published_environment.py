@@ -239,7 +239,13 @@ def test_a_service_only_app_attaches_and_creates_nothing_of_the_environment(conc
     types = {r["Type"] for r in concrete.template["Resources"].values()}
     for created in ("AWS::EC2::VPC", "AWS::ECS::Cluster", "AWS::KMS::Key", "AWS::EC2::Subnet"):
         assert created not in types
-    assert "AWS::SSM::Parameter" not in types
+    # the one parameter it writes is its registration with the environment, not the contract
+    written = [
+        r["Properties"]["Name"]
+        for r in concrete.template["Resources"].values()
+        if r["Type"] == "AWS::SSM::Parameter"
+    ]
+    assert written == [f"{ROOT_PATH}/shop-prod/attachments/Checkout"]
     topics = [r for r in concrete.template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
     assert len(topics) == 1  # the worker's own topic; the alarm topic is the platform's
 
