@@ -41,9 +41,7 @@ def test_every_template_of_the_sample_references_every_parameter(sample):
 def test_the_check_finds_an_unreferenced_parameter():
     template = {
         "Parameters": {"Used": {}, "InSub": {}, "Unused": {}},
-        "Resources": {
-            "R": {"Properties": {"A": {"Ref": "Used"}, "B": {"Fn::Sub": "x-${InSub}"}}}
-        },
+        "Resources": {"R": {"Properties": {"A": {"Ref": "Used"}, "B": {"Fn::Sub": "x-${InSub}"}}}},
     }
     assert unreferenced_parameters(template) == ["Unused"]
 
