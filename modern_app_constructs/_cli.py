@@ -24,9 +24,9 @@ __all__ = ["EXIT_FINDING", "EXIT_UNUSABLE", "build_parser", "main"]
 
 def _commands() -> dict[str, ModuleType]:
     # imported here: `python -m modern_app_constructs --help` loads no aws-cdk-lib
-    from . import _cost, _report, _review
+    from . import _contract_record, _cost, _report, _review
 
-    return {"report": _report, "cost": _cost, "review": _review}
+    return {"report": _report, "cost": _cost, "review": _review, "contract": _contract_record}
 
 
 def build_parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:

@@ -27,6 +27,7 @@ from ._platform import register_platform
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .profiles import Profile
+from .service_ownership import ServiceOwnership
 
 __all__ = ["AZ_COUNT_CONTEXT_KEY", "PublishedPlatformEnvironment"]
 
@@ -77,6 +78,9 @@ class PublishedPlatformEnvironment(Construct):
             mismatch fails ``cdk synth`` already. Default: False.
         alarm_actions: where the service's generated alarms go. Default: the published alarm
             topic (``AlarmActions.to_topic``), ALARM and OK.
+        ownership: the service team's own tags (:class:`ServiceOwnership`): ``team`` (the
+            service team's, instead of the platform's) and ``service``. Default: the
+            platform's ``team`` tag, no ``service`` tag.
 
     Attributes:
         name: the environment's name.
@@ -99,6 +103,7 @@ class PublishedPlatformEnvironment(Construct):
         public_subnets: bool = True,
         lookup: bool = False,
         alarm_actions: AlarmActions | None = None,
+        ownership: ServiceOwnership | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"PlatformEnvironment.from_published '{construct_id}'"
@@ -174,6 +179,8 @@ class PublishedPlatformEnvironment(Construct):
             "team": self._value("tag/team"),
             "application": self._value("tag/application"),
             "profile": self.profile.name,
+            "cost-center": self._value("tag/cost-center"),
+            **(ownership.tags if ownership is not None else {}),
         }
         stamp_stack(self)
         register_platform(self, self.name)
@@ -245,7 +252,11 @@ class PublishedPlatformEnvironment(Construct):
         return self._alarm_actions
 
     def apply_tags(self, scope: IConstruct) -> None:
-        """Apply the ownership tags (team and application as published, the profile)."""
+        """Apply the ownership tags (application, cost center, profile, team, service).
+
+        Application and cost center as published; the team is the service's with
+        ``ownership``, else the platform's as published.
+        """
         for tag, value in self.tags.items():
             cdk.Tags.of(scope).add(tag, value)
 
