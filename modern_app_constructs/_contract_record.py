@@ -36,7 +36,9 @@ __all__ = [
     "STRUCTURAL_KEYS",
     "add_parser",
     "check_recorded",
+    "published_in",
     "record",
+    "record_path",
     "run",
 ]
 
