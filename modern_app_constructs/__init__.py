@@ -45,6 +45,7 @@ from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
 from .service_dashboard import FunctionMonitoring, ServiceDashboard
+from .service_ownership import ServiceOwnership
 from .service_pipeline import ServicePipeline
 from .worker_consumer import (
     CodeConsumer,
@@ -84,6 +85,7 @@ __all__ = [
     "Route",
     "RouteTarget",
     "ServiceDashboard",
+    "ServiceOwnership",
     "ServicePipeline",
     "ServiceScaling",
     "SmokeTest",

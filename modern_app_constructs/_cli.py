@@ -24,9 +24,16 @@ __all__ = ["EXIT_FINDING", "EXIT_UNUSABLE", "build_parser", "main"]
 
 def _commands() -> dict[str, ModuleType]:
     # imported here: `python -m modern_app_constructs --help` loads no aws-cdk-lib
-    from . import _cost, _new, _report, _review
+    from . import _contract_record, _cost, _new, _report, _review
 
-    return {"report": _report, "cost": _cost, "review": _review, "new": _new, "update": _new}
+    return {
+        "report": _report,
+        "cost": _cost,
+        "review": _review,
+        "new": _new,
+        "update": _new,
+        "contract": _contract_record,
+    }
 
 
 def build_parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:

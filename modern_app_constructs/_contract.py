@@ -28,6 +28,7 @@ __all__ = [
     "SUPPORTED_CONTRACT_MAJORS",
     "TAG_CONTRACT_VERSION",
     "TAG_LIBRARY_VERSION",
+    "UNASSIGNED_COST_CENTER",
     "ContractParameter",
     "check_contract_version",
     "check_environment_name",
@@ -40,6 +41,8 @@ __all__ = [
 CONTRACT_VERSION = "1.0"
 #: Contract majors an attached service of this library can deploy into.
 SUPPORTED_CONTRACT_MAJORS: tuple[int, ...] = (1,)
+#: The published ``tag/cost-center`` of an environment without a cost center.
+UNASSIGNED_COST_CENTER = "unassigned"
 #: Where every environment's contract lives.
 PARAMETER_ROOT = "/modern-app-constructs/platform"
 #: Template metadata key and stack tags of the stamp.
@@ -59,24 +62,33 @@ class ContractParameter:
         key: the path below ``/modern-app-constructs/platform/<name>/``.
         meaning: what it holds, as docs/platform.md's contract table says.
         optional: published only when the environment has it.
+        structural: attached services bake it in at synth (and their ``Rules`` assert it at
+            deploy), so changing it breaks them; the others they read live at deploy.
     """
 
     key: str
     meaning: str
     optional: bool = False
+    structural: bool = False
 
 
 #: Contract 1.0, in the order docs/platform.md's table lists it.
 CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("contract-version", "the contract's version, `<major>.<minor>` (`1.0`)"),
     ContractParameter(
-        "contract-major", "its major alone (`1`), for CloudFormation `Rules`, which cannot parse"
+        "contract-major",
+        "its major alone (`1`), for CloudFormation `Rules`, which cannot parse",
+        structural=True,
     ),
-    ContractParameter("profile", "the profile's name (`dev`, `prod` or the platform's own)"),
-    ContractParameter("log-retention-days", "the log retention every log group gets, in days"),
+    ContractParameter(
+        "profile", "the profile's name (`dev`, `prod` or the platform's own)", structural=True
+    ),
+    ContractParameter(
+        "log-retention-days", "the log retention every log group gets, in days", structural=True
+    ),
     ContractParameter("vpc-id", "the VPC services run in"),
     ContractParameter("availability-zones", "its availability zones, comma-separated"),
-    ContractParameter("az-count", "how many (the length of every list below)"),
+    ContractParameter("az-count", "how many (the length of every list below)", structural=True),
     ContractParameter(
         "private-subnet-ids", "private subnets with egress, one per AZ, comma-separated"
     ),
@@ -90,7 +102,10 @@ CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("tag/team", "ownership tag: the owning team"),
     ContractParameter("tag/application", "ownership tag: the application"),
     ContractParameter("tag/profile", "ownership tag: the profile"),
-    ContractParameter("tag/cost-center", "ownership tag: the cost center", optional=True),
+    ContractParameter(
+        "tag/cost-center",
+        "ownership tag: the cost center (`unassigned` when the platform has none)",
+    ),
     ContractParameter(
         "library-version", "the modern-app-constructs release the environment was built with"
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -21,11 +21,13 @@ from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import (
     CONTRACT_PARAMETERS,
     CONTRACT_VERSION,
+    UNASSIGNED_COST_CENTER,
     check_environment_name,
     parameter_construct_id,
     parameter_path,
     stamp_stack,
 )
+from ._contract_record import check_recorded
 from ._deletion_guard import DeletionGuard
 from ._kms import deny_direct_grants
 from ._logs import create_log_group
@@ -36,9 +38,12 @@ from ._validation import InvalidPropError, check_tag_value
 from ._version import __version__
 from ._warnings import FLAG_RESTRICT_DEFAULT_SG, warn_missing_flags
 from .profiles import Profile
-from .published_environment import PublishedPlatformEnvironment
+from .published_environment import DEFAULT_AZ_COUNT, PublishedPlatformEnvironment
+from .service_ownership import ServiceOwnership
 
 __all__ = ["PlatformEnvironment"]
+
+_ZONE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+[a-z]$")
 
 
 class PlatformEnvironment(Construct):
@@ -67,7 +72,15 @@ class PlatformEnvironment(Construct):
             public subnets). Default: a new VPC over 2 AZs with public subnets (no public IPv4
             assigned at launch) and private subnets, flow logs, and NAT gateways per the
             profile.
-        max_azs: availability zones of a created VPC. Default: 2.
+        max_azs: how many availability zones a created VPC spans. Default: the number of
+            ``availability_zones``, else 2.
+        availability_zones: the availability zones a created VPC spans, e.g.
+            ``["eu-west-1a", "eu-west-1b"]``: names of the stack's region, a subset of the
+            stack's zones. Default: the first ``max_azs`` of the stack's zones. In a stack with
+            an explicit account and region, the stack's zones are a context lookup (aws-cdk-lib's
+            VPC reads them even when zones are given): synthesis without credentials needs
+            them in the context, ``"availability-zones:account=<account>:region=<region>":
+            [...]`` in cdk.json or a committed ``cdk.context.json`` (see the README).
         container_insights: Container Insights on the created ECS cluster. Default: ``True``.
         create_api_gateway_account: create the account-level API Gateway CloudWatch Logs role
             (``AWS::ApiGateway::Account``). There is one per account and region: turn it off
@@ -120,7 +133,8 @@ class PlatformEnvironment(Construct):
         profile: str | Profile | None = None,
         cost_center: str | None = None,
         vpc: ec2.IVpc | None = None,
-        max_azs: int = 2,
+        max_azs: int | None = None,
+        availability_zones: Sequence[str] | None = None,
         container_insights: bool = True,
         create_api_gateway_account: bool = True,
         restrict_key_grants: bool = True,
@@ -135,8 +149,9 @@ class PlatformEnvironment(Construct):
         check_tag_value(owner, "team", team)
         check_tag_value(owner, "application", application)
         check_tag_value(owner, "cost_center", cost_center, required=False)
-        if isinstance(max_azs, bool) or not isinstance(max_azs, int) or not 1 <= max_azs <= 6:
+        if max_azs is not None and (isinstance(max_azs, bool) or not 1 <= max_azs <= 6):
             raise InvalidPropError(owner, "max_azs", max_azs, "allowed: an integer from 1 to 6")
+        zones = _availability_zones(self, owner, availability_zones, max_azs, vpc)
         for address in alarm_email_subscriptions:
             if not isinstance(address, str) or "@" not in address:
                 raise InvalidPropError(
@@ -178,7 +193,9 @@ class PlatformEnvironment(Construct):
         self.key: kms.Key = self._create_key(restrict_key_grants)
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
         self.alarm_actions: AlarmActions = alarm_actions or AlarmActions.to_topic(self.alarm_topic)
-        self.vpc: ec2.IVpc = vpc if vpc is not None else self._create_vpc(max_azs)
+        self.vpc: ec2.IVpc = (
+            vpc if vpc is not None else self._create_vpc(max_azs or DEFAULT_AZ_COUNT, zones)
+        )
         if vpc is None:
             warn_missing_flags(self, FLAG_RESTRICT_DEFAULT_SG)
         self.cluster: ecs.Cluster = ecs.Cluster(
@@ -220,6 +237,7 @@ class PlatformEnvironment(Construct):
         public_subnets: bool = True,
         lookup: bool = False,
         alarm_actions: AlarmActions | None = None,
+        ownership: ServiceOwnership | None = None,
     ) -> PublishedPlatformEnvironment:
         """Attach to the environment another app published as ``name``.
 
@@ -242,6 +260,7 @@ class PlatformEnvironment(Construct):
             public_subnets=public_subnets,
             lookup=lookup,
             alarm_actions=alarm_actions,
+            ownership=ownership,
         )
 
     @staticmethod
@@ -377,13 +396,15 @@ class PlatformEnvironment(Construct):
             )
         return topic
 
-    def _create_vpc(self, max_azs: int) -> ec2.Vpc:
+    def _create_vpc(self, max_azs: int, zones: list[str] | None) -> ec2.Vpc:
         flow_log_group = create_log_group(self, "FlowLogs", platform=self)
-        nat_gateways = min(self.profile.nat_gateways, max_azs)
+        nat_gateways = min(self.profile.nat_gateways, len(zones) if zones else max_azs)
         vpc = ec2.Vpc(
             self,
             "Vpc",
-            max_azs=max_azs,
+            # given zones need no lookup (an explicit account and region synthesizes offline)
+            max_azs=None if zones else max_azs,
+            availability_zones=zones,
             nat_gateways=nat_gateways,
             subnet_configuration=[
                 # only NAT gateways (Elastic IPs) and internet-facing load balancers (their own
@@ -448,7 +469,11 @@ class PlatformEnvironment(Construct):
             "alarm-topic-arn": self.alarm_topic.topic_arn,
             **{f"tag/{tag}": value for tag, value in self.tags.items()},
             "library-version": __version__,
+            # services tag themselves with it: always published
+            "tag/cost-center": self.tags.get("cost-center", UNASSIGNED_COST_CENTER),
         }
+        given = {key: value for key, value in values.items() if value is not None}
+        check_recorded(f"PlatformEnvironment '{self.node.id}'", self, self.name, given)
         contract = Construct(self, "Contract")
         published = {}
         for parameter in CONTRACT_PARAMETERS:
@@ -509,6 +534,48 @@ def _route_tables_known(vpc: ec2.IVpc) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _availability_zones(
+    scope: Construct,
+    owner: str,
+    given: Sequence[str] | None,
+    max_azs: int | None,
+    vpc: ec2.IVpc | None,
+) -> list[str] | None:
+    """The zones ``availability_zones`` pins a created VPC to, checked; ``None`` if not given."""
+    if given is None:
+        return None
+    if vpc is not None:
+        raise InvalidPropError(
+            owner, "availability_zones", given, "allowed: only for a created VPC (not with vpc=)"
+        )
+    zones = list(given)
+    region = cdk.Stack.of(scope).region
+    if (
+        not 1 <= len(zones) <= 6
+        or len(set(zones)) != len(zones)
+        or not all(_ZONE.match(zone) for zone in zones)
+        or (
+            not cdk.Token.is_unresolved(region)
+            and not all(zone.startswith(region) for zone in zones)
+        )
+    ):
+        raise InvalidPropError(
+            owner,
+            "availability_zones",
+            given,
+            "allowed: 1 to 6 distinct availability zone names of the stack's region "
+            "(e.g. ['eu-west-1a', 'eu-west-1b'])",
+        )
+    if max_azs is not None and max_azs != len(zones):
+        raise InvalidPropError(
+            owner,
+            "max_azs",
+            max_azs,
+            f"allowed: {len(zones)} (the number of availability_zones given), or leave it out",
+        )
+    return zones
 
 
 def _default_name(application: str, profile: Profile) -> str:

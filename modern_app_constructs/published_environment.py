@@ -20,15 +20,16 @@ from ._contract import (
     SUPPORTED_CONTRACT_MAJORS,
     check_contract_version,
     check_environment_name,
-    parameter_construct_id,
     parameter_path,
     stamp_stack,
 )
+from ._contract_values import ContractValues
 from ._platform import register_platform
 from ._registration import AttachmentRegistration
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .profiles import Profile
+from .service_ownership import ServiceOwnership
 
 __all__ = ["AZ_COUNT_CONTEXT_KEY", "PublishedPlatformEnvironment"]
 
@@ -69,14 +70,19 @@ class PublishedPlatformEnvironment(Construct):
             another profile.
         az_count: the number of AZs the environment spans. Default: the
             ``modern-app-constructs:azCount`` context value, else 2.
-        public_subnets: import the public subnets too (only a public ``FargateService`` needs
-            them; an environment without public subnets publishes none). Default: True.
+        public_subnets: offer the public subnets to the stack's constructs. Their template
+            parameters exist only when a construct uses them (a public ``FargateService``), so
+            an internal-only service attaches to an environment published without public
+            subnets as it is; ``False`` makes such a use fail at synth instead. Default: True.
         lookup: also read the contract version, profile and AZ count at synth time with CDK
             context lookups (cached in ``cdk.context.json`` like ``Vpc.from_lookup``; needs a
             stack with a concrete account and region, and credentials the first time), so a
             mismatch fails ``cdk synth`` already. Default: False.
         alarm_actions: where the service's generated alarms go. Default: the published alarm
             topic (``AlarmActions.to_topic``), ALARM and OK.
+        ownership: the service team's own tags (:class:`ServiceOwnership`): ``team`` (the
+            service team's, instead of the platform's) and ``service``. Default: the
+            platform's ``team`` tag, no ``service`` tag.
 
     Attributes:
         name: the environment's name.
@@ -101,6 +107,7 @@ class PublishedPlatformEnvironment(Construct):
         public_subnets: bool = True,
         lookup: bool = False,
         alarm_actions: AlarmActions | None = None,
+        ownership: ServiceOwnership | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         owner = f"PlatformEnvironment.from_published '{construct_id}'"
@@ -139,7 +146,8 @@ class PublishedPlatformEnvironment(Construct):
         if "contract-version" in published:
             check_contract_version(owner, name, published["contract-version"])
         self._public_subnets = public_subnets
-        self._values: dict[str, cdk.CfnParameter] = {}
+        self._contract = ContractValues(self, self.name, sentinel="contract-major")
+        self._values: dict[str, cdk.CfnParameter] = self._contract.parameters
         self._vpc: ec2.IVpc | None = None
         self._cluster: ecs.ICluster | None = None
         self._key: kms.IKey | None = None
@@ -176,6 +184,8 @@ class PublishedPlatformEnvironment(Construct):
             "team": self._value("tag/team"),
             "application": self._value("tag/application"),
             "profile": self.profile.name,
+            "cost-center": self._value("tag/cost-center"),
+            **(ownership.tags if ownership is not None else {}),
         }
         stamp_stack(self)
         register_platform(self, self.name)
@@ -248,7 +258,11 @@ class PublishedPlatformEnvironment(Construct):
         return self._alarm_actions
 
     def apply_tags(self, scope: IConstruct) -> None:
-        """Apply the ownership tags (team and application as published, the profile)."""
+        """Apply the ownership tags (application, cost center, profile, team, service).
+
+        Application and cost center as published; the team is the service's with
+        ``ownership``, else the platform's as published.
+        """
         for tag, value in self.tags.items():
             cdk.Tags.of(scope).add(tag, value)
 
@@ -259,23 +273,11 @@ class PublishedPlatformEnvironment(Construct):
     # ---------------------------------------------------------------- helpers
 
     def _value(self, key: str) -> str:
-        """The deploy-time value of one contract parameter (a template parameter, made once)."""
-        if key not in self._values:
-            self._values[key] = cdk.CfnParameter(
-                self,
-                parameter_construct_id(key),
-                type="AWS::SSM::Parameter::Value<String>",
-                default=parameter_path(self.name, key),
-                description=(
-                    f"'{key}' of the platform environment '{self.name}' (modern-app-constructs "
-                    f"contract {CONTRACT_VERSION}), published by its PlatformEnvironment: "
-                    "deploy the platform first."
-                ),
-            )
-        return self._values[key].value_as_string
+        """The deploy-time value of one contract parameter (declared only if referenced)."""
+        return self._contract.value(key)
 
     def _list(self, key: str) -> list[str]:
-        return cdk.Fn.split(",", self._value(key), self.az_count)
+        return self._contract.list(key, self.az_count)
 
     def _looked_up(self, lookup: bool) -> dict[str, str]:
         """Contract values known at synth (context lookups), without the dummy first pass."""

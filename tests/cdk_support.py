@@ -7,6 +7,7 @@ Apps come from :func:`modern_app_constructs.testing.app_for_tests` (cdk.json's c
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,9 @@ def scenarios(
         synthesized = built.gate(packs)
     else:
         synthesized = {stack.stack_name: stack.template for stack in app.synth().stacks}
+    for name, template in synthesized.items():
+        # no construct test's template declares a parameter it does not reference
+        assert not unreferenced_parameters(template), (name, unreferenced_parameters(template))
     return Scenarios(
         built=dataclasses.replace(built, platform_template=synthesized["Platform"]),
         objects=objects,
@@ -242,3 +246,29 @@ def actions(statement: dict[str, Any]) -> list[str]:
 def make_app(**context: Any) -> cdk.App:
     """An App with this repository's cdk.json context (``app_for_tests`` at the root)."""
     return app_for_tests(ROOT, **context)
+
+
+def unreferenced_parameters(template: Mapping[str, Any]) -> list[str]:
+    """The template's parameters that nothing outside ``Parameters`` references.
+
+    A reference is a ``Ref`` or a ``${Name}`` in an ``Fn::Sub`` string (in ``Rules``,
+    ``Conditions``, ``Resources``, ``Outputs`` or ``Metadata``): what cfn-lint's W2001 counts.
+    """
+    referenced: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref" and isinstance(value, str):
+                    referenced.add(value)
+                elif key == "Fn::Sub":
+                    text = value[0] if isinstance(value, list) else value
+                    if isinstance(text, str):
+                        referenced.update(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({section: body for section, body in template.items() if section != "Parameters"})
+    return sorted(set(template.get("Parameters", {})) - referenced)
