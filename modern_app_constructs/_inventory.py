@@ -331,7 +331,7 @@ def add_arguments(report: Any) -> None:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="output format of --environment (default: table)",
+        help="output format of --environment and --template (default: table)",
     )
 
 

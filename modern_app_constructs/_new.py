@@ -17,6 +17,7 @@ with its own tags and needs no cache.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,7 @@ __all__ = [
     "new_service",
     "packaged_template",
     "run",
+    "run_check",
     "template_repository",
     "update",
 ]
@@ -445,6 +447,49 @@ def _render_update(result: UpdateResult) -> str:
     return "\n".join(lines)
 
 
+def _states_json(states: Sequence[TemplateState]) -> str:
+    return json.dumps(
+        [
+            {
+                "repository": str(s.directory),
+                "template": s.version,
+                "newest": s.latest,
+                "behind": s.behind,
+            }
+            for s in states
+        ],
+        indent=2,
+    )
+
+
+def run_check(
+    directories: Sequence[Path],
+    out: TextIO,
+    err: TextIO,
+    *,
+    command: str,
+    output_format: str = "table",
+    template_source: str | None = None,
+    cache: Path | None = None,
+) -> int:
+    """Say which generated repositories' template is behind (``update --check``, ``report``).
+
+    Returns:
+        0, ``EXIT_FINDING`` when one is behind, ``EXIT_UNUSABLE`` when a directory is not a
+        generated repository, its template's versions cannot be read or copier is missing.
+    """
+    try:
+        states = check(directories, template_source=template_source, cache=cache)
+    except NewServiceError as error:
+        err.write(f"{command}: {error}\n")
+        return EXIT_UNUSABLE
+    except ImportError as error:
+        err.write(f"{command} needs copier ({error}): pip install 'modern-app-constructs[new]'\n")
+        return EXIT_UNUSABLE
+    out.write((_states_json(states) if output_format == "json" else _render_states(states)) + "\n")
+    return EXIT_FINDING if any(state.behind for state in states) else 0
+
+
 def _render_states(states: Sequence[TemplateState]) -> str:
     rows = [("repository", "template", "newest", "state")]
     rows += [
@@ -476,9 +521,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, cache: Path | Non
             )
             return 0
         if args.check:
-            states = check(args.directories, template_source=args.template_source, cache=cache)
-            out.write(_render_states(states) + "\n")
-            return EXIT_FINDING if any(state.behind for state in states) else 0
+            return run_check(
+                args.directories,
+                out,
+                err,
+                command=args.command,
+                template_source=args.template_source,
+                cache=cache,
+            )
         for directory in args.directories:
             result = update(directory, template_source=args.template_source, cache=cache)
             out.write(_render_update(result) + "\n")

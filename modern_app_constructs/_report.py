@@ -4,6 +4,10 @@ What AWS Proton called "out of date": every stack holding the library's construc
 library version and the contract version it was built with as stack tags; this report lists the
 stacks of one account and region that carry them and says which are behind the installed
 library (and its contract). It reads CloudFormation only (``DescribeStacks``).
+
+With ``--environment``, the services registered with a published environment; with
+``--template``, generated service repositories whose template is behind (``update --check``'s
+check, offline).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import argparse
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
-from . import _inventory
+from . import _inventory, _new
 from ._contract import CONTRACT_VERSION, TAG_CONTRACT_VERSION, TAG_LIBRARY_VERSION
 from ._exit_codes import EXIT_FINDING, EXIT_UNUSABLE
 from ._version import __version__
@@ -136,9 +141,17 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     report.add_argument(
         "--fail-if-behind",
         action="store_true",
-        help=f"exit with {EXIT_BEHIND} when a stack is behind (for CI)",
+        help=f"exit with {EXIT_BEHIND} when a stack, service or template is behind (for CI)",
     )
     _inventory.add_arguments(report)
+    report.add_argument(
+        "--template",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="list these generated service repositories and whether their template is behind "
+        "the newest version its source offers (no AWS access)",
+    )
     return report
 
 
@@ -149,12 +162,22 @@ def run(
     *,
     client: Any = None,
     clients: _inventory.ClientFactory | None = None,
+    cache: Path | None = None,
 ) -> int:
     """Run a parsed ``report``; return its exit code (0, 1 with ``--fail-if-behind``, 2).
 
     With ``--environment``, the environment's inventory (``clients``: a client factory per
-    account, for tests).
+    account, for tests); with ``--template``, the repositories' template versions (``cache``:
+    the packaged template's local repository, for tests).
     """
+    if args.template:
+        if args.environment:
+            err.write("report: --template and --environment are separate reports; give one\n")
+            return EXIT_UNREADABLE
+        code = _new.run_check(
+            args.template, out, err, command="report", output_format=args.format, cache=cache
+        )
+        return code if code != EXIT_BEHIND or args.fail_if_behind else 0
     if args.environment:
         return _inventory.run_environment(args, out, err, clients, (EXIT_BEHIND, EXIT_UNREADABLE))
     try:

@@ -203,3 +203,49 @@ def test_a_handler_edit_leaves_every_normalised_snapshot_unchanged(tmp_path, cac
     # ... while the code change does publish a new version (and new assets)
     assert after["StableSvcService"] != before["StableSvcService"]
     assert after["StableSvcPipeline"] != before["StableSvcPipeline"]
+
+
+def test_report_lists_the_repositories_whose_template_is_behind(tmp_path, cache):
+    fork = tmp_path / "fork"
+    fork.mkdir()
+    (fork / "copier.yml").write_text("name:\n  type: str\n")
+    (fork / "README.md.jinja").write_text("# {{ name }}\n")
+    _git("init", "-q", "-b", "main", cwd=fork)
+    _git("add", "-A", cwd=fork)
+    _git("commit", "-qm", "v1", cwd=fork)
+    _git("tag", "v1.0.0", cwd=fork)
+    old, new = tmp_path / "old", tmp_path / "new"
+    for repo, version in ((old, "v1.0.0"), (new, "v1.1.0")):
+        repo.mkdir()
+        (repo / ".copier-answers.yml").write_text(f"_commit: {version}\n_src_path: {fork}\n")
+    code, out, err = _main("report", "--template", str(old), "--fail-if-behind", cache=cache)
+    assert (code, out.splitlines()[1].split()[1:]) == (0, ["v1.0.0", "v1.0.0", "current"]), err
+
+    _git("commit", "-q", "--allow-empty", "-m", "v1.1", cwd=fork)
+    _git("tag", "v1.1.0", cwd=fork)
+    code, out, _ = _main("report", "--template", str(old), str(new), cache=cache)
+    assert code == 0  # behind is a finding only with --fail-if-behind
+    assert [line.split()[1:] for line in out.splitlines()[1:]] == [
+        ["v1.0.0", "v1.1.0", "behind"],
+        ["v1.1.0", "v1.1.0", "current"],
+    ]
+    code, out, _ = _main(
+        "report", "--template", str(old), str(new), "--format", "json", "--fail-if-behind",
+        cache=cache,
+    )  # fmt: skip
+    assert code == 1
+    assert json.loads(out) == [
+        {"repository": str(old), "template": "v1.0.0", "newest": "v1.1.0", "behind": True},
+        {"repository": str(new), "template": "v1.1.0", "newest": "v1.1.0", "behind": False},
+    ]
+
+
+def test_report_of_a_directory_that_was_not_generated_exits_2(tmp_path, cache):
+    code, out, err = _main("report", "--template", str(tmp_path), cache=cache)
+    assert (code, out) == (2, "")
+    assert err.startswith("report: ")
+    assert "has no .copier-answers.yml" in err
+    code, _, err = _main(
+        "report", "--template", str(tmp_path), "--environment", "shop", cache=cache
+    )
+    assert (code, "give one" in err) == (2, True)
