@@ -2,7 +2,7 @@
 
 The tables are never typed by hand: each lives between ``<!-- bench:<name>:begin -->`` and
 ``<!-- bench:<name>:end -->`` and this module rewrites it from the result files;
-``tests/test_bench_tables.py`` fails when a committed table differs from the generated one.
+``tests/repository/test_bench_tables.py`` fails when a committed table differs from the generated one.
 
 Usage::
 

@@ -804,7 +804,7 @@ its resource with a reason): cdk-nag AwsSolutions and Serverless, checkov, cfn-l
 (below, with the library's position on each rule): cdk-nag NIST 800-53 R5, HIPAA Security and
 PCI DSS 3.2.1, and the AWS Control Tower proactive controls (cfn-guard rules). Every position is
 a claim about the templates (`docs/compliance-positions.toml`, `claims`), checked against the
-synthesized sample by `tests/test_compliance_positions.py`.
+synthesized sample by `tests/repository/test_compliance_positions.py`.
 """
 
 _INTRO = """

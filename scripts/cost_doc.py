@@ -3,7 +3,7 @@
 The sample app is synthesized in each profile and priced by
 ``python -m modern_app_constructs cost``'s own functions; the figures replace the generated
 blocks between ``<!-- cost:<profile>:begin -->`` and ``<!-- cost:<profile>:end -->``, so they
-are never typed by hand. ``tests/test_cost.py`` regenerates them and fails when a committed
+are never typed by hand. ``tests/commands/test_cost.py`` regenerates them and fails when a committed
 block differs.
 
 Usage::

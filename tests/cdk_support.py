@@ -23,6 +23,28 @@ from modern_app_constructs import PlatformEnvironment
 from modern_app_constructs.testing import app_for_tests, assert_compliant
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+
+def recorded_snapshots() -> list[Path]:
+    """Every recorded template snapshot: ``__snapshots__/<test module>/`` beside each module."""
+    return sorted(
+        path
+        for path in TESTS.rglob("__snapshots__/*/*.json")
+        if TESTS / "baseline" not in path.parents
+    )
+
+
+def recorded_snapshot(name: str) -> Path:
+    """The recorded snapshot ``<test module>/<file>``, wherever its test module lives.
+
+    A name that is not recorded gives the path it would have beside ``tests/`` (it does not
+    exist), so callers can test ``.exists()``.
+    """
+    found = [path for path in recorded_snapshots() if path.as_posix().endswith(f"/{name}")]
+    return found[0] if found else TESTS / "__snapshots__" / name
+
+
 CDK_JSON = ROOT / "cdk.json"
 #: The service stacks of the sample pipeline's stages (in the dev synthesis), by the profile
 #: each stage deploys with.

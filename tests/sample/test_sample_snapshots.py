@@ -2,7 +2,7 @@
 
 The dev synthesis holds the pipeline and the service stacks of its Dev and Prod stages;
 ``-c profile=prod`` the platform and service stacks alone. checkov reads these snapshots
-(``tests/test_checkov_gate.py``): a test here proves each is the template synthesized.
+(``tests/repository/test_checkov_gate.py``): a test here proves each is the template synthesized.
 
 Re-record on purpose with ``make snapshots`` and read the diff before committing it.
 """

@@ -26,11 +26,10 @@ import pytest
 from modern_app_constructs._assembly import AssemblyStack
 from modern_app_constructs._review import RULES, Acceptance, review_assemblies, review_stacks
 from modern_app_constructs.testing import normalize
-from tests.cdk_support import ROOT
+from tests.cdk_support import ROOT, recorded_snapshot
 
 BASELINE = ROOT / "tests" / "baseline" / "0.1.0"
 CONSTRUCT_BASELINE = BASELINE / "constructs"
-SNAPSHOTS = ROOT / "tests" / "__snapshots__"
 CHANGELOG = ROOT / "CHANGELOG.md"
 # "<test module>/<snapshot file>" of a baselined scenario whose snapshot is gone -> the reason.
 RETIRED_SCENARIOS: dict[str, str] = {}
@@ -160,12 +159,12 @@ def test_the_construct_baseline_is_there_and_retired_scenarios_are_explained():
     assert len(scenarios) >= 10, f"construct baseline missing under {CONSTRUCT_BASELINE}"
     for scenario, reason in RETIRED_SCENARIOS.items():
         assert scenario in scenarios, f"{scenario} is retired but was never baselined"
-        assert not (SNAPSHOTS / scenario).exists(), f"{scenario} is retired but still recorded"
+        assert not recorded_snapshot(scenario).exists(), f"{scenario} is retired but still recorded"
         assert reason.strip(), f"{scenario} is retired without a reason"
     vanished = [
         scenario
         for scenario in scenarios
-        if scenario not in RETIRED_SCENARIOS and not (SNAPSHOTS / scenario).is_file()
+        if scenario not in RETIRED_SCENARIOS and not recorded_snapshot(scenario).is_file()
     ]
     assert not vanished, (
         "baselined construct scenarios with no snapshot at HEAD; list each in "
@@ -193,7 +192,7 @@ def test_a_blocking_construct_change_the_changelog_does_not_name_is_caught():
 )
 def test_every_blocking_construct_change_since_the_release_is_named_in_the_changelog(scenario):
     base = json.loads((CONSTRUCT_BASELINE / scenario).read_text())
-    head = json.loads((SNAPSHOTS / scenario).read_text())
+    head = json.loads(recorded_snapshot(scenario).read_text())
     unnamed = unnamed_blocking(scenario, base, head)
     assert not unnamed, (
         f"blocking changes to {scenario} since 0.1.0 that CHANGELOG's 'Upgrading from 0.1' "
@@ -205,7 +204,7 @@ def test_every_accepted_scenario_finding_still_occurs():
     stale = []
     for entry in SCENARIO_ACCEPTED:
         base = json.loads((CONSTRUCT_BASELINE / entry.stack).read_text())
-        head = json.loads((SNAPSHOTS / entry.stack).read_text())
+        head = json.loads(recorded_snapshot(entry.stack).read_text())
         review = review_stacks(
             {entry.stack: AssemblyStack(entry.stack, entry.stack, None, normalize(base))},
             {entry.stack: AssemblyStack(entry.stack, entry.stack, None, normalize(head))},

@@ -28,7 +28,7 @@ from scripts.checkov_gate import (
     run_checkov,
     templates_in,
 )
-from tests.cdk_support import SAMPLE_STACKS
+from tests.cdk_support import SAMPLE_STACKS, recorded_snapshots
 
 ENV_CHECK = "CKV_AWS_173"  # Lambda environment variables encrypted with a customer key
 LOGGING_CHECK = "CKV_AWS_18"  # S3 access logging
@@ -82,9 +82,6 @@ TEMPLATES = {
 }
 
 
-SNAPSHOTS = Path(__file__).parent / "__snapshots__"
-
-
 def _snapshot_name(path: Path) -> str:
     """The name checkov reports a snapshot file under: ``snapshot.<test module>.<snapshot>``."""
     return "snapshot." + re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{path.parent.name}.{path.stem}")
@@ -93,7 +90,7 @@ def _snapshot_name(path: Path) -> str:
 def _snapshot_templates() -> dict[str, dict[str, Any]]:
     """Every template snapshot file: the sample's stacks and the construct scenarios'."""
     found = {}
-    for path in sorted(SNAPSHOTS.rglob("*.json")):
+    for path in recorded_snapshots():
         template = json.loads(path.read_text())
         if "Resources" in template:
             found[_snapshot_name(path)] = template
@@ -128,7 +125,7 @@ def test_every_snapshot_passes_checkov(report, gated):
 
 
 def test_every_stack_of_the_sample_is_checked(report, gated):
-    sample = SNAPSHOTS / "test_sample_snapshots"
+    sample = Path("test_sample_snapshots")  # a snapshot's name is its module's and its own
     for profile, stacks in SAMPLE_STACKS.items():
         for stack in stacks:
             name = _snapshot_name(sample / f"test_stack_snapshot[{profile}-{stack}].json")

@@ -243,7 +243,9 @@ def test_manual_approval_before_the_prod_deployment(cross_account):
         ("Service.Prepare", 3),
         ("Service.Deploy", 4),
     ]
-    actions = actions[1:]  # the approval waits for the review (tests/test_sample_pipeline.py)
+    actions = actions[
+        1:
+    ]  # the approval waits for the review (tests/sample/test_sample_pipeline.py)
     assert actions[0]["ActionTypeId"] == {
         "Category": "Approval",
         "Owner": "AWS",

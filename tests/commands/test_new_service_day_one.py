@@ -15,7 +15,7 @@ import pytest
 
 from modern_app_constructs import _new
 from tests.cdk_support import ROOT
-from tests.test_wheel_install import CONSTRAINTS, _env, _run, dist, wheel  # noqa: F401
+from tests.repository.test_wheel_install import CONSTRAINTS, _env, _run, dist, wheel  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

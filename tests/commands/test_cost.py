@@ -28,7 +28,7 @@ from scripts import cost_doc
 TABLE = shipped_price_table()
 P = TABLE.for_region("eu-west-1")
 H = 730  # hours a month
-PRICES_FILE = Path(__file__).parent.parent / "modern_app_constructs" / "data" / "prices.json"
+PRICES_FILE = Path(__file__).resolve().parents[2] / "modern_app_constructs" / "data" / "prices.json"
 
 
 # --- hand-made assemblies ------------------------------------------------------------------

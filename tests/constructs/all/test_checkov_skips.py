@@ -1,8 +1,8 @@
 """checkov skips: on the resource, with a reason, only where the check does not apply.
 
-The gate itself (tests/test_checkov_gate.py) proves the sample and the construct scenarios pass
-checkov; these tests pin down which resource carries which skip, and that a skip goes away when
-the construct is configured so that the check applies.
+The gate itself (tests/repository/test_checkov_gate.py) proves the sample and the construct
+scenarios pass checkov; these tests pin down which resource carries which skip, and that a skip
+goes away when the construct is configured so that the check applies.
 """
 
 from __future__ import annotations

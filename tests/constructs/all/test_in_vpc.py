@@ -5,9 +5,9 @@ with a security group of its own that allows outbound HTTPS only; its role may m
 network interfaces Lambda creates. Works with an owned environment (cross-stack references) and
 an attached one (subnets and VPC from the published contract's SSM parameters).
 
-Gated: the owned case in ``tests/test_serverless_gate.py`` (a CanaryFunction with a smoke
-test and a DecoupledWorker, both ``in_vpc=True``, in the prod profile, behind AwsSolutions,
-Serverless and cfn-lint), the attached case here.
+Gated: the owned case in ``tests/constructs/all/test_serverless_gate.py`` (a CanaryFunction
+with a smoke test and a DecoupledWorker, both ``in_vpc=True``, in the prod profile, behind
+AwsSolutions, Serverless and cfn-lint), the attached case here.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from catalog.server import CATALOG_FILE, make_server
 
 from sample_app.contract import CONTAINER_HEALTH_CHECK
 
-SERVICE_ROOT = Path(__file__).resolve().parents[2] / "sample_app" / "catalog_service"
+SERVICE_ROOT = Path(__file__).resolve().parents[3] / "sample_app" / "catalog_service"
 CATALOG = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
 
 

@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_app"
+SAMPLE = Path(__file__).resolve().parents[3] / "sample_app"
 for asset in (
     SAMPLE / "functions" / "orders",
     SAMPLE / "functions" / "fulfilment",

@@ -4,9 +4,10 @@ and checkov.
 The ``sample`` fixture synthesizes through ``assert_compliant``: cdk-nag AwsSolutions and
 Serverless and cfn-lint run as validation plugins of that one synthesis, and any
 unacknowledged error fails it. Every stack of it (the pipeline's stages included) has a
-snapshot that ``tests/test_sample_snapshots.py`` proves equal to the template, and checkov
-reads those snapshots in its one run (``tests/test_checkov_gate.py``). ``tests/test_testing.py``
-and ``tests/test_checkov_gate.py`` prove each gate fails on a deliberate violation.
+snapshot that ``tests/sample/test_sample_snapshots.py`` proves equal to the template, and checkov
+reads those snapshots in its one run (``tests/repository/test_checkov_gate.py``).
+``tests/testing_module/test_testing.py`` and ``tests/repository/test_checkov_gate.py`` prove each
+gate fails on a deliberate violation.
 """
 
 from __future__ import annotations

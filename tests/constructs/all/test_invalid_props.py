@@ -45,7 +45,7 @@ from modern_app_constructs.testing import app_for_tests
 INLINE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
 #: A code directory the repository has: the library's own runtime (traffic hooks).
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "modern_app_constructs" / "runtime"
+RUNTIME_DIR = Path(__file__).resolve().parents[3] / "modern_app_constructs" / "runtime"
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
