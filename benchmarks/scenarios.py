@@ -60,7 +60,16 @@ def sample_with_pipeline(outdir: str) -> cdk.App:
 
 
 def raw_cdk_dev(outdir: str) -> cdk.App:
-    """The same service written with aws-cdk-lib only, dev profile."""
+    """The same platform and service written with aws-cdk-lib only, dev profile (no pipeline)."""
+    from benchmarks.raw_cdk.orders import build_laptop_stacks
+
+    app = _app(outdir, profile="dev")
+    build_laptop_stacks(app)
+    return app
+
+
+def raw_cdk_with_pipeline(outdir: str) -> cdk.App:
+    """The whole raw aws-cdk-lib app: platform, service and the pipeline with its stages."""
     from benchmarks.raw_cdk.orders import build
 
     app = _app(outdir, profile="dev")
@@ -139,6 +148,7 @@ SCENARIOS: dict[str, Callable[[str], cdk.App]] = {
     "sample_prod": sample_prod,
     "sample_with_pipeline": sample_with_pipeline,
     "raw_cdk_dev": raw_cdk_dev,
+    "raw_cdk_with_pipeline": raw_cdk_with_pipeline,
     "platform_environment": platform_environment,
     "canary_function": canary_function,
     "decoupled_worker": decoupled_worker,

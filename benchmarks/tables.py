@@ -29,6 +29,7 @@ SCENARIOS = {
     "sample_prod": "sample app, prod",
     "sample_with_pipeline": "sample app as `cdk synth` builds it (+ pipeline and its stages)",
     "raw_cdk_dev": "the same service in raw aws-cdk-lib, dev",
+    "raw_cdk_with_pipeline": "the same app in raw aws-cdk-lib (+ pipeline and its stages)",
     "platform_environment": "one PlatformEnvironment",
     "canary_function": "one CanaryFunction (with smoke test)",
     "decoupled_worker": "one DecoupledWorker",

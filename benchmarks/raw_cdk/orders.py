@@ -1,14 +1,17 @@
-"""The sample's orders service written once more with aws-cdk-lib only, for comparison.
+"""The sample's orders app written once more with aws-cdk-lib only, for comparison.
 
-Same resources and the same safety as ``sample_app`` (encryption, DLQs, alarms wired to
+Same stacks, resources and safety as ``sample_app`` (encryption, DLQs, alarms wired to
 rollback, access logs, least privilege, smoke-tested canary), written the way a team would
-without the library. ``benchmarks/bench.py`` counts its lines and times its synthesis next to
-the library's version.
+without the library: the platform publishes its contract as SSM parameters, the service reads
+them by name (no object reference to the platform's stack), and a CDK Pipelines pipeline
+deploys the service to dev (verified), then after an approval to prod. ``benchmarks/bench.py``
+counts its lines and times its synthesis next to the library's version.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,7 +19,10 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codestarnotifications as notifications
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -30,25 +36,36 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import pipelines
+from constructs import Construct, IConstruct
 
 from sample_app.contract import BULK_SCHEMA, CONTAINER_HEALTH_CHECK, ORDER_SCHEMA, SMOKE_TEST_EVENT
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_app"
 EXCLUDE = ["__pycache__", "*.pyc"]
 MINUTE = cdk.Duration.minutes(1)
+CONTRACT = "/modern-app-constructs/platform"  # where the platform publishes, one path per value
+AZS = 2
+VERIFY_API = 'test "$(curl -s -o /dev/null -w %{http_code} -X POST "${API_URL}orders")" = 403'
 
 
-def ack(construct: Construct, rule: str, reason: str) -> None:
+def ack(construct: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def retention_of(prod: bool) -> logs.RetentionDays:
+    return logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH
 
 
 class RawPlatformStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, env: cdk.Environment) -> None:
         super().__init__(scope, construct_id, env=env)
         prod = self.node.try_get_context("profile") == "prod"
+        profile = "prod" if prod else "dev"
+        self.platform_name = f"orders-{profile}"
         removal = cdk.RemovalPolicy.RETAIN if prod else cdk.RemovalPolicy.DESTROY
-        self.retention = logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH
+        self.retention = retention_of(prod)
         self.key = kms.Key(self, "Key", enable_key_rotation=True, removal_policy=removal)
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -68,6 +85,14 @@ class RawPlatformStack(cdk.Stack):
                 },
             )
         )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"}},
+            )
+        )
         for service in ("sns.amazonaws.com", "cloudwatch.amazonaws.com"):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -78,13 +103,15 @@ class RawPlatformStack(cdk.Stack):
                 )
             )
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
-        self.alarm_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.alarm_topic.topic_arn],
+        for service in ("cloudwatch.amazonaws.com", "codestar-notifications.amazonaws.com"):
+            self.alarm_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.alarm_topic.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
             )
-        )
         flow_logs = logs.LogGroup(
             self,
             "FlowLogs",
@@ -136,13 +163,100 @@ class RawPlatformStack(cdk.Stack):
         apigw.CfnAccount(
             self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn
         ).node.add_dependency(role)
-        for name, value in {
+        tags = {
             "team": "commerce-platform",
             "application": "orders",
             "cost-center": "cc-4711",
-            "profile": "prod" if prod else "dev",
-        }.items():
+            "profile": profile,
+        }
+        for name, value in tags.items():
             cdk.Tags.of(self).add(name, value)
+
+        # the contract services attach to by name: one SSM parameter per value
+        private = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets
+        public = self.vpc.public_subnets
+        contract = {
+            "contract-version": "1.0",
+            "contract-major": "1",
+            "profile": profile,
+            "log-retention-days": "365" if prod else "30",
+            "vpc-id": self.vpc.vpc_id,
+            "availability-zones": cdk.Fn.join(",", [s.availability_zone for s in private]),
+            "az-count": str(len(private)),
+            "private-subnet-ids": cdk.Fn.join(",", [s.subnet_id for s in private]),
+            "private-route-table-ids": cdk.Fn.join(
+                ",", [s.route_table.route_table_id for s in private]
+            ),
+            "public-subnet-ids": cdk.Fn.join(",", [s.subnet_id for s in public]),
+            "public-route-table-ids": cdk.Fn.join(
+                ",", [s.route_table.route_table_id for s in public]
+            ),
+            "cluster-name": self.cluster.cluster_name,
+            "cluster-arn": self.cluster.cluster_arn,
+            "key-arn": self.key.key_arn,
+            "alarm-topic-arn": self.alarm_topic.topic_arn,
+            **{f"tag/{name}": value for name, value in tags.items()},
+        }
+        for key, value in contract.items():
+            ssm.StringParameter(
+                self,
+                f"Contract-{key}",
+                parameter_name=f"{CONTRACT}/{self.platform_name}/{key}",
+                string_value=value,
+            )
+
+
+@dataclass(frozen=True)
+class Attached:
+    """What a service uses of the platform, imported from its published contract."""
+
+    key: kms.IKey
+    alarm_topic: sns.ITopic
+    vpc: ec2.IVpc
+    cluster: ecs.ICluster
+    retention: logs.RetentionDays
+    tags: dict[str, str]
+
+
+def read_contract(scope: Construct, platform_name: str, key: str) -> str:
+    """One value of the platform's contract, read at deploy time (no stack reference)."""
+    return ssm.StringParameter.value_for_string_parameter(
+        scope, f"{CONTRACT}/{platform_name}/{key}"
+    )
+
+
+def attach(scope: Construct, platform_name: str, prod: bool) -> Attached:
+    """Import what the service uses of the platform from its published contract, by name."""
+
+    def read(key: str) -> str:
+        return read_contract(scope, platform_name, key)
+
+    def split(key: str) -> list[str]:
+        return cdk.Fn.split(",", read(key), AZS)
+
+    vpc = ec2.Vpc.from_vpc_attributes(
+        scope,
+        "PlatformVpc",
+        vpc_id=read("vpc-id"),
+        availability_zones=split("availability-zones"),
+        private_subnet_ids=split("private-subnet-ids"),
+        private_subnet_route_table_ids=split("private-route-table-ids"),
+    )
+    return Attached(
+        key=kms.Key.from_key_arn(scope, "PlatformKey", read("key-arn")),
+        alarm_topic=sns.Topic.from_topic_arn(scope, "PlatformAlarms", read("alarm-topic-arn")),
+        vpc=vpc,
+        cluster=ecs.Cluster.from_cluster_attributes(
+            scope,
+            "PlatformCluster",
+            cluster_name=read("cluster-name"),
+            cluster_arn=read("cluster-arn"),
+            vpc=vpc,
+            security_groups=[],
+        ),
+        retention=retention_of(prod),
+        tags={"team": read("tag/team"), "application": read("tag/application")},
+    )
 
 
 class RawOrdersStack(cdk.Stack):
@@ -151,13 +265,13 @@ class RawOrdersStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        platform: RawPlatformStack,
-        env: cdk.Environment,
+        platform_name: str,
+        env: cdk.Environment | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env)
         prod = self.node.try_get_context("profile") == "prod"
         removal = cdk.RemovalPolicy.RETAIN if prod else cdk.RemovalPolicy.DESTROY
-        self.platform = platform
+        self.platform = platform = attach(self, platform_name, prod)
         self.removal = removal
         self.alarms: list[cw.Alarm] = []
         self.layer = lambda_.LayerVersion.from_layer_version_arn(
@@ -610,12 +724,8 @@ class RawOrdersStack(cdk.Stack):
                 title="Catalog healthy", left=[target_group.metrics.healthy_host_count()], width=6
             ),
         )
-        for name, value in {
-            "team": "commerce-platform",
-            "application": "orders",
-            "cost-center": "cc-4711",
-            "profile": "prod" if prod else "dev",
-        }.items():
+        self.api_url = api.url
+        for name, value in {**platform.tags, "profile": "prod" if prod else "dev"}.items():
             cdk.Tags.of(self).add(name, value)
 
     def function(
@@ -908,7 +1018,147 @@ class RawOrdersStack(cdk.Stack):
         return service, load_balancer, listener, target_group
 
 
-def build(app: cdk.App) -> tuple[RawPlatformStack, RawOrdersStack]:
+class RawPipelineStack(cdk.Stack):
+    """Source, tests and synth, self-update, assets, Dev (verified), approval, Prod."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        region: str,
+        connection_arn: str,
+        repository: str,
+        branch: str,
+        dev_account: str,
+        prod_account: str,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, env=cdk.Environment(account=dev_account, region=region)
+        )
+        key = kms.Key.from_key_arn(
+            self, "PlatformKey", read_contract(self, "orders-dev", "key-arn")
+        )
+        alarm_topic_arn = read_contract(self, "orders-dev", "alarm-topic-arn")
+        build_logs = logs.LogGroup(
+            self,
+            "BuildLogs",
+            retention=retention_of(prod=False),
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        synth = pipelines.ShellStep(
+            "Synth",
+            input=pipelines.CodePipelineSource.connection(
+                repository, branch, connection_arn=connection_arn, trigger_on_push=True
+            ),
+            install_commands=["npm ci"],
+            commands=["make test", "npx cdk synth --output cdk.out"],
+            primary_output_directory="cdk.out",
+        )
+        pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            synth=synth,
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                logging=codebuild.LoggingOptions(
+                    cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=build_logs)
+                )
+            ),
+            asset_publishing_code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
+                )
+            ),
+        )
+        for name, account in (("Dev", dev_account), ("Prod", prod_account)):
+            stage = cdk.Stage(self, name, env=cdk.Environment(account=account, region=region))
+            profile = name.lower()
+            stage.node.set_context("profile", profile)
+            service = RawOrdersStack(stage, "RawOrdersService", platform_name=f"orders-{profile}")
+            if profile == "dev":
+                url = cdk.CfnOutput(service, "ApiUrl", value=service.api_url)
+                verify = pipelines.ShellStep(
+                    "Verify", env_from_cfn_outputs={"API_URL": url}, commands=[VERIFY_API]
+                )
+                pipeline.add_stage(stage, post=[verify])
+            else:
+                approve = pipelines.ManualApprovalStep(
+                    "Approve", comment=f"Deploy this change to {name} ({account}, {region})?"
+                )
+                pipeline.add_stage(stage, pre=[approve])
+        pipeline.build_pipeline()
+        pipeline.pipeline.notify_on(
+            "FailureNotifications",
+            sns.Topic.from_topic_arn(self, "PlatformAlarms", alarm_topic_arn),
+            events=[codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED],
+            detail_type=notifications.DetailType.FULL,
+        )
+        where = f"{region}:{dev_account}"
+        projects = (
+            "PipelineBuildSynthCdkBuildProject6BEFA8E6",
+            "PipelineUpdatePipelineSelfMutationDAA41400",
+            "PipelineDevVerify1BBD03D2",
+        )
+        for finding in (
+            *(
+                f"Action::s3:{a}*"
+                for a in ("Abort", "DeleteObject", "GetBucket", "GetObject", "List")
+            ),
+            "Action::kms:GenerateDataKey*",
+            "Action::kms:ReEncrypt*",
+            "Resource::<PipelineArtifactsBucketAEA9A052.Arn>/*",
+            "Resource::*",
+            f"Resource::arn:aws:logs:{where}:log-group:/aws/codebuild/*",
+            f"Resource::arn:aws:codebuild:{where}:report-group/*",
+            f"Resource::arn:*:iam::{dev_account}:role/*",
+            *(f"Resource::arn:aws:logs:{where}:log-group:/aws/codebuild/<{p}>:*" for p in projects),
+            *(f"Resource::arn:aws:codebuild:{where}:report-group/<{p}>-*" for p in projects),
+        ):
+            ack(
+                pipeline,
+                f"AwsSolutions-IAM5[{finding}]",
+                "CDK Pipelines' own grants: artifact bucket and key, CodeBuild logs and report "
+                "groups, the CDK bootstrap roles.",
+            )
+        ack(
+            pipeline,
+            "cfn-lint::E3703",
+            "CDK Pipelines writes the deployment role ARNs with Fn::Join.",
+        )
+        ack(
+            pipeline.pipeline.artifact_bucket,
+            "AwsSolutions-S1",
+            "The artifact bucket holds only the pipeline's transient artifacts.",
+        )
+
+
+def build_laptop_stacks(app: cdk.App) -> tuple[RawPlatformStack, RawOrdersStack]:
     env = cdk.Environment(region=app.node.try_get_context("region") or "eu-west-1")
     platform = RawPlatformStack(app, "RawOrdersPlatform", env=env)
-    return platform, RawOrdersStack(app, "RawOrdersService", platform=platform, env=env)
+    service = RawOrdersStack(app, "RawOrdersService", platform_name=platform.platform_name, env=env)
+    service.add_stack_dependency(platform, "reads the platform contract it publishes")
+    return platform, service
+
+
+def build(app: cdk.App) -> tuple[RawPlatformStack, RawOrdersStack, RawPipelineStack | None]:
+    platform, service = build_laptop_stacks(app)
+    if (app.node.try_get_context("profile") or "dev") != "dev":
+        return platform, service, None
+    context = {
+        key: app.node.try_get_context(f"orders:{key}")
+        for key in ("connectionArn", "repository", "branch", "devAccount", "prodAccount")
+    }
+    pipeline = RawPipelineStack(
+        app,
+        "RawOrdersPipeline",
+        region=service.region,
+        connection_arn=context["connectionArn"],
+        repository=context["repository"],
+        branch=context["branch"],
+        dev_account=context["devAccount"],
+        prod_account=context["prodAccount"],
+    )
+    return platform, service, pipeline
