@@ -486,7 +486,9 @@ class ServicePipeline(Construct):
                     f"stages[{index}].env",
                     where,
                     f"allowed: one stage per account and region; {targets[target]!r} already "
-                    f"deploys to {where} (the two would deploy the same stacks over each other)",
+                    f"deploys to {where} (each stage is an isolation boundary: a "
+                    "pre-production stage in the same account shares production's quotas, "
+                    "permissions and blast radius)",
                 )
             targets[target] = spec.name
 
