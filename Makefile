@@ -66,7 +66,7 @@ typecheck: $(INSTALLED)
 # the unit suite on every core (tests/conftest.py groups the tests: the sample's per profile, the
 # rest per module); PYTEST_WORKERS=0 runs it in one process
 PYTEST_WORKERS ?= auto
-unit: $(INSTALLED) $(CHECKOV_INSTALLED)
+unit: $(INSTALLED) $(CHECKOV_INSTALLED) $(NODE_INSTALLED)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## dist-check: build the wheel, install it into a fresh venv, synthesize an app outside the repo
@@ -83,7 +83,7 @@ integ: install
 	$(PY) scripts/integ.py $(INTEG)
 
 ## snapshots: re-record every snapshot on purpose, then read `git diff`
-snapshots: $(INSTALLED) $(CHECKOV_INSTALLED)
+snapshots: $(INSTALLED) $(CHECKOV_INSTALLED) $(NODE_INSTALLED)
 	$(PY) -m pytest --snapshot-update $(PYTEST_ARGS)
 
 ## compliance-report: NIST 800-53 R5, HIPAA, PCI DSS 3.2.1, Control Tower rules, checkov and

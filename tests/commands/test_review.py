@@ -801,8 +801,8 @@ json.dump(manifest, open(os.path.join(out, "manifest.json"), "w"))
 """
 
 
-@pytest.mark.skipif(not (REPO / "node_modules" / ".bin" / "cdk").exists(), reason="make install")
 def test_base_ref_checks_out_the_ref_in_a_worktree_synthesizes_and_cleans_up(tmp_path):
+    assert (REPO / "node_modules" / ".bin" / "cdk").exists(), "the pinned CDK CLI: make install"
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "node_modules").symlink_to(REPO / "node_modules")
@@ -1106,6 +1106,7 @@ def _only(case, resources):
 @pytest.fixture(scope="module")
 def cdk_diffs(tmp_path_factory):
     """`cdk diff --template` per stack of the corpus (~2 s of CPU each), run concurrently."""
+    assert CDK.exists(), "the pinned CDK CLI (package.json) comes with `make install` (npm ci)"
     root = tmp_path_factory.mktemp("corpus")
     head = write_assembly(root / "head", _stacks("new"))
     base = write_assembly(root / "base", _stacks("old"))
@@ -1132,7 +1133,6 @@ def cdk_diffs(tmp_path_factory):
     return diffs, {stack.stack: stack for stack in review.stacks}
 
 
-@pytest.mark.skipif(not CDK.exists(), reason="the pinned CDK CLI comes with `make install`")
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.stack)
 def test_the_review_agrees_with_cdk_diff(cdk_diffs, case):
     diffs, reviews = cdk_diffs
