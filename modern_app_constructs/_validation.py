@@ -138,15 +138,20 @@ def check_tag_value(owner: str, prop: str, value: Any, *, required: bool = True)
         )
 
 
+def _milliseconds(value: cdk.Duration | None) -> float | None:
+    """``value`` in milliseconds; ``None`` for no value or one jsii cannot convert (a token)."""
+    if value is None:
+        return None
+    try:
+        return float(value.to_milliseconds())
+    except Exception:  # jsii's errors for unresolved durations are plain RuntimeErrors
+        return None
+
+
 def check_positive_duration(owner: str, prop: str, value: cdk.Duration | None) -> None:
     """Reject a zero duration (an alarm threshold of 0 fires on every datapoint)."""
-    if value is None:
-        return
-    try:
-        millis = value.to_milliseconds()
-    except Exception:
-        return
-    if millis <= 0:
+    millis = _milliseconds(value)
+    if millis is not None and millis <= 0 and value is not None:
         raise InvalidPropError(
             owner,
             prop,
@@ -158,13 +163,8 @@ def check_positive_duration(owner: str, prop: str, value: cdk.Duration | None) -
 
 def check_whole_seconds(owner: str, prop: str, value: cdk.Duration | None) -> None:
     """Reject a duration that is not a whole number of seconds (AWS counts these in seconds)."""
-    if value is None:
-        return
-    try:
-        millis = value.to_milliseconds()
-    except Exception:
-        return
-    if millis % 1000:
+    millis = _milliseconds(value)
+    if millis is not None and millis % 1000:
         raise InvalidPropError(
             owner,
             prop,
