@@ -417,8 +417,9 @@ class PlatformEnvironment(Construct):
             nat_gateways=nat_gateways,
             nat_gateway_provider=nat_provider,
             subnet_configuration=[
-                # only NAT gateways (Elastic IPs) and internet-facing load balancers (their own
-                # addresses) live here: nothing needs an address assigned at launch
+                # only NAT gateways (Elastic IPs), NAT instances (they ask for their own) and
+                # internet-facing load balancers (their own addresses) live here: nothing needs
+                # an address assigned at launch
                 ec2.SubnetConfiguration(
                     name="public",
                     subnet_type=ec2.SubnetType.PUBLIC,
