@@ -41,6 +41,7 @@ from .decoupled_worker import DecoupledWorker
 from .deployment import DeploymentStrategy
 from .deployment_stage import DeploymentStage, StageBuilder
 from .fargate_service import FargateService, ServiceScaling
+from .nat import Nat
 from .platform_environment import PlatformEnvironment
 from .profiles import Profile
 from .published_environment import PublishedPlatformEnvironment
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidPropError",
     "InvalidPropTypeError",
     "MetricGraph",
+    "Nat",
     "NotASecret",
     "PlatformEnvironment",
     "Profile",

@@ -37,6 +37,7 @@ from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_tag_value
 from ._version import __version__
 from ._warnings import FLAG_RESTRICT_DEFAULT_SG, warn_missing_flags
+from .nat import Nat
 from .profiles import Profile
 from .published_environment import DEFAULT_AZ_COUNT, PublishedPlatformEnvironment
 from .service_ownership import ServiceOwnership
@@ -70,8 +71,12 @@ class PlatformEnvironment(Construct):
             subnets with egress and, for each subnet, its route table (an imported VPC:
             ``private_subnet_route_table_ids=``, and ``public_subnet_route_table_ids=`` with
             public subnets). Default: a new VPC over 2 AZs with public subnets (no public IPv4
-            assigned at launch) and private subnets, flow logs, and NAT gateways per the
+            assigned at launch) and private subnets, flow logs, and NAT per ``nat`` and the
             profile.
+        nat: how a created VPC's private subnets reach the internet: ``Nat.gateway()``
+            (managed NAT gateways) or ``Nat.instance(...)`` (a small NAT instance), as many
+            as the profile's ``nat_gateways`` (at most one per AZ). Ignored with ``vpc=``.
+            Default: the profile's ``nat`` (dev: ``Nat.instance()``, prod: ``Nat.gateway()``).
         max_azs: how many availability zones a created VPC spans. Default: the number of
             ``availability_zones``, else 2.
         availability_zones: the availability zones a created VPC spans, e.g.
@@ -111,6 +116,7 @@ class PlatformEnvironment(Construct):
         alarm_topic: the encrypted, HTTPS-only SNS topic generated alarms notify by default.
         alarm_actions: the :class:`AlarmActions` every generated alarm gets.
         profile: the :class:`Profile` in force.
+        nat: the :class:`Nat` in force (``nat``, else the profile's).
         log_retention: the retention every log group gets.
         api_gateway_account_role: the API Gateway logging role, if created here.
         tags: the ownership tags, as a mapping.
@@ -133,6 +139,7 @@ class PlatformEnvironment(Construct):
         profile: str | Profile | None = None,
         cost_center: str | None = None,
         vpc: ec2.IVpc | None = None,
+        nat: Nat | None = None,
         max_azs: int | None = None,
         availability_zones: Sequence[str] | None = None,
         container_insights: bool = True,
@@ -193,6 +200,7 @@ class PlatformEnvironment(Construct):
         self.key: kms.Key = self._create_key(restrict_key_grants)
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
         self.alarm_actions: AlarmActions = alarm_actions or AlarmActions.to_topic(self.alarm_topic)
+        self.nat: Nat = nat if nat is not None else self.profile.nat
         self.vpc: ec2.IVpc = (
             vpc if vpc is not None else self._create_vpc(max_azs or DEFAULT_AZ_COUNT, zones)
         )
@@ -399,6 +407,7 @@ class PlatformEnvironment(Construct):
     def _create_vpc(self, max_azs: int, zones: list[str] | None) -> ec2.Vpc:
         flow_log_group = create_log_group(self, "FlowLogs", platform=self)
         nat_gateways = min(self.profile.nat_gateways, len(zones) if zones else max_azs)
+        nat_provider = self.nat._provider()
         vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -406,9 +415,11 @@ class PlatformEnvironment(Construct):
             max_azs=None if zones else max_azs,
             availability_zones=zones,
             nat_gateways=nat_gateways,
+            nat_gateway_provider=nat_provider,
             subnet_configuration=[
-                # only NAT gateways (Elastic IPs) and internet-facing load balancers (their own
-                # addresses) live here: nothing needs an address assigned at launch
+                # only NAT gateways (Elastic IPs), NAT instances (they ask for their own) and
+                # internet-facing load balancers (their own addresses) live here: nothing needs
+                # an address assigned at launch
                 ec2.SubnetConfiguration(
                     name="public",
                     subnet_type=ec2.SubnetType.PUBLIC,
@@ -429,6 +440,7 @@ class PlatformEnvironment(Construct):
                 )
             },
         )
+        self.nat._harden(vpc, nat_provider)
         skip_checkov_on_vpc_handler(vpc)
         return vpc
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import aws_cdk as cdk
@@ -11,6 +11,7 @@ from constructs import IConstruct
 
 from ._validation import InvalidPropError, check_int_range
 from .deployment import DeploymentStrategy
+from .nat import Nat
 
 __all__ = ["PROFILE_CONTEXT_KEY", "RETENTION_DAYS", "Profile"]
 
@@ -54,7 +55,8 @@ class Profile:
 
     Attributes:
         name: the profile's name, applied as the ``profile`` tag.
-        nat_gateways: NAT gateways in the platform VPC (dev: 1, prod: one per AZ).
+        nat_gateways: NAT gateways (or NAT instances) in the platform VPC, at most one per AZ
+            (dev: 1, prod: one per AZ).
         log_retention: retention of every log group the constructs create
             (dev: one month, prod: one year).
         removal_policy: what happens to stateful resources (keys, log groups, buckets,
@@ -69,6 +71,9 @@ class Profile:
         requires_approval: whether a pipeline stage deploying with this profile waits for a
             manual approval (True for prod and, unless it says otherwise, for a custom profile;
             False for dev). Default: True.
+        nat: how a created platform VPC reaches the internet, a :class:`Nat` (dev:
+            ``Nat.instance()``, a ``t4g.nano`` NAT instance; prod: ``Nat.gateway()``).
+            ``PlatformEnvironment(nat=...)`` overrides it. Default: ``Nat.gateway()``.
 
     A custom profile is usually derived from a built-in one:
     ``dataclasses.replace(Profile.PROD, name="staging", requires_approval=False)``.
@@ -83,6 +88,7 @@ class Profile:
     deletion_protection: bool
     key_pending_window_days: int = 30
     requires_approval: bool = True
+    nat: Nat = field(default_factory=Nat.gateway)
 
     DEV: ClassVar[Profile]
     PROD: ClassVar[Profile]
@@ -148,6 +154,7 @@ DEV = Profile(
     deletion_protection=False,
     key_pending_window_days=7,
     requires_approval=False,
+    nat=Nat.instance(),
 )
 
 PROD = Profile(
@@ -160,6 +167,7 @@ PROD = Profile(
     deletion_protection=True,
     key_pending_window_days=30,
     requires_approval=True,
+    nat=Nat.gateway(),
 )
 
 Profile.DEV = DEV

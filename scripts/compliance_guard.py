@@ -47,6 +47,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "log-retention-days": "{retention}",
     "team": "placeholder-team",
     "application": "placeholder-application",
+    "cost-center": "placeholder-cost-center",
     "key-arn": f"arn:aws:kms:{{region}}:{_ACCOUNT}:key/{_KEY_ID}",
     "alarm-topic-arn": f"arn:aws:sns:{{region}}:{_ACCOUNT}:placeholder-alarms",
     "vpc-id": "vpc-0000000000000000a",

@@ -701,12 +701,16 @@ def test_the_samples_idle_cost_nat_alb_fargate_alarms_by_hand(sample):
 
     nats = of_type(platform_template, "AWS::EC2::NatGateway")
     eips = of_type(platform_template, "AWS::EC2::EIP")
-    assert len(nats) == {"dev": 1, "prod": 2}[sample.profile]
+    nat_instances = of_type(platform_template, "AWS::EC2::Instance")
+    assert len(nats) == {"dev": 0, "prod": 2}[sample.profile]
+    assert len(nat_instances) == {"dev": 1, "prod": 0}[sample.profile]
     platform_items = {i.logical_id: i.monthly_usd for i in platform.items}
     assert platform_items == pytest.approx(
         {
             **dict.fromkeys(nats, H * 0.048),
             **dict.fromkeys(eips, H * 0.005),
+            # t4g.nano, its 8 GB gp3 root volume, its public IPv4 address
+            **dict.fromkeys(nat_instances, H * 0.0046 + 8 * 0.088 + H * 0.005),
             **dict.fromkeys(of_type(platform_template, "AWS::KMS::Key"), 1.0),
         }
     )

@@ -1,5 +1,7 @@
 """PlatformEnvironment deployed: the key rotates, the alarm topic uses it, flow logs are on.
 
+The dev profile's NAT instance runs, forwards and requires IMDSv2.
+
 The account-level API Gateway logging role is left alone here
 (``create_api_gateway_account=False``): there is one per account and region, and a test must
 not replace the one the account already has.
@@ -56,12 +58,39 @@ integ.assertions.aws_api_call(
     )
 )
 
-# dev profile: one NAT gateway for the whole VPC
+# dev profile: one NAT instance for the whole VPC, forwarding (no source/dest check), IMDSv2
 integ.assertions.aws_api_call(
     "EC2",
-    "describeNatGateways",
-    {"Filter": [{"Name": "vpc-id", "Values": [platform.vpc.vpc_id]}]},
-).expect(ExpectedResult.object_like({"NatGateways": [Match.object_like({"State": "available"})]}))
+    "describeInstances",
+    {
+        "Filters": [
+            {"Name": "vpc-id", "Values": [platform.vpc.vpc_id]},
+            {"Name": "instance-state-name", "Values": ["running"]},
+        ]
+    },
+).expect(
+    ExpectedResult.object_like(
+        {
+            "Reservations": [
+                Match.object_like(
+                    {
+                        "Instances": [
+                            Match.object_like(
+                                {
+                                    "InstanceType": "t4g.nano",
+                                    "SourceDestCheck": False,
+                                    "MetadataOptions": Match.object_like(
+                                        {"HttpTokens": "required"}
+                                    ),
+                                }
+                            )
+                        ]
+                    }
+                )
+            ]
+        }
+    )
+)
 
 integ.assertions.aws_api_call(
     "ECS",

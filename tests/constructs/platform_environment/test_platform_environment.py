@@ -93,10 +93,11 @@ def test_alarm_topic_is_encrypted_and_https_only(dev):
     )
 
 
-@pytest.mark.parametrize(("fixture", "nat_count"), [("dev", 1), ("prod", 2)])
-def test_nat_gateways_per_profile(request, fixture, nat_count):
+@pytest.mark.parametrize(("fixture", "gateways", "instances"), [("dev", 0, 1), ("prod", 2, 0)])
+def test_nat_per_profile(request, fixture, gateways, instances):
     template = request.getfixturevalue(fixture).template
-    template.resource_count_is("AWS::EC2::NatGateway", nat_count)
+    template.resource_count_is("AWS::EC2::NatGateway", gateways)
+    template.resource_count_is("AWS::EC2::Instance", instances)
     template.resource_count_is("AWS::EC2::Subnet", 4)
 
 
