@@ -19,7 +19,16 @@ from aws_cdk.assertions import Template
 from cdk_nag import ServerlessChecks
 from constructs import IConstruct
 
-from modern_app_constructs import PlatformEnvironment
+from modern_app_constructs import (
+    ApiFrontDoor,
+    CanaryFunction,
+    DecoupledWorker,
+    FargateService,
+    PlatformEnvironment,
+    Route,
+    ServiceDashboard,
+    WorkerConsumer,
+)
 from modern_app_constructs.testing import app_for_tests, assert_compliant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,3 +303,24 @@ def unreferenced_parameters(template: Mapping[str, Any]) -> list[str]:
 
     walk({section: body for section, body in template.items() if section != "Parameters"})
     return sorted(set(template.get("Parameters", {})) - referenced)
+
+
+def add_every_construct(stack: cdk.Stack, service_name: str) -> None:
+    """A function, a worker, a container service, an API routing to the three, a dashboard.
+
+    What a service stack holds when a test needs every construct on its defaults (the code and
+    image are placeholders: nothing runs).
+    """
+    from aws_cdk import aws_ecs as ecs
+    from aws_cdk import aws_lambda as lambda_
+
+    code = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
+    image = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
+    canary = CanaryFunction(stack, "Fn", code=code, handler="index.handler")
+    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(code, "index.handler"))
+    service = FargateService(stack, "Svc", image=image)
+    api = ApiFrontDoor(stack, "Api")
+    api.add_route("/fn", Route.function(canary))
+    api.add_route("/jobs", Route.queue(worker))
+    api.add_route("/svc", Route.service(service))
+    ServiceDashboard(stack, "Dash", service_name=service_name).add(api, canary, worker, service)

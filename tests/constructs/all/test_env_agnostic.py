@@ -7,22 +7,14 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import region_info
 
 from modern_app_constructs import (
-    ApiFrontDoor,
-    CanaryFunction,
-    DecoupledWorker,
     FargateService,
-    Route,
-    ServiceDashboard,
-    WorkerConsumer,
 )
 from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import add_platform, make_app
+from tests.cdk_support import add_every_construct, add_platform, make_app
 
-CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
 
 
@@ -32,14 +24,7 @@ def agnostic(request):
     if request.param == "with-platform":
         add_platform(app)
     stack = cdk.Stack(app, "Service")  # no env: account and region are deploy-time values
-    canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
-    service = FargateService(stack, "Svc", image=IMAGE)
-    api = ApiFrontDoor(stack, "Api")
-    api.add_route("/fn", Route.function(canary))
-    api.add_route("/jobs", Route.queue(worker))
-    api.add_route("/svc", Route.service(service))
-    ServiceDashboard(stack, "Dash", service_name="svc").add(api, canary, worker, service)
+    add_every_construct(stack, "svc")
     return assert_compliant(app)["Service"]
 
 

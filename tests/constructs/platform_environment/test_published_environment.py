@@ -16,23 +16,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from modern_app_constructs import (
-    ApiFrontDoor,
     CanaryFunction,
-    DecoupledWorker,
-    FargateService,
     InvalidPropError,
     IPlatformEnvironment,
     PlatformEnvironment,
     Profile,
     PublishedPlatformEnvironment,
-    Route,
-    ServiceDashboard,
-    WorkerConsumer,
     __version__,
 )
 from modern_app_constructs._contract import CONTRACT_PARAMETERS, CONTRACT_VERSION
 from modern_app_constructs.testing import assert_compliant
-from tests.cdk_support import ROOT, make_app
+from tests.cdk_support import ROOT, add_every_construct, make_app
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
@@ -220,14 +214,7 @@ def service_only(env: cdk.Environment | None, **attach: Any) -> Service:
     platform = PlatformEnvironment.from_published(
         stack, "Platform", name="shop-prod", **{"profile": "prod", **attach}
     )
-    canary = CanaryFunction(stack, "Fn", code=CODE, handler="index.handler")
-    worker = DecoupledWorker(stack, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
-    service = FargateService(stack, "Svc", image=IMAGE)
-    api = ApiFrontDoor(stack, "Api")
-    api.add_route("/fn", Route.function(canary))
-    api.add_route("/jobs", Route.queue(worker))
-    api.add_route("/svc", Route.service(service))
-    ServiceDashboard(stack, "Dash", service_name="checkout").add(api, canary, worker, service)
+    add_every_construct(stack, "checkout")
     return Service(app, stack, platform, assert_compliant(app))
 
 
