@@ -171,7 +171,8 @@ class StandaloneEnvironment:
     their own or the service's), no alarm topic (alarms have no actions, and the construct
     warns), no tags. A construct that needs a network gets one of its own: ``vpc`` and
     ``cluster`` are created on first use beneath ``owner`` (``Vpc``, ``Cluster``): two AZs, one
-    NAT gateway, flow logs, no public IPv4 assigned at launch.
+    NAT of the profile's kind (``Profile.nat``: dev a NAT instance, prod a NAT gateway), flow
+    logs, no public IPv4 assigned at launch.
 
     Args:
         owner: the construct that uses it (the network, when needed, is created beneath it).
@@ -192,11 +193,13 @@ class StandaloneEnvironment:
     def vpc(self) -> ec2.IVpc:
         """A VPC of the owner's own, created on first use."""
         if self._vpc is None:
+            nat_provider = self.profile.nat._provider()
             self._vpc = ec2.Vpc(
                 self._owner,
                 "Vpc",
                 max_azs=2,
                 nat_gateways=1,
+                nat_gateway_provider=nat_provider,
                 # aws-cdk-lib's default layout, without public IPv4 assigned at launch
                 subnet_configuration=[
                     ec2.SubnetConfiguration(
@@ -210,6 +213,7 @@ class StandaloneEnvironment:
                 ],
                 flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
             )
+            self.profile.nat._harden(self._vpc, nat_provider)
             skip_checkov_on_vpc_handler(self._vpc)
         return self._vpc
 

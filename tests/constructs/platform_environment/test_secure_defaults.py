@@ -98,15 +98,28 @@ def test_no_subnet_of_the_platform_assigns_public_ips(platform_app):
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
 
 
-def test_standalone_fargate_vpc_public_subnets_assign_no_public_ip():
-    stack = cdk.Stack(app_for_tests(), "Standalone", env=ENV)
+@pytest.mark.parametrize(
+    ("profile", "gateways", "instances"), [("dev", 0, 1), ("prod", 1, 0)]
+)
+def test_standalone_fargate_vpc_assigns_no_public_ip_and_takes_the_profiles_nat(
+    profile, gateways, instances
+):
+    stack = cdk.Stack(app_for_tests(profile=profile), "Standalone", env=ENV)
     FargateService(stack, "Svc", image=ecs.ContainerImage.from_registry("nginx"))
     template = Template.from_stack(stack)
     subnets = template.find_resources("AWS::EC2::Subnet")
     assert len(subnets) == 4
     assert {s["Properties"]["MapPublicIpOnLaunch"] for s in subnets.values()} == {False}
-    template.resource_count_is("AWS::EC2::NatGateway", 1)
-    template.resource_count_is("AWS::EC2::EIP", 1)
+    template.resource_count_is("AWS::EC2::NatGateway", gateways)
+    template.resource_count_is("AWS::EC2::EIP", gateways)
+    nat_instances = template.find_resources("AWS::EC2::Instance")
+    assert len(nat_instances) == instances
+    for instance in nat_instances.values():
+        props = instance["Properties"]
+        assert props["InstanceType"] == "t4g.nano"
+        assert props["SourceDestCheck"] is False
+        assert props["MetadataOptions"]["HttpTokens"] == "required"
+        assert props["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
 
 
 # ------------------------------------------------------------------ key grants
