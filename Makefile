@@ -95,7 +95,7 @@ compliance-report: $(INSTALLED) $(CHECKOV_INSTALLED)
 		|| { tail -n 40 cdk.out/compliance-report.log; exit 1; }
 
 ## cost: the sample's idle cost per profile and per million requests, priced by
-## `python -m modern_app_constructs cost` -> docs/cost.md and docs/operations.md
+## `python -m modern_app_constructs cost` -> docs/cost.md, docs/operations.md and README.md
 cost: $(INSTALLED)
 	$(PY) -m scripts.cost_doc
 

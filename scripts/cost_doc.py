@@ -1,10 +1,13 @@
-"""Write the sample's cost figures into docs/cost.md and docs/operations.md (``make cost``).
+"""Write the sample's cost figures into docs/cost.md, docs/operations.md and the README.
+
+Run by ``make cost``.
 
 The sample app is synthesized in each profile and priced by
 ``python -m modern_app_constructs cost``'s own functions; the figures replace the generated
 blocks between ``<!-- cost:<profile>:begin -->`` and ``<!-- cost:<profile>:end -->``, so they
-are never typed by hand. ``tests/commands/test_cost.py`` regenerates them and fails when a committed
-block differs.
+are never typed by hand. The README's table (block ``readme``) sets both profiles beside the
+dev sample of the 0.1.0 release (``tests/baseline/0.1.0/dev``), priced with the same table.
+``tests/commands/test_cost.py`` regenerates them and fails when a committed block differs.
 
 Usage::
 
@@ -17,7 +20,7 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from modern_app_constructs._cost import CostReport, estimate, render_markdown
@@ -31,6 +34,12 @@ PROFILES = ("dev", "prod")
 LAPTOP_STACKS = ("OrdersPlatform", "OrdersService")
 PIPELINE_STACK = "OrdersPipeline"
 ROUTE = "POST /orders"
+README = ROOT / "README.md"
+#: The dev sample as released in 0.1.0: what "today's dev profile" cost before the NAT choice.
+BASELINE = ROOT / "tests" / "baseline" / "0.1.0" / "dev"
+BASELINE_LABEL = "dev at 0.1.0"
+#: The README's block (one table for every profile).
+README_BLOCK = "readme"
 
 
 def markers(profile: str) -> tuple[str, str]:
@@ -57,6 +66,43 @@ def summary_block(report: CostReport, profile: str) -> str:
         line += f"; the delivery pipeline ${pipeline.monthly_usd:,.2f} more"
     route = next(path for path in stacks["OrdersService"].paths if path.name == ROUTE)
     return line + f"; `{ROUTE}` ${route.usd_per_million:,.2f} per million requests."
+
+
+def readme_block(reports: Mapping[str, CostReport], baseline: CostReport) -> str:
+    """The README's table: each profile's laptop stacks and ``ROUTE``, beside 0.1.0's dev."""
+    labels = [*PROFILES, BASELINE_LABEL]
+    columns = [_figures(report) for report in (*(reports[p] for p in PROFILES), baseline)]
+    platform, service = LAPTOP_STACKS
+    rows = {
+        f"the environment (`{platform}`), a month at idle": platform,
+        f"the service (`{service}`), a month at idle": service,
+        "both, a month at idle": "both",
+        f"a million `{ROUTE}`": ROUTE,
+    }
+    region = reports[PROFILES[0]].region or "each stack's region"
+    lines = [
+        f"| the sample, {region} | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for label, key in rows.items():
+        cells = [_money(figures.get(key)) for figures in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _figures(report: CostReport) -> dict[str, float]:
+    """The laptop stacks' monthly figures, their sum and ``ROUTE``'s cost per million."""
+    stacks = {stack.name: stack for stack in report.stacks}
+    figures = {name: stacks[name].monthly_usd for name in LAPTOP_STACKS}
+    figures["both"] = sum(figures.values())
+    for path in stacks[LAPTOP_STACKS[1]].paths:
+        if path.name == ROUTE:
+            figures[ROUTE] = path.usd_per_million
+    return figures
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
 
 
 def replace_block(text: str, profile: str, content: str, *, where: str) -> str:
@@ -96,17 +142,22 @@ def synthesize(profile: str, outdir: Path) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Synthesize the sample in each profile and rewrite the generated blocks."""
     del argv
-    doc, summary = DOC.read_text(), SUMMARY.read_text()
+    doc, summary, readme = DOC.read_text(), SUMMARY.read_text(), README.read_text()
+    reports: dict[str, CostReport] = {}
     with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
         for profile in PROFILES:
-            report = estimate(synthesize(profile, Path(tmp) / profile))
+            report = reports[profile] = estimate(synthesize(profile, Path(tmp) / profile))
             doc = replace_block(doc, profile, doc_block(report), where=str(DOC))
             summary = replace_block(
                 summary, profile, summary_block(report, profile), where=str(SUMMARY)
             )
             print(summary_block(report, profile))
+    table = readme_block(reports, estimate(BASELINE))
+    readme = replace_block(readme, README_BLOCK, table, where=str(README))
+    print(table)
     DOC.write_text(doc)
     SUMMARY.write_text(summary)
+    README.write_text(readme)
     return 0
 
 

@@ -759,3 +759,26 @@ def test_the_docs_figures_are_the_commands(sample):
     assert cost_doc.block(summary, sample.profile) == cost_doc.summary_block(
         report, sample.profile
     ), "run `make cost`"
+
+
+def test_the_readme_table_is_the_commands(samples):
+    """`make cost` wrote it, with the 0.1.0 dev sample beside (run `make cost` when this fails)."""
+    reports = {profile: estimate(sample.outdir) for profile, sample in samples.items()}
+    table = cost_doc.readme_block(reports, estimate(cost_doc.BASELINE))
+    assert cost_doc.block(cost_doc.README.read_text(), cost_doc.README_BLOCK) == table, (
+        "run `make cost`"
+    )
+
+
+def test_the_dev_profile_costs_at_most_half_of_0_1s_dev_at_idle(dev_sample):
+    """What the profile decides: the dev environment against the 0.1.0 release's, by the command.
+
+    A service's own fixed cost (its load balancer, its tasks, its alarms) is its design, the
+    same in 0.1.0 and now; the whole sample is reported beside it in the README's table.
+    """
+    now = {stack.name: stack.monthly_usd for stack in estimate(dev_sample.outdir).stacks}
+    before = {stack.name: stack.monthly_usd for stack in estimate(cost_doc.BASELINE).stacks}
+    assert before["OrdersPlatform"] == pytest.approx(H * (0.048 + 0.005) + 1.0)  # NAT gw + IPv4
+    assert now["OrdersPlatform"] <= before["OrdersPlatform"] / 2
+    # and no service-side cost moved to make it so
+    assert now["OrdersService"] >= before["OrdersService"]

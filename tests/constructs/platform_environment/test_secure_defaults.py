@@ -98,9 +98,7 @@ def test_no_subnet_of_the_platform_assigns_public_ips(platform_app):
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
 
 
-@pytest.mark.parametrize(
-    ("profile", "gateways", "instances"), [("dev", 0, 1), ("prod", 1, 0)]
-)
+@pytest.mark.parametrize(("profile", "gateways", "instances"), [("dev", 0, 1), ("prod", 1, 0)])
 def test_standalone_fargate_vpc_assigns_no_public_ip_and_takes_the_profiles_nat(
     profile, gateways, instances
 ):
