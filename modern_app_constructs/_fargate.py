@@ -21,12 +21,18 @@ from ._nag import acknowledge
 from ._validation import InvalidPropError
 
 __all__ = [
+    "FARGATE_CAPACITY_PROVIDERS",
     "FARGATE_MEMORY",
     "ContainerSpec",
+    "associate_fargate_capacity",
     "build_fargate_service",
     "build_task",
     "check_fargate_size",
 ]
+
+#: The capacity providers every cluster the library creates has associated.
+FARGATE_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+_ASSOCIATION_ID = "FargateCapacityProviders"
 
 #: The cpu -> memory (MiB) combinations Fargate offers.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -155,6 +161,24 @@ def _acknowledge_plain_environment(
     acknowledge(task, "AwsSolutions-ECS2", reason)
 
 
+def associate_fargate_capacity(cluster: ecs.Cluster) -> ecs.CfnClusterCapacityProviderAssociations:
+    """Associate FARGATE and FARGATE_SPOT with ``cluster``, with no default strategy.
+
+    A service's ``capacity_provider_strategies`` (Fargate Spot, say) can only name providers
+    associated with its cluster. aws-cdk-lib's ``enable_fargate_capacity_providers`` creates the
+    association in an aspect, at synthesis, where nothing can depend on it; this one exists at
+    once, so a service of the same stack is created after it and deleted before it
+    (:func:`build_fargate_service`). Services without a strategy keep the FARGATE launch type.
+    """
+    return ecs.CfnClusterCapacityProviderAssociations(
+        cluster,
+        _ASSOCIATION_ID,
+        cluster=cluster.cluster_name,
+        capacity_providers=list(FARGATE_CAPACITY_PROVIDERS),
+        default_capacity_provider_strategy=[],
+    )
+
+
 def build_fargate_service(
     scope: Construct,
     construct_id: str,
@@ -164,8 +188,13 @@ def build_fargate_service(
     desired_count: int,
     **props: Any,
 ) -> ecs.FargateService:
-    """A service in private subnets, without public IPs, that rolls back failed deployments."""
-    return ecs.FargateService(
+    """A service in private subnets, without public IPs, that rolls back failed deployments.
+
+    On a cluster the library created in this app, the service depends on the cluster's capacity
+    provider association (:func:`associate_fargate_capacity`), which a capacity provider
+    strategy needs at creation and must outlive at deletion.
+    """
+    service = ecs.FargateService(
         scope,
         construct_id,
         cluster=cluster,
@@ -176,3 +205,7 @@ def build_fargate_service(
         circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         **props,
     )
+    association = cluster.node.try_find_child(_ASSOCIATION_ID)
+    if isinstance(association, ecs.CfnClusterCapacityProviderAssociations):
+        service.node.add_dependency(association)
+    return service

@@ -26,6 +26,7 @@ from constructs import Construct, IConstruct
 from ._alarm_actions import AlarmActions
 from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import stamp_stack
+from ._fargate import associate_fargate_capacity
 from ._validation import implements
 from ._warnings import FLAG_WEAK_REFERENCES, warn_missing_flags
 from .profiles import Profile
@@ -227,6 +228,7 @@ class StandaloneEnvironment:
                 vpc=self.vpc,
                 container_insights_v2=ecs.ContainerInsights.ENABLED,
             )
+            associate_fargate_capacity(self._cluster)
         return self._cluster
 
     def apply_tags(self, scope: IConstruct) -> None:

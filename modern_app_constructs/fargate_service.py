@@ -140,8 +140,10 @@ class FargateService(Construct):
         response_time_alarm_threshold: the p99 target response time (``metric_response_time``)
             that alarms and rolls a deployment back. Default: 2 seconds.
         service_overrides: other ``ecs.FargateService`` props (e.g. ``platform_version``,
-            ``capacity_provider_strategies``, ``health_check_grace_period``); networking and
-            deployment-safety props are owned by the construct and rejected. Default: none.
+            ``health_check_grace_period``, or ``capacity_provider_strategies`` for Fargate
+            Spot: every cluster the library creates has FARGATE and FARGATE_SPOT associated);
+            networking and deployment-safety props are owned by the construct and rejected.
+            Default: none.
         platform: the :class:`IPlatformEnvironment` (VPC, cluster, key, alarm topic).
             Default: the app's platform environment; standalone it creates a
             VPC (flow logs on) and a cluster (Container Insights on).

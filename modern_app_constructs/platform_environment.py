@@ -29,6 +29,7 @@ from ._contract import (
 )
 from ._contract_record import check_recorded
 from ._deletion_guard import DeletionGuard
+from ._fargate import associate_fargate_capacity
 from ._kms import deny_direct_grants
 from ._logs import create_log_group
 from ._nag import acknowledge
@@ -216,6 +217,7 @@ class PlatformEnvironment(Construct):
                 else ecs.ContainerInsights.DISABLED
             ),
         )
+        associate_fargate_capacity(self.cluster)
         self.api_gateway_account_role: iam.Role | None = (
             self._create_api_gateway_account() if create_api_gateway_account else None
         )

@@ -746,3 +746,51 @@ def test_blue_green_builds_green_group_production_rule_and_test_listener(blue_gr
         },
     )
     assert service.deployment.kind == "blue_green"
+
+
+# ------------------------------------------------------------------ capacity providers
+
+SPOT = {
+    "capacity_provider_strategies": [
+        ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)
+    ]
+}
+
+
+def _associations(template: Template) -> dict:
+    return template.find_resources("AWS::ECS::ClusterCapacityProviderAssociations")
+
+
+@pytest.mark.parametrize("platform", [True, False], ids=["platform", "standalone"])
+def test_a_spot_strategy_in_the_overrides_names_providers_its_cluster_has(platform):
+    """The library's clusters have FARGATE and FARGATE_SPOT associated (none by default)."""
+    built = build(platform=platform, service_overrides=SPOT)
+    assembly = built.built.app.synth()
+    service_template = Template.from_json(assembly.get_stack_by_name("Service").template)
+    cluster_template = (
+        Template.from_json(assembly.get_stack_by_name("Platform").template)
+        if platform
+        else service_template
+    )
+    ((association_id, association),) = _associations(cluster_template).items()
+    (cluster_id,) = cluster_template.find_resources("AWS::ECS::Cluster")
+    assert association["Properties"] == {
+        "Cluster": {"Ref": cluster_id},
+        "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
+        "DefaultCapacityProviderStrategy": [],
+    }
+    ((_, service),) = service_template.find_resources("AWS::ECS::Service").items()
+    assert service["Properties"]["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+    ]
+    assert "LaunchType" not in service["Properties"]
+    if not platform:
+        # created after the association, deleted before it (same stack)
+        assert association_id in service["DependsOn"]
+
+
+def test_without_a_strategy_the_service_keeps_the_fargate_launch_type():
+    built = build(platform=False)
+    template = Template.from_stack(built.stack)
+    template.has_resource_properties("AWS::ECS::Service", {"LaunchType": "FARGATE"})
+    assert len(_associations(template)) == 1
