@@ -90,7 +90,12 @@ CONTRACT_PARAMETERS: tuple[ContractParameter, ...] = (
     ContractParameter("availability-zones", "its availability zones, comma-separated"),
     ContractParameter("az-count", "how many (the length of every list below)", structural=True),
     ContractParameter(
-        "private-subnet-ids", "private subnets with egress, one per AZ, comma-separated"
+        "egress",
+        "whether the private subnets reach the internet (`true`; `false` with `Nat.none()`)",
+    ),
+    ContractParameter(
+        "private-subnet-ids",
+        "private subnets, one per AZ, comma-separated (isolated when `egress` is `false`)",
     ),
     ContractParameter("private-route-table-ids", "their route tables, in the same order"),
     ContractParameter("public-subnet-ids", "public subnets, one per AZ", optional=True),

@@ -26,7 +26,7 @@ from ._environment import plain
 from ._logs import create_log_group
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, is_standalone
+from ._platform import IPlatformEnvironment, is_standalone, vpc_with_egress
 from ._validation import InvalidPropError
 
 __all__ = [
@@ -141,10 +141,10 @@ def check_function_overrides(
 def check_in_vpc(
     owner: str, in_vpc: bool, platform: IPlatformEnvironment, prop: str = "in_vpc"
 ) -> None:
-    """Reject ``in_vpc=True`` without a platform environment (whose VPC it would use).
+    """Reject ``in_vpc=True`` without a platform environment, or in one without egress.
 
     Raises:
-        InvalidPropError: ``in_vpc`` standalone.
+        InvalidPropError: ``in_vpc`` standalone, or in an environment with ``Nat.none()``.
     """
     if in_vpc and is_standalone(platform):
         raise InvalidPropError(
@@ -154,6 +154,8 @@ def check_in_vpc(
             "allowed only with a platform environment (the function goes into its private "
             "subnets); standalone, pass function_overrides={'vpc': ..., 'vpc_subnets': ...}",
         )
+    if in_vpc:
+        vpc_with_egress(platform, owner, prop, "the function calls AWS APIs through the NAT")
 
 
 def asset_code(path: str | Path) -> lambda_.Code:

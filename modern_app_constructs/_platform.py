@@ -27,7 +27,7 @@ from ._alarm_actions import AlarmActions
 from ._checkov import skip_checkov_on_vpc_handler
 from ._contract import stamp_stack
 from ._fargate import associate_fargate_capacity
-from ._validation import implements
+from ._validation import InvalidPropError, implements
 from ._warnings import FLAG_WEAK_REFERENCES, warn_missing_flags
 from .profiles import Profile
 
@@ -39,6 +39,7 @@ __all__ = [
     "register_platform",
     "registered_platforms",
     "resolve_platform",
+    "vpc_with_egress",
 ]
 
 
@@ -194,12 +195,13 @@ class StandaloneEnvironment:
     def vpc(self) -> ec2.IVpc:
         """A VPC of the owner's own, created on first use."""
         if self._vpc is None:
-            nat_provider = self.profile.nat._provider()
+            nat = self.profile.nat
+            nat_provider = nat._provider()
             self._vpc = ec2.Vpc(
                 self._owner,
                 "Vpc",
                 max_azs=2,
-                nat_gateways=1,
+                nat_gateways=1 if nat.egress else 0,
                 nat_gateway_provider=nat_provider,
                 # aws-cdk-lib's default layout, without public IPv4 assigned at launch
                 subnet_configuration=[
@@ -208,13 +210,11 @@ class StandaloneEnvironment:
                         subnet_type=ec2.SubnetType.PUBLIC,
                         map_public_ip_on_launch=False,
                     ),
-                    ec2.SubnetConfiguration(
-                        name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                    ),
+                    ec2.SubnetConfiguration(name="Private", subnet_type=nat.private_subnet_type),
                 ],
                 flow_logs={"All": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
             )
-            self.profile.nat._harden(self._vpc, nat_provider)
+            nat._harden(self._vpc, nat_provider)
             skip_checkov_on_vpc_handler(self._vpc)
         return self._vpc
 
@@ -233,6 +233,34 @@ class StandaloneEnvironment:
 
     def apply_tags(self, scope: IConstruct) -> None:
         """Nothing: a standalone construct carries no ownership tags."""
+
+
+def vpc_with_egress(platform: IPlatformEnvironment, owner: str, prop: str, needs: str) -> ec2.IVpc:
+    """``platform.vpc``, refused when it has no private subnets with egress (``Nat.none()``).
+
+    An environment attached by name cannot tell at synth: its template's ``Rules`` assert the
+    published ``egress`` instead, once a construct uses the VPC.
+
+    Args:
+        platform: the environment in force.
+        owner: the construct, as error messages name it.
+        prop: the prop that put it in the VPC (``platform``, ``in_vpc``, ...).
+        needs: what it does through the NAT, for the message.
+
+    Raises:
+        InvalidPropError: the VPC's private subnets are isolated.
+    """
+    vpc = platform.vpc
+    if not vpc.private_subnets:
+        where = platform.node.path if isinstance(platform, Construct) else "standalone"
+        raise InvalidPropError(
+            owner,
+            prop,
+            f"a VPC without egress ({where}: Nat.none())",
+            f"allowed: an environment whose private subnets reach the internet ({needs}): give "
+            "it Nat.instance() or Nat.gateway(), or bring a VPC with private subnets with egress",
+        )
+    return vpc
 
 
 def is_standalone(environment: IPlatformEnvironment) -> bool:

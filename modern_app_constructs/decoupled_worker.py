@@ -25,7 +25,7 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, is_standalone, resolve_platform
+from ._platform import IPlatformEnvironment, is_standalone, resolve_platform, vpc_with_egress
 from ._typecheck import check_prop_types
 from ._validation import InvalidPropError, check_int_range
 from .canary_function import warn_if_canary_bypassed
@@ -195,6 +195,7 @@ class DecoupledWorker(Construct):
         elif isinstance(consumer, ContainerConsumer):
             cluster = consumer.cluster
             if cluster is None and not is_standalone(env):
+                vpc_with_egress(env, owner, "platform", "its tasks pull the image and ship logs")
                 cluster = env.cluster
             if cluster is None:
                 raise InvalidPropError(

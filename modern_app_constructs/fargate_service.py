@@ -31,7 +31,7 @@ from ._logs import create_log_group
 from ._monitoring import PERIOD, MetricGraph
 from ._nag import acknowledge
 from ._overrides import merge_overrides
-from ._platform import IPlatformEnvironment, resolve_platform
+from ._platform import IPlatformEnvironment, resolve_platform, vpc_with_egress
 from ._typecheck import check_field_types, check_prop_types
 from ._validation import InvalidPropError, check_int_range, check_positive_duration, is_token
 from .deployment import DeploymentStrategy
@@ -252,7 +252,7 @@ class FargateService(Construct):
                 f"allowed: from {minimum} to {maximum} (the capacity bounds)",
             )
         # create children
-        vpc, cluster = self._network(env)
+        vpc, cluster = self._network(env, owner)
         self.vpc: ec2.IVpc = vpc
         self.log_group = create_log_group(self, "Logs", platform=env)
         self.task_definition, self.container = build_task(
@@ -452,9 +452,10 @@ class FargateService(Construct):
 
     # ---------------------------------------------------------------- builders
 
-    def _network(self, env: IPlatformEnvironment) -> tuple[ec2.IVpc, ecs.ICluster]:
+    def _network(self, env: IPlatformEnvironment, owner: str) -> tuple[ec2.IVpc, ecs.ICluster]:
         # standalone, the environment creates a network beneath this service (Vpc, Cluster)
-        return env.vpc, env.cluster
+        vpc = vpc_with_egress(env, owner, "platform", "its tasks pull the image and ship logs")
+        return vpc, env.cluster
 
     def _build_access_logs_bucket(self) -> s3.Bucket:
         # ALB access logs support SSE-S3 only. Audit data: retained whatever the profile.

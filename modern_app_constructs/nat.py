@@ -19,24 +19,21 @@ _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 _GATEWAY = "gateway"
 _INSTANCE = "instance"
+_NONE = "none"
 
 
 @dataclass(frozen=True)
 class Nat:
     """How a created platform VPC's private subnets reach the internet.
 
-    Build it with :meth:`gateway` or :meth:`instance`; a :class:`Profile` carries one
-    (``Profile.nat``: prod a gateway, dev an instance) and ``PlatformEnvironment(nat=...)``
-    overrides it. The profile's ``nat_gateways`` stays the count: how many gateways or
-    instances (at most one per AZ). docs/networking.md ("NAT choices") says what each gives up.
-
-    There is no "no NAT" choice: Fargate tasks pull images and ship logs, and functions in the
-    VPC call AWS APIs, through the NAT; interface endpoints for ECR, Logs, STS and the rest
-    (about USD 7 a month per AZ each) cost more than a NAT instance. A network team that owns
-    egress brings its own VPC (``vpc=``).
+    Build it with :meth:`gateway`, :meth:`instance` or :meth:`none`; a :class:`Profile`
+    carries one (``Profile.nat``: prod a gateway, dev an instance) and
+    ``PlatformEnvironment(nat=...)`` overrides it. The profile's ``nat_gateways`` stays the
+    count: how many gateways or instances (at most one per AZ). docs/networking.md ("NAT
+    choices") says what each gives up.
 
     Attributes:
-        kind: ``"gateway"`` or ``"instance"``.
+        kind: ``"gateway"``, ``"instance"`` or ``"none"``.
         instance_type: the NAT instance's type (``instance`` only). Default: ``None``.
     """
 
@@ -75,10 +72,39 @@ class Nat:
             )
         return Nat(_INSTANCE, instance_type)
 
+    @staticmethod
+    def none() -> Nat:
+        """No NAT: isolated private subnets, for services that need no egress from the VPC.
+
+        Functions outside the VPC, queues, topics and API routes to them need none. What runs in
+        the VPC does: a ``FargateService`` or container consumer pulls its image and ships its
+        logs, a function with ``in_vpc=True`` calls AWS APIs. Those are refused at synth in an
+        environment of the same app and, attached by name, by the template's ``Rules`` at
+        deploy (the contract publishes ``egress``). Interface endpoints for ECR, CloudWatch Logs
+        and the rest would serve them, at about USD 16 a month each in two AZs: more than a NAT
+        instance.
+        """
+        return Nat(_NONE)
+
+    @property
+    def egress(self) -> bool:
+        """Whether the private subnets reach the internet (all but :meth:`none`)."""
+        return self.kind != _NONE
+
+    @property
+    def private_subnet_type(self) -> ec2.SubnetType:
+        """The type of a created VPC's private subnets: with egress, or isolated without NAT."""
+        if self.egress:
+            return ec2.SubnetType.PRIVATE_WITH_EGRESS
+        return ec2.SubnetType.PRIVATE_ISOLATED
+
     def __post_init__(self) -> None:
-        if self.kind not in (_GATEWAY, _INSTANCE):
+        if self.kind not in (_GATEWAY, _INSTANCE, _NONE):
             raise InvalidPropError(
-                "Nat", "kind", self.kind, "allowed: Nat.gateway() or Nat.instance(...)"
+                "Nat",
+                "kind",
+                self.kind,
+                "allowed: Nat.gateway(), Nat.instance(...) or Nat.none()",
             )
         if (self.kind == _INSTANCE) != (self.instance_type is not None):
             raise InvalidPropError(

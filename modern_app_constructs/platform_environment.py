@@ -76,8 +76,11 @@ class PlatformEnvironment(Construct):
             profile.
         nat: how a created VPC's private subnets reach the internet: ``Nat.gateway()``
             (managed NAT gateways) or ``Nat.instance(...)`` (a small NAT instance), as many
-            as the profile's ``nat_gateways`` (at most one per AZ). Ignored with ``vpc=``.
-            Default: the profile's ``nat`` (dev: ``Nat.instance()``, prod: ``Nat.gateway()``).
+            as the profile's ``nat_gateways`` (at most one per AZ), or ``Nat.none()`` (isolated
+            private subnets, for services that need no egress from the VPC: a
+            ``FargateService``, a container consumer or an ``in_vpc`` function is then refused).
+            Ignored with ``vpc=``. Default: the profile's ``nat`` (dev: ``Nat.instance()``,
+            prod: ``Nat.gateway()``).
         max_azs: how many availability zones a created VPC spans. Default: the number of
             ``availability_zones``, else 2.
         availability_zones: the availability zones a created VPC spans, e.g.
@@ -202,6 +205,7 @@ class PlatformEnvironment(Construct):
         self.alarm_topic: sns.Topic = self._create_alarm_topic(alarm_email_subscriptions)
         self.alarm_actions: AlarmActions = alarm_actions or AlarmActions.to_topic(self.alarm_topic)
         self.nat: Nat = nat if nat is not None else self.profile.nat
+        self._vpc_given = vpc is not None
         self.vpc: ec2.IVpc = (
             vpc if vpc is not None else self._create_vpc(max_azs or DEFAULT_AZ_COUNT, zones)
         )
@@ -408,7 +412,11 @@ class PlatformEnvironment(Construct):
 
     def _create_vpc(self, max_azs: int, zones: list[str] | None) -> ec2.Vpc:
         flow_log_group = create_log_group(self, "FlowLogs", platform=self)
-        nat_gateways = min(self.profile.nat_gateways, len(zones) if zones else max_azs)
+        nat_gateways = (
+            min(self.profile.nat_gateways, len(zones) if zones else max_azs)
+            if self.nat.egress
+            else 0
+        )
         nat_provider = self.nat._provider()
         vpc = ec2.Vpc(
             self,
@@ -429,7 +437,7 @@ class PlatformEnvironment(Construct):
                     map_public_ip_on_launch=False,
                 ),
                 ec2.SubnetConfiguration(
-                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                    name="private", subnet_type=self.nat.private_subnet_type, cidr_mask=20
                 ),
             ],
             gateway_endpoints={
@@ -449,8 +457,12 @@ class PlatformEnvironment(Construct):
     def _publish_contract(self) -> dict[str, ssm.StringParameter]:
         """The contract as SSM parameters (docs/platform.md: "The platform contract")."""
         vpc = self.vpc
+        egress = self._vpc_given or self.nat.egress
         private = vpc.select_subnets(
-            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, one_per_az=True
+            subnet_type=(
+                ec2.SubnetType.PRIVATE_WITH_EGRESS if egress else ec2.SubnetType.PRIVATE_ISOLATED
+            ),
+            one_per_az=True,
         ).subnets
         public = (
             vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC, one_per_az=True).subnets
@@ -469,6 +481,7 @@ class PlatformEnvironment(Construct):
             "vpc-id": vpc.vpc_id,
             "availability-zones": joined(subnet.availability_zone for subnet in private),
             "az-count": str(len(private)),
+            "egress": "true" if egress else "false",
             "private-subnet-ids": joined(subnet.subnet_id for subnet in private),
             "private-route-table-ids": joined(
                 subnet.route_table.route_table_id for subnet in private

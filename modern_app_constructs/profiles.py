@@ -72,7 +72,8 @@ class Profile:
             manual approval (True for prod and, unless it says otherwise, for a custom profile;
             False for dev). Default: True.
         nat: how a created platform VPC reaches the internet, a :class:`Nat` (dev:
-            ``Nat.instance()``, a ``t4g.nano`` NAT instance; prod: ``Nat.gateway()``).
+            ``Nat.instance()``, a ``t4g.nano`` NAT instance; prod: ``Nat.gateway()``;
+            ``Nat.none()`` for services that need no egress from the VPC).
             ``PlatformEnvironment(nat=...)`` overrides it. Default: ``Nat.gateway()``.
 
     A custom profile is usually derived from a built-in one:

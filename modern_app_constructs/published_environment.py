@@ -212,6 +212,14 @@ class PublishedPlatformEnvironment(Construct):
                 ),
             )
             self.contract_rule.add_assertion(
+                cdk.Fn.condition_equals(self._value("egress"), "true"),
+                f"The platform environment '{self.name}' has no egress from its private subnets "
+                f"(Nat.none(), see {parameter_path(self.name, 'egress')}), and this stack runs "
+                "in its VPC: a Fargate service or container consumer pulls its image and ships "
+                "its logs, an in-VPC function calls AWS APIs. Give the environment a NAT or "
+                "attach to one that has it.",
+            )
+            self.contract_rule.add_assertion(
                 cdk.Fn.condition_equals(self._value("az-count"), str(self.az_count)),
                 f"The platform environment '{self.name}' spans another number of availability "
                 f"zones than {self.az_count}, the one this stack was synthesized for (see "

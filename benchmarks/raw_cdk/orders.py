@@ -183,6 +183,7 @@ class RawPlatformStack(cdk.Stack):
             "vpc-id": self.vpc.vpc_id,
             "availability-zones": cdk.Fn.join(",", [s.availability_zone for s in private]),
             "az-count": str(len(private)),
+            "egress": "true",
             "private-subnet-ids": cdk.Fn.join(",", [s.subnet_id for s in private]),
             "private-route-table-ids": cdk.Fn.join(
                 ",", [s.route_table.route_table_id for s in private]

@@ -11,8 +11,10 @@ import json
 from datetime import date
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
+from modern_app_constructs import Nat, PlatformEnvironment
 from modern_app_constructs._cli import EXIT_UNUSABLE, main
 from modern_app_constructs._cost import (
     Assumptions,
@@ -23,6 +25,7 @@ from modern_app_constructs._cost import (
     render,
     shipped_price_table,
 )
+from modern_app_constructs.testing import app_for_tests
 from scripts import cost_doc
 
 TABLE = shipped_price_table()
@@ -782,3 +785,21 @@ def test_the_dev_profile_costs_at_most_half_of_0_1s_dev_at_idle(dev_sample):
     assert now["OrdersPlatform"] <= before["OrdersPlatform"] / 2
     # and no service-side cost moved to make it so
     assert now["OrdersService"] >= before["OrdersService"]
+
+
+@pytest.mark.parametrize(
+    ("nat", "expected"),
+    [
+        (Nat.gateway(), H * 0.048 + H * 0.005),  # the gateway and its Elastic IP
+        (Nat.instance(), H * 0.0046 + 8 * 0.088 + H * 0.005),  # t4g.nano, 8 GB gp3, its IPv4
+        (Nat.none(), 0.0),
+    ],
+    ids=["gateway", "instance", "none"],
+)
+def test_each_nat_choice_of_a_dev_environment_measured_by_the_command(tmp_path, nat, expected):
+    app = app_for_tests(outdir=tmp_path / "cdk.out")
+    stack = cdk.Stack(app, "Platform", env=cdk.Environment(region="eu-west-1"))
+    PlatformEnvironment(stack, "Env", team="t", application="a", profile="dev", nat=nat)
+    app.synth()
+    (platform,) = estimate(tmp_path / "cdk.out").stacks
+    assert platform.monthly_usd == pytest.approx(expected + P["kms_key_month"])  # + its key

@@ -26,6 +26,7 @@ LIBRARY_ONLY_READS = {
     "profile",
     "log-retention-days",
     "az-count",
+    "egress",
     "public-subnet-ids",
     "public-route-table-ids",
     "tag/cost-center",

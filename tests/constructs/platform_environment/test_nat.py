@@ -1,4 +1,4 @@
-"""The NAT choice: Nat.gateway() / Nat.instance(), the profile's default and the override."""
+"""The NAT choice: Nat.gateway() / .instance() / .none(), the profile's default, the override."""
 
 from __future__ import annotations
 
@@ -6,10 +6,26 @@ import dataclasses
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from modern_app_constructs import InvalidPropError, Nat, PlatformEnvironment, Profile
+from modern_app_constructs import (
+    ApiFrontDoor,
+    CanaryFunction,
+    DecoupledWorker,
+    FargateService,
+    InvalidPropError,
+    Nat,
+    PlatformEnvironment,
+    Profile,
+    Route,
+    WorkerConsumer,
+)
 from modern_app_constructs.testing import app_for_tests, assert_compliant
+
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
+IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/python:3.13-slim")
 
 
 def _template(profile: str | Profile = "dev", *, gated: bool = False, **kwargs) -> Template:
@@ -97,8 +113,10 @@ def test_instance_type_must_be_an_instance_type_name(bad):
 
 
 def test_nat_kind_and_instance_type_must_agree():
-    with pytest.raises(InvalidPropError, match=r"Nat.*kind.*Nat\.gateway"):
-        Nat("none")
+    with pytest.raises(InvalidPropError, match=r"Nat.*kind.*Nat\.gateway.*Nat\.none"):
+        Nat("nothing")
+    with pytest.raises(InvalidPropError, match=r"Nat.*instance_type"):
+        Nat("none", "t4g.nano")
     with pytest.raises(InvalidPropError, match=r"Nat.*instance_type"):
         Nat("gateway", "t4g.nano")
 
@@ -106,3 +124,72 @@ def test_nat_kind_and_instance_type_must_agree():
 def test_nat_prop_rejects_another_type():
     with pytest.raises(InvalidPropError, match="nat"):
         _template("dev", nat="instance")
+
+
+# ------------------------------------------------------------------ Nat.none()
+
+
+def _isolated_app(*, gated: bool = False) -> tuple[cdk.App, PlatformEnvironment, cdk.Stack]:
+    app = app_for_tests(cfn_lint=gated)
+    env = PlatformEnvironment(
+        cdk.Stack(app, "Platform"), "Env", team="t", application="a", nat=Nat.none()
+    )
+    return app, env, cdk.Stack(app, "Service")
+
+
+def test_none_isolates_the_private_subnets_and_publishes_no_egress():
+    app, env, service = _isolated_app(gated=True)
+    # what needs no egress from the VPC: functions outside it, a worker, an API to both
+    function = CanaryFunction(service, "Fn", code=CODE, handler="index.handler")
+    worker = DecoupledWorker(service, "Worker", consumer=WorkerConsumer.code(CODE, "index.handler"))
+    api = ApiFrontDoor(service, "Api")
+    api.add_route("/fn", Route.function(function))
+    api.add_route("/jobs", Route.queue(worker))
+    templates = assert_compliant(app)  # the gates pass on both stacks
+    platform = Template.from_json(templates["Platform"])
+    for kind in ("AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::Instance"):
+        platform.resource_count_is(kind, 0)
+    # only the public subnets route to the internet (through the internet gateway)
+    routes = platform.find_resources("AWS::EC2::Route")
+    assert len(routes) == 2
+    assert all("GatewayId" in r["Properties"] for r in routes.values())
+    published = {
+        r["Properties"]["Name"].rsplit("/", 1)[1]: r["Properties"]["Value"]
+        for r in platform.find_resources("AWS::SSM::Parameter").values()
+        if "/attachments/" not in str(r["Properties"]["Name"])
+    }
+    assert published["egress"] == "false"
+    isolated = [lid for lid in platform.find_resources("AWS::EC2::Subnet") if "private" in lid]
+    assert len(isolated) == 2
+    assert "Fn::Join" in published["private-subnet-ids"]
+    assert {ref["Ref"] for ref in published["private-subnet-ids"]["Fn::Join"][1]} == set(isolated)
+    assert env.nat == Nat.none()
+    assert not env.nat.egress
+
+
+@pytest.mark.parametrize(
+    ("build", "prop"),
+    [
+        (lambda stack: FargateService(stack, "Svc", image=IMAGE), "platform"),
+        (
+            lambda stack: DecoupledWorker(
+                stack, "Worker", consumer=WorkerConsumer.container(IMAGE)
+            ),
+            "platform",
+        ),
+        (
+            lambda stack: CanaryFunction(
+                stack, "Fn", code=CODE, handler="index.handler", in_vpc=True
+            ),
+            "in_vpc",
+        ),
+    ],
+    ids=["fargate-service", "container-consumer", "in-vpc-function"],
+)
+def test_what_needs_egress_is_refused_in_an_environment_without_it(build, prop):
+    _, _, service = _isolated_app()
+    with pytest.raises(
+        InvalidPropError,
+        match=rf"invalid {prop}=.*Nat\.none\(\).*Nat\.instance\(\) or Nat\.gateway\(\)",
+    ):
+        build(service)

@@ -17,11 +17,13 @@ from aws_cdk.assertions import Template
 
 from modern_app_constructs import (
     CanaryFunction,
+    DecoupledWorker,
     InvalidPropError,
     IPlatformEnvironment,
     PlatformEnvironment,
     Profile,
     PublishedPlatformEnvironment,
+    WorkerConsumer,
     __version__,
 )
 from modern_app_constructs._contract import CONTRACT_PARAMETERS, CONTRACT_VERSION
@@ -252,6 +254,7 @@ def test_values_resolve_at_deploy_time_from_the_contract(concrete):
             "profile",
             "log-retention-days",
             "az-count",
+            "egress",
             "vpc-id",
             "private-subnet-ids",
             "cluster-name",
@@ -307,7 +310,29 @@ def test_the_contract_rule_guards_the_change_set(concrete):
     assert "contract major other than 1" in descriptions
     assert f"{ROOT_PATH}/shop-prod/contract-version" in descriptions
     equals = {json.dumps(a["Fn::Equals"][1]) for a in asserts if "Fn::Equals" in a}
-    assert equals == {'"prod"', '"365"', '"2"'}  # profile, retention, AZ count
+    # profile, retention, egress (the stack runs in the VPC), AZ count
+    assert equals == {'"prod"', '"365"', '"true"', '"2"'}
+    assert "no egress from its private subnets" in descriptions
+
+
+def test_a_stack_outside_the_vpc_neither_reads_nor_asserts_egress():
+    app = make_app()
+    stack = cdk.Stack(app, "Jobs")
+    PlatformEnvironment.from_published(stack, "Platform", name="shop-prod", profile="prod")
+    DecoupledWorker(
+        stack,
+        "Worker",
+        consumer=WorkerConsumer.code(
+            lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+            "index.handler",
+        ),
+    )
+    template = app.synth().get_stack_by_name("Jobs").template
+    defaults = {p.get("Default") for p in template["Parameters"].values()}
+    assert f"{ROOT_PATH}/shop-prod/key-arn" in defaults
+    assert f"{ROOT_PATH}/shop-prod/egress" not in defaults
+    assert f"{ROOT_PATH}/shop-prod/vpc-id" not in defaults
+    assert "no egress" not in json.dumps(template["Rules"])
 
 
 def test_stacks_are_stamped_with_library_and_contract_versions(concrete):
