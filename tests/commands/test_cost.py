@@ -101,12 +101,13 @@ def test_the_price_table_is_younger_than_its_stated_age():
     )
 
 
-def test_every_price_names_its_source_and_covers_the_sample_region_and_us_east_1():
+def test_every_price_names_its_source_and_covers_every_region_of_the_table():
+    """A few regions, the sample's (eu-west-1) among them, each priced for every entry."""
+    assert TABLE.regions == ("eu-west-1", "us-east-1", "us-west-2")
     for key, entry in TABLE.entries.items():
         assert entry.source.startswith("https://aws.amazon.com/"), key
         assert entry.unit.startswith("USD per"), key
-        assert {"us-east-1", "eu-west-1"} <= set(entry.regions), key
-    assert TABLE.regions == ("eu-west-1", "us-east-1")
+        assert set(entry.regions) == set(TABLE.regions), key
 
 
 def test_eu_west_1_prices_agree_with_the_design_notes_sanity_figures():
