@@ -696,7 +696,7 @@ def of_type(template: dict, kind: str) -> dict[str, dict]:
     return {lid: r for lid, r in template["Resources"].items() if r["Type"] == kind}
 
 
-def test_the_samples_idle_cost_nat_alb_fargate_alarms_by_hand(sample):
+def test_the_samples_idle_cost_nat_alb_fargate_alarms_waf_by_hand(sample):
     report = estimate(sample.outdir)
     stacks = {stack.name: stack for stack in report.stacks}
     platform, service = stacks["OrdersPlatform"], stacks["OrdersService"]
@@ -731,10 +731,20 @@ def test_the_samples_idle_cost_nat_alb_fargate_alarms_by_hand(sample):
     assert alarms
     assert all(service_items[lid] == pytest.approx(0.10) for lid in alarms)
     (dashboard,) = of_type(service_template, "AWS::CloudWatch::Dashboard")
+    # prod's web ACL: the ACL and one rule per managed rule group (the sample has three)
+    acls = of_type(service_template, "AWS::WAFv2::WebACL")
+    assert len(acls) == {"dev": 0, "prod": 1}[sample.profile]
+    for acl, resource in acls.items():
+        assert len(resource["Properties"]["Rules"]) == 3
+        assert service_items[acl] == pytest.approx(5.0 + 3 * 1.0)
     assert service.monthly_usd == pytest.approx(
-        service_items[alb] + service_items[fargate] + 0.10 * len(alarms) + service_items[dashboard]
+        service_items[alb]
+        + service_items[fargate]
+        + 0.10 * len(alarms)
+        + service_items[dashboard]
+        + 8.0 * len(acls)
     )
-    assert set(service_items) == {alb, fargate, dashboard, *alarms}
+    assert set(service_items) == {alb, fargate, dashboard, *alarms, *acls}
 
 
 def test_the_samples_post_orders_resolves_the_canary_alias_to_its_function(dev_sample):
