@@ -141,7 +141,8 @@ class FargateService(Construct):
             that alarms and rolls a deployment back. Default: 2 seconds.
         service_overrides: other ``ecs.FargateService`` props (e.g. ``platform_version``,
             ``health_check_grace_period``, or ``capacity_provider_strategies`` for Fargate
-            Spot: every cluster the library creates has FARGATE and FARGATE_SPOT associated);
+            Spot: every cluster the library creates has FARGATE and FARGATE_SPOT associated,
+            and ECS runs ARM64 tasks on Spot from platform version 1.4.0, the default LATEST);
             networking and deployment-safety props are owned by the construct and rejected.
             Default: none.
         platform: the :class:`IPlatformEnvironment` (VPC, cluster, key, alarm topic).

@@ -10,6 +10,7 @@ worker's message path, the cost of a million requests, with what it assumes besi
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -191,8 +192,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="KEY=NUMBER",
         action="append",
         default=[],
-        help="'POST /orders=120' (ms of Lambda per request on a route, or per batch on a "
-        "message path), or "
+        help="'METHOD /path=MS', e.g. 'POST /orders=120' (ms of Lambda per request on a route, "
+        "or per batch on a message path), or "
         + ", ".join(f"{key} ({what})" for key, what in ASSUMPTION_KEYS.items()),
     )
     return cost
@@ -211,5 +212,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except CostInputError as error:
         err.write(f"cost: {error}\n")
         return EXIT_UNUSABLE
+    age = (date.today() - table.price_date).days
+    if age > table.max_age_days:
+        err.write(
+            f"cost: warning: the price table {table.origin} is {age} days old (dated "
+            f"{table.price_date}, to be refreshed after {table.max_age_days}): prices may have "
+            "changed\n"
+        )
     out.write(render(report, args.format) + "\n")
     return 0

@@ -141,7 +141,9 @@ def _load_balancer(context: _Context, logical_id: str, kind: str, props: Any) ->
     prefix = "alb" if lb_type == "application" else "nlb"
     monthly, basis = context.hourly(1, short, f"{prefix}_hour")
     lcu = context.assumptions.lcu_minimum
-    lcu_monthly, lcu_basis = context.hourly(lcu, f"{unit} (stated minimum)", f"{prefix}_lcu_hour")
+    lcu_monthly, lcu_basis = context.hourly(
+        lcu, f"{unit} (assumed minimum: --assume lcu=N)", f"{prefix}_lcu_hour"
+    )
     monthly += lcu_monthly
     basis += f" + {lcu_basis}"
     internet_facing = props.get("Scheme", "internet-facing") == "internet-facing"

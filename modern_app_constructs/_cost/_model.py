@@ -35,7 +35,7 @@ def usd(value: float) -> str:
 #: Reserved ``--assume`` keys; any other key names a route (``POST /orders``) or a message path.
 ASSUMPTION_KEYS = {
     "duration": "Lambda duration in ms per invocation, for every route and message path",
-    "lcu": "capacity units each load balancer uses at idle (its stated minimum)",
+    "lcu": "capacity units each load balancer is assumed to use at idle (a stated minimum)",
     "sampling": "share of requests X-Ray records as traces (0-1)",
     "logs": "GB ingested a month into each log group",
     "runs": "pipeline runs a month",
@@ -120,7 +120,7 @@ class Assumptions:
             f"each load balancer uses at least {self.lcu_minimum:g} capacity unit(s) an hour "
             "(--assume lcu=N)",
             f"Lambda runs {self.duration_ms:g} ms per invocation unless a route says otherwise "
-            "(--assume duration=MS, --assume 'POST /orders=MS')",
+            "(--assume duration=MS; per route or message path: --assume 'METHOD /path=MS')",
             f"X-Ray records {self.xray_sampling:.0%} of requests as traces (the default rule: "
             "1 request a second, then 5%; --assume sampling=0.05)",
             f"{self.log_gb_per_group:g} GB a month is ingested into each log group "

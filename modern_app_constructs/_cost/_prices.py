@@ -138,6 +138,12 @@ class PriceTable:
             CostInputError: the table lacks a required price in ``region``.
         """
         if region not in self.regions:
+            missing = sorted(k for k in REQUIRED_PRICES if region not in self.entries[k].regions)
+            if len(missing) < len(REQUIRED_PRICES):  # the region is there, but incomplete
+                raise CostInputError(
+                    f"the price table {self.origin} has no {region} price for "
+                    f"{', '.join(missing)}; add it, or pass --prices with a table that has it"
+                )
             raise CostInputError(
                 f"region {region!r} is not in the price table {self.origin} (it has "
                 f"{', '.join(self.regions) or 'no complete region'}); pass --prices with a table "

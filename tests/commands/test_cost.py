@@ -664,6 +664,37 @@ def test_a_users_own_price_table_is_used(tmp_path):
     assert (report.price_date, items(report)) == (date(2026, 1, 1), {"Nat": H * 0.04})
 
 
+def test_a_table_past_its_age_is_used_with_a_warning(tmp_path):
+    document = json.loads(PRICES_FILE.read_text())
+    document["price_date"] = "2020-01-01"
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(document))
+    root = write_assembly(tmp_path / "cdk.out", {"Stack": {"Nat": res("AWS::EC2::NatGateway")}})
+    code, out, err = cost(str(root), "--prices", str(old))
+    assert code == 0
+    assert "$35.04" in out
+    age = (date.today() - date(2020, 1, 1)).days
+    assert err == (
+        f"cost: warning: the price table {old} is {age} days old (dated 2020-01-01, to be "
+        "refreshed after 200): prices may have changed\n"
+    )
+    assert cost(str(root))[2] == ""  # the shipped table is young enough (tested above)
+
+
+def test_a_region_missing_one_price_names_the_price(tmp_path):
+    document = json.loads(PRICES_FILE.read_text())
+    del document["prices"]["alb_hour"]["regions"]["eu-west-1"]
+    holes = tmp_path / "holes.json"
+    holes.write_text(json.dumps(document))
+    root = write_assembly(tmp_path / "cdk.out", {"Stack": {"Nat": res("AWS::EC2::NatGateway")}})
+    code, _, err = cost(str(root), "--prices", str(holes))
+    assert code == EXIT_UNUSABLE
+    assert (
+        err == f"cost: the price table {holes} has no eu-west-1 price for alb_hour; add it, "
+        "or pass --prices with a table that has it\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
