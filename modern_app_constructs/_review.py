@@ -818,7 +818,9 @@ def _short(atom: _Atom) -> str:
     action, resource = _shown(action), _shown(resource)
     who = f" to {principal}" if principal else ""
     when = f" when {condition}" if condition != "{}" else ""
-    return f"{action} on {resource}{who}{when}"
+    # a trust policy's statements name no resource: the role itself is the resource
+    on = f" on {resource}" if resource else ""
+    return f"{action}{on}{who}{when}"
 
 
 def _listed(items: Iterable[str], limit: int = 4) -> str:

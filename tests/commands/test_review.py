@@ -250,6 +250,19 @@ class TestIam:
         assert finding.rule == "iam-widened"
         assert "sqs:DeleteMessage on arn:q" in finding.message
 
+    def test_a_new_roles_trust_names_who_may_assume_it_and_no_resource(self, tmp_path):
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                statement(Action="sts:AssumeRole", Principal={"Service": "ecs-tasks.amazonaws.com"})
+            ],
+        }
+        role = res("AWS::IAM::Role", AssumeRolePolicyDocument=trust)
+        (finding,) = review_of(tmp_path, {}, {"R": role}).findings
+        assert finding.rule == "iam-widened"
+        assert "sts:AssumeRole to Service:ecs-tasks.amazonaws.com" in finding.message
+        assert " on " not in finding.message
+
     def test_a_wildcard_is_called_out(self, tmp_path):
         old = policy(statement(Action="sqs:SendMessage", Resource="arn:q"))
         new = policy(statement(Action="sqs:*", Resource="*"))
