@@ -256,7 +256,8 @@ def vpc_with_egress(platform: IPlatformEnvironment, owner: str, prop: str, needs
         raise InvalidPropError(
             owner,
             prop,
-            f"a VPC without egress ({where}: Nat.none())",
+            f"{where}: a VPC without private subnets with egress (Nat.none(), or isolated "
+            "subnets only)",
             f"allowed: an environment whose private subnets reach the internet ({needs}): give "
             "it Nat.instance() or Nat.gateway(), or bring a VPC with private subnets with egress",
         )
