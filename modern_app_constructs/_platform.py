@@ -128,6 +128,51 @@ def register_platform(environment: IConstruct, name: str | None = None) -> None:
                 "it by name, once"
             )
     entries.append((environment, name))
+    try:
+        _check_earlier_choices(environment)
+    except ValueError:
+        entries.pop()  # refused: it is not this app's environment
+        raise
+
+
+# Constructs that found their environment by looking (no ``platform=``), with what they found
+# (``None``: none, so standalone), by construct-tree root: a later environment must not change
+# what they would have found.
+_CHOICES: weakref.WeakKeyDictionary[IConstruct, list[tuple[IConstruct, IConstruct | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _record_choice(scope: IConstruct, found: IPlatformEnvironment | None) -> None:
+    chosen = found if isinstance(found, Construct) else None
+    _CHOICES.setdefault(scope.node.root, []).append((scope, chosen))
+
+
+def _check_earlier_choices(environment: IConstruct) -> None:
+    """Refuse an environment that would change what a construct made before it found.
+
+    Without this, the order of construction would decide: a construct made before the app's
+    only environment works standalone (a VPC of its own), one made after attaches to it.
+
+    Raises:
+        ValueError: naming the construct, what it found and what it would find now.
+    """
+    for scope, chosen in _CHOICES.get(environment.node.root, []):
+        try:
+            now: object = find_platform(scope)
+        except ValueError:
+            now, ambiguous = None, True
+        else:
+            ambiguous = False
+        if not ambiguous and now is chosen:
+            continue
+        before = chosen.node.path if chosen is not None else "none: it works standalone"
+        raise ValueError(
+            f"{environment.node.path}: this platform environment is created after "
+            f"{scope.node.path}, which already looked for one ({before}) and would now find "
+            f"{'several' if ambiguous else 'this one'}. Create platform environments before the "
+            f"constructs that use them, or pass platform= to {scope.node.path}."
+        )
 
 
 def registered_platforms(scope: IConstruct) -> list[IConstruct]:
@@ -277,7 +322,10 @@ def resolve_platform(
     Also stamps ``scope``'s stack with the library and contract versions (once per stack).
     """
     stamp_stack(scope)
-    found = platform if platform is not None else find_platform(scope)
+    found = platform
+    if found is None:
+        found = find_platform(scope)
+        _record_choice(scope, found)
     if found is None:
         return StandaloneEnvironment(scope)
     if isinstance(found, Construct) and cdk.Stack.of(found) is not cdk.Stack.of(scope):

@@ -540,11 +540,40 @@ def test_helpers_never_import_a_construct():
 def test_a_construct_in_a_stage_does_not_find_an_environment_outside_it():
     app = make_app()
     outside = PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
-    stage = cdk.Stage(app, "Dev")
-    stack = cdk.Stack(stage, "Svc")
-    worker = DecoupledWorker(stack, "Lonely", consumer=WorkerConsumer.code(CODE, "index.handler"))
+    lonely = cdk.Stack(cdk.Stage(app, "Dev"), "Svc")
+    worker = DecoupledWorker(lonely, "Lonely", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert worker.key is not outside.key  # standalone: a key of its own
+    stack = cdk.Stack(cdk.Stage(app, "Prod"), "Svc")
     attached = PlatformEnvironment.from_published(stack, "Platform", name="shop-dev")
     found = DecoupledWorker(stack, "Attached", consumer=WorkerConsumer.code(CODE, "index.handler"))
     assert found.key is attached.key
     assert PlatformEnvironment.of(found) is attached
+
+
+def test_an_environment_created_after_a_construct_that_looked_for_one_is_refused():
+    """The order of construction does not decide what a construct attaches to."""
+    app = make_app()
+    stack = cdk.Stack(app, "Svc")
+    DecoupledWorker(stack, "Early", consumer=WorkerConsumer.code(CODE, "index.handler"))
+    with pytest.raises(
+        ValueError,
+        match=r"P/Platform: .*created after Svc/Early.*\(none: it "
+        r"works standalone\).*pass platform= to Svc/Early",
+    ):
+        PlatformEnvironment(cdk.Stack(app, "P"), "Platform", team="t", application="a")
+
+
+def test_a_second_environment_after_a_construct_found_the_first_is_refused():
+    app = make_app()
+    first = PlatformEnvironment(cdk.Stack(app, "P1"), "Platform", team="t", application="a")
+    stack = cdk.Stack(app, "Svc")
+    worker = DecoupledWorker(stack, "Early", consumer=WorkerConsumer.code(CODE, "index.handler"))
+    assert worker.key is first.key
+    with pytest.raises(ValueError, match=r"created after Svc/Early.*\(P1/Platform\).*several"):
+        PlatformEnvironment(
+            cdk.Stack(app, "P2"), "Platform", team="t", application="a", name="other"
+        )
+    # given explicitly, a construct is not held to what it would have found
+    DecoupledWorker(
+        stack, "Given", consumer=WorkerConsumer.code(CODE, "index.handler"), platform=first
+    )
