@@ -37,6 +37,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_wafv2 as wafv2
 from aws_cdk import pipelines
 from constructs import Construct, IConstruct
 
@@ -120,11 +121,22 @@ class RawPlatformStack(cdk.Stack):
             removal_policy=removal,
         )
         flow_logs.node.add_dependency(self.key)
+        # dev: one t4g.nano NAT instance; prod: a NAT gateway per AZ
+        nat_provider = (
+            None
+            if prod
+            else ec2.NatProvider.instance_v2(
+                instance_type=ec2.InstanceType("t4g.nano"),
+                associate_public_ip_address=True,
+                default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+            )
+        )
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             max_azs=2,
             nat_gateways=2 if prod else 1,
+            nat_gateway_provider=nat_provider,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
                     name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
@@ -142,9 +154,30 @@ class RawPlatformStack(cdk.Stack):
                 )
             },
         )
+        if isinstance(nat_provider, ec2.NatInstanceProviderV2):
+            for subnet in self.vpc.private_subnets:
+                nat_provider.security_group.add_ingress_rule(
+                    ec2.Peer.ipv4(subnet.ipv4_cidr_block), ec2.Port.all_traffic()
+                )
+            for instance in nat_provider.gateway_instances:
+                cfn_instance = instance.instance
+                cfn_instance.block_device_mappings = [
+                    ec2.CfnInstance.BlockDeviceMappingProperty(
+                        device_name="/dev/xvda",
+                        ebs=ec2.CfnInstance.EbsProperty(
+                            encrypted=True, volume_type="gp3", delete_on_termination=True
+                        ),
+                    )
+                ]
+                cfn_instance.metadata_options = ec2.CfnInstance.MetadataOptionsProperty(
+                    http_tokens="required", http_endpoint="enabled"
+                )
+                ack(instance, "AwsSolutions-EC28", "Dev NAT instance: basic monitoring.")
+                ack(instance, "AwsSolutions-EC29", "Replaced on a new image: no protection.")
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
+        self.cluster.enable_fargate_capacity_providers()
         role = iam.Role(
             self,
             "ApiGatewayAccountRole",
@@ -514,7 +547,10 @@ class RawOrdersStack(cdk.Stack):
             ),
         )
         ack(api, "AwsSolutions-COG4", "IAM authorization is used deliberately.")
-        ack(api, "AwsSolutions-APIG3", "WAF is opt-in and owned by the platform team.")
+        if prod:
+            self.web_acl(api, removal)
+        else:
+            ack(api, "AwsSolutions-APIG3", "WAF in prod only (USD 8 a month fixed).")
         validator = apigw.RequestValidator(
             self,
             "Validator",
@@ -888,6 +924,74 @@ class RawOrdersStack(cdk.Stack):
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[self.platform.key.key_arn],
             )
+        )
+
+    def web_acl(self, api: apigw.RestApi, removal: cdk.RemovalPolicy) -> None:
+        """Prod's web ACL: AWS managed rule groups, every request logged, Authorization redacted."""
+
+        def visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
+
+        groups = (
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAmazonIpReputationList",
+        )
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility("orders-web-acl"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name=group,
+                    priority=priority,
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name=group
+                        )
+                    ),
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    visibility_config=visibility(group),
+                )
+                for priority, group in enumerate(groups)
+            ],
+        )
+        log_group = logs.LogGroup(
+            self,
+            "WebAclLogs",
+            log_group_name="aws-waf-logs-orders-prod",
+            retention=self.platform.retention,
+            encryption_key=self.platform.key,
+            removal_policy=removal,
+        )
+        logging = wafv2.CfnLoggingConfiguration(
+            self,
+            "WebAclLogging",
+            resource_arn=acl.attr_arn,
+            log_destination_configs=[
+                self.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="aws-waf-logs-orders-prod",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
+                    single_header={"Name": "authorization"}
+                )
+            ],
+        )
+        logging.node.add_dependency(log_group)
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=api.deployment_stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
         )
 
     def catalog(

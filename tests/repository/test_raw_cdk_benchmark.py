@@ -107,6 +107,34 @@ def test_raw_version_delivers_the_same_kinds_of_resources(raw_templates, dev_sam
         assert raw["AWS::CloudWatch::Alarm"] == ours["AWS::CloudWatch::Alarm"], stack
 
 
+WAF_KINDS = (
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration",
+)
+
+
+def test_raw_stages_have_the_samples_web_acl_in_prod_only(raw_templates, dev_sample):
+    for (raw_stack, profile), ours in zip(RAW_STAGE_STACKS.items(), STAGE_STACKS, strict=True):
+        raw = resource_types(raw_templates[raw_stack])
+        theirs = resource_types(dev_sample.templates[ours])
+        for kind in WAF_KINDS:
+            assert raw[kind] == theirs[kind] == (1 if profile == "prod" else 0), (raw_stack, kind)
+
+
+def test_raw_platform_has_the_samples_nat_and_capacity_providers(raw_templates, dev_sample):
+    raw = resource_types(raw_templates["RawOrdersPlatform"])
+    ours = resource_types(dev_sample.templates["OrdersPlatform"])
+    for kind in (
+        "AWS::EC2::Instance",  # dev: a NAT instance
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::ECS::ClusterCapacityProviderAssociations",
+    ):
+        assert raw[kind] == ours[kind], kind
+    assert ours["AWS::EC2::Instance"] == 1
+
+
 def test_raw_platform_publishes_the_same_contract(raw_templates, dev_sample):
     ours = published(dev_sample.templates["OrdersPlatform"])
     raw = published(raw_templates["RawOrdersPlatform"])
