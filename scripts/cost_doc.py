@@ -54,18 +54,13 @@ def doc_block(report: CostReport) -> str:
 
 def summary_block(report: CostReport, profile: str) -> str:
     """The summary line for one profile: idle cost of the laptop stacks, one route's cost."""
-    stacks = {stack.name: stack for stack in report.stacks}
-    laptop = [stacks[name] for name in LAPTOP_STACKS]
-    parts = " + ".join(f"{stack.name} ${stack.monthly_usd:,.2f}" for stack in laptop)
-    line = (
-        f"- **{profile}**: ${sum(stack.monthly_usd for stack in laptop):,.2f} a month at idle "
-        f"({parts})"
-    )
-    pipeline = stacks.get(PIPELINE_STACK)
+    figures = _figures(report)
+    parts = " + ".join(f"{name} {_money(figures[name])}" for name in LAPTOP_STACKS)
+    line = f"- **{profile}**: {_money(figures['both'])} a month at idle ({parts})"
+    pipeline = next((s for s in report.stacks if s.name == PIPELINE_STACK), None)
     if pipeline is not None:
-        line += f"; the delivery pipeline ${pipeline.monthly_usd:,.2f} more"
-    route = next(path for path in stacks["OrdersService"].paths if path.name == ROUTE)
-    return line + f"; `{ROUTE}` ${route.usd_per_million:,.2f} per million requests."
+        line += f"; the delivery pipeline {_money(pipeline.monthly_usd)} more"
+    return line + f"; `{ROUTE}` {_money(figures[ROUTE])} per million requests."
 
 
 def readme_block(reports: Mapping[str, CostReport], baseline: CostReport) -> str:
